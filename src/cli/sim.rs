@@ -1,0 +1,7 @@
+//! `payrun sim`. STUB: replaced by the work that builds it.
+
+use crate::exit::Exit;
+
+pub fn run(_args: super::SimArgs) -> anyhow::Result<Exit> {
+    super::not_built::command("sim")
+}

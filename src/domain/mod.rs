@@ -1,0 +1,21 @@
+//! Domain newtypes. Every value that crosses the boundary (CSV cell, CLI flag, limits file) is
+//! parsed here into a type whose invariants hold for its whole life, so the core never sees an
+//! invalid phone, a float amount or an unknown currency.
+
+mod amount;
+mod country;
+mod currency;
+mod limits;
+mod operator;
+mod payee;
+mod phone;
+mod provider;
+
+pub use amount::{AmountError, AmountUnit, MinorUnits, Money, MoneyError, format_major};
+pub use country::Country;
+pub use currency::{Currency, CurrencyError};
+pub use limits::{Limits, LimitsError};
+pub use operator::{Operator, OperatorError};
+pub use payee::PayeeRow;
+pub use phone::{Phone, PhoneError};
+pub use provider::ProviderKind;

@@ -1,0 +1,112 @@
+//! Mobile operators per country, from the Rumbapay operator table (seeds/rumbapay-payout.txt).
+
+use std::fmt;
+
+use super::Country;
+
+/// An operator name from the provider's list for the payee's country, in the list's spelling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Operator {
+    country: Country,
+    name: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OperatorError {
+    #[error("operator is required for this provider; one of: {}", .0.join(", "))]
+    Missing(&'static [&'static str]),
+    #[error("\"{given}\" is not an operator in {country}; one of: {}", .allowed.join(", "))]
+    Unknown {
+        given: String,
+        country: &'static str,
+        allowed: &'static [&'static str],
+    },
+    #[error("no mobile operators are listed for {0}")]
+    NoOperators(&'static str),
+}
+
+impl Operator {
+    /// The operator list for a country (Rumbapay's table). Rwanda and Uganda have none: Rumbapay
+    /// does not pay there.
+    pub fn list(country: Country) -> &'static [&'static str] {
+        match country {
+            Country::Kenya => &["mpesa", "airtel", "airtel kenya"],
+            Country::Tanzania => &["vodacom", "tigo", "halopesa", "airtel"],
+            Country::Ghana => &["vodafone", "mtn", "airteltigo"],
+            Country::Gambia => &["qcell", "wave", "africel"],
+            Country::Cameroon => &["mtn", "orange"],
+            Country::Uganda | Country::Rwanda => &[],
+        }
+    }
+
+    /// Match case-insensitively, with surrounding and repeated spaces forgiven.
+    pub fn parse(raw: &str, country: Country) -> Result<Operator, OperatorError> {
+        let allowed = Self::list(country);
+        if allowed.is_empty() {
+            return Err(OperatorError::NoOperators(country.name()));
+        }
+        let given = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if given.is_empty() {
+            return Err(OperatorError::Missing(allowed));
+        }
+        allowed
+            .iter()
+            .find(|name| name.eq_ignore_ascii_case(&given))
+            .map(|name| Operator { country, name })
+            .ok_or_else(|| OperatorError::Unknown {
+                given: raw.trim().to_string(),
+                country: country.name(),
+                allowed,
+            })
+    }
+
+    pub fn name(self) -> &'static str {
+        self.name
+    }
+
+    pub fn country(self) -> Country {
+        self.country
+    }
+}
+
+impl fmt::Display for Operator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_case_insensitively_in_list_spelling() {
+        let op = Operator::parse("  Airtel   KENYA ", Country::Kenya).unwrap();
+        assert_eq!(op.name(), "airtel kenya");
+        assert_eq!(
+            Operator::parse("MPESA", Country::Kenya).unwrap().name(),
+            "mpesa"
+        );
+    }
+
+    #[test]
+    fn refuses_operator_of_another_country() {
+        let err = Operator::parse("mpesa", Country::Tanzania).unwrap_err();
+        assert!(
+            err.to_string().contains("vodacom, tigo, halopesa, airtel"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn refuses_missing_operator_and_countries_without_list() {
+        assert!(matches!(
+            Operator::parse(" ", Country::Ghana),
+            Err(OperatorError::Missing(_))
+        ));
+        assert!(matches!(
+            Operator::parse("mtn", Country::Uganda),
+            Err(OperatorError::NoOperators(_))
+        ));
+    }
+}

@@ -1,0 +1,1 @@
+//! CSV ingest and validation (DESIGN §2). STUB: built by the validation work (issue 2).

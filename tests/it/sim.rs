@@ -1,0 +1,1 @@
+//! Simulator integration tests. STUB: built by the simulator work (issue 3).

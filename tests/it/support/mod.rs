@@ -1,0 +1,26 @@
+//! Shared test helpers: the binary under test, sample paths, the simulator.
+#![allow(dead_code)]
+
+pub mod sim;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// A `Command` for the payrun binary built for this test run.
+pub fn payrun() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payrun"));
+    cmd.env_remove("PAYRUN_JOURNAL")
+        .env_remove("ROHOPAY_API_KEY")
+        .env_remove("ROHOPAY_BASE_URL")
+        .env_remove("RUMBAPAY_API_KEY")
+        .env_remove("RUMBAPAY_BASE_URL")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+/// Path of a file under `samples/`.
+pub fn sample(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+}
