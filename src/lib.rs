@@ -9,4 +9,7 @@ pub mod cli;
 pub mod domain;
 pub mod exit;
 pub mod ingest;
+pub mod journal;
+pub mod keys;
+pub mod provider;
 pub mod sim;

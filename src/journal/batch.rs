@@ -1,0 +1,161 @@
+//! Batch records: which file, which provider, where it was sent, and the settings it was
+//! planned with. A batch is created once and continued by every later run or resume.
+
+use rusqlite::{OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use super::{Journal, JournalError, now_ms};
+use crate::domain::ProviderKind;
+
+/// Settings a batch was planned with, kept for the record and for resume.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchSettings {
+    pub callback_url: Option<String>,
+    pub skip_invalid: bool,
+}
+
+/// What `run` knows about a batch before it exists.
+#[derive(Clone, Debug)]
+pub struct NewBatch {
+    pub id: String,
+    pub file_name: String,
+    pub file_path: String,
+    pub file_sha256: String,
+    pub provider: ProviderKind,
+    pub sandbox: bool,
+    pub base_url: String,
+    pub settings: BatchSettings,
+}
+
+/// A batch as stored.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    pub id: String,
+    pub file_name: String,
+    pub file_path: String,
+    pub file_sha256: String,
+    pub provider: ProviderKind,
+    pub sandbox: bool,
+    pub base_url: String,
+    pub settings: BatchSettings,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const BATCH_COLUMNS: &str = "id, file_name, file_path, file_sha256, provider, sandbox, base_url, settings, created_at, updated_at";
+
+fn batch_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Batch, JournalError>> {
+    let provider: String = row.get(4)?;
+    let settings: String = row.get(7)?;
+    let id: String = row.get(0)?;
+    let Some(provider) = ProviderKind::parse(&provider) else {
+        return Ok(Err(JournalError::Corrupt(format!(
+            "batch {id} has unknown provider {provider:?}"
+        ))));
+    };
+    let settings = match serde_json::from_str(&settings) {
+        Ok(s) => s,
+        Err(e) => {
+            return Ok(Err(JournalError::Corrupt(format!(
+                "batch {id} settings: {e}"
+            ))));
+        }
+    };
+    Ok(Ok(Batch {
+        id,
+        file_name: row.get(1)?,
+        file_path: row.get(2)?,
+        file_sha256: row.get(3)?,
+        provider,
+        sandbox: row.get(5)?,
+        base_url: row.get(6)?,
+        settings,
+        created_at: row.get(8)?,
+        updated_at: row.get(9)?,
+    }))
+}
+
+impl Journal {
+    /// The batch with this id, if any.
+    pub fn find_batch(&self, id: &str) -> Result<Option<Batch>, JournalError> {
+        let sql = format!("SELECT {BATCH_COLUMNS} FROM batches WHERE id = ?1");
+        self.conn()
+            .query_row(&sql, [id], batch_from_row)
+            .optional()?
+            .transpose()
+    }
+
+    /// The batch with this id, or [`JournalError::BatchNotFound`].
+    pub fn batch(&self, id: &str) -> Result<Batch, JournalError> {
+        self.find_batch(id)?
+            .ok_or_else(|| JournalError::BatchNotFound(id.to_string()))
+    }
+
+    /// Batches planned from the file at this path, newest first.
+    pub fn batches_for_path(&self, file_path: &str) -> Result<Vec<Batch>, JournalError> {
+        let sql = format!(
+            "SELECT {BATCH_COLUMNS} FROM batches WHERE file_path = ?1 ORDER BY created_at DESC"
+        );
+        self.collect_batches(&sql, [file_path])
+    }
+
+    /// Every batch, newest first.
+    pub fn list_batches(&self) -> Result<Vec<Batch>, JournalError> {
+        let sql = format!("SELECT {BATCH_COLUMNS} FROM batches ORDER BY created_at DESC");
+        self.collect_batches(&sql, [])
+    }
+
+    fn collect_batches<P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+    ) -> Result<Vec<Batch>, JournalError> {
+        let mut stmt = self.conn().prepare(sql)?;
+        let rows = stmt.query_map(params, batch_from_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row??);
+        }
+        Ok(out)
+    }
+
+    /// Record that the batch now follows an edited file (`--allow-changed-file`).
+    pub fn update_batch_file(
+        &self,
+        id: &str,
+        file_path: &str,
+        file_sha256: &str,
+    ) -> Result<(), JournalError> {
+        self.conn().execute(
+            "UPDATE batches SET file_path = ?2, file_sha256 = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, file_path, file_sha256, now_ms()],
+        )?;
+        Ok(())
+    }
+}
+
+pub(super) fn insert_batch(
+    tx: &rusqlite::Transaction<'_>,
+    batch: &NewBatch,
+) -> Result<(), JournalError> {
+    let settings = serde_json::to_string(&batch.settings)
+        .map_err(|e| JournalError::Corrupt(format!("cannot encode settings: {e}")))?;
+    let now = now_ms();
+    tx.execute(
+        "INSERT INTO batches (id, file_name, file_path, file_sha256, provider, sandbox, base_url,
+                              settings, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        params![
+            batch.id,
+            batch.file_name,
+            batch.file_path,
+            batch.file_sha256,
+            batch.provider.name(),
+            batch.sandbox,
+            batch.base_url,
+            settings,
+            now
+        ],
+    )?;
+    Ok(())
+}

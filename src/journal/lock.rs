@@ -1,0 +1,142 @@
+//! The batch lock: one process drives a batch at a time. The owner's pid, host and a heartbeat
+//! live in the batch row; a lock whose process is gone (same host) or whose heartbeat is older
+//! than [`STALE_AFTER_MS`] is taken over with a message.
+
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use super::{Journal, JournalError, now_ms};
+
+/// A heartbeat older than this marks the lock stale even if the pid looks alive.
+pub const STALE_AFTER_MS: i64 = 30_000;
+/// How often the owner refreshes its heartbeat.
+pub const HEARTBEAT_EVERY_MS: u64 = 5_000;
+
+/// Proof of holding a batch's lock; every journal write of a running batch checks it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockToken(pub(crate) String);
+
+/// Who held a lock that was taken over, for the message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockInfo {
+    pub pid: i64,
+    pub host: String,
+    pub age_ms: i64,
+}
+
+fn hostname() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "unknown-host".to_string())
+}
+
+/// Whether a pid on this host is still running.
+fn pid_alive(pid: i64) -> bool {
+    let Ok(raw) = i32::try_from(pid) else {
+        return false;
+    };
+    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(raw), None) {
+        Ok(()) => true,
+        Err(nix::errno::Errno::ESRCH) => false,
+        Err(_) => true,
+    }
+}
+
+impl Journal {
+    /// Take the batch's lock. Returns the token and, when a stale lock was taken over, who
+    /// held it.
+    pub fn acquire_lock(
+        &mut self,
+        batch_id: &str,
+    ) -> Result<(LockToken, Option<LockInfo>), JournalError> {
+        let host = hostname();
+        let pid = i64::from(std::process::id());
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: Option<(Option<String>, Option<i64>, Option<String>, Option<i64>)> = tx
+            .query_row(
+                "SELECT lock_token, lock_pid, lock_host, lock_heartbeat FROM batches WHERE id = ?1",
+                [batch_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((token, held_pid, held_host, heartbeat)) = current else {
+            return Err(JournalError::BatchNotFound(batch_id.to_string()));
+        };
+        let now = now_ms();
+        let mut taken_over = None;
+        if token.is_some() {
+            let held_pid = held_pid.unwrap_or(0);
+            let held_host = held_host.unwrap_or_default();
+            let age_ms = now - heartbeat.unwrap_or(0);
+            let dead = held_host == host && !pid_alive(held_pid);
+            if !dead && age_ms < STALE_AFTER_MS {
+                return Err(JournalError::Locked {
+                    batch: batch_id.to_string(),
+                    pid: held_pid,
+                    host: held_host,
+                    age_s: age_ms / 1000,
+                });
+            }
+            taken_over = Some(LockInfo {
+                pid: held_pid,
+                host: held_host,
+                age_ms,
+            });
+        }
+        let new_token = uuid::Uuid::new_v4().to_string();
+        tx.execute(
+            "UPDATE batches SET lock_token = ?2, lock_pid = ?3, lock_host = ?4, lock_heartbeat = ?5
+             WHERE id = ?1",
+            params![batch_id, new_token, pid, host, now],
+        )?;
+        tx.commit()?;
+        Ok((LockToken(new_token), taken_over))
+    }
+
+    /// Give the lock back (no-op if it was taken over meanwhile).
+    pub fn release_lock(&self, batch_id: &str, token: &LockToken) -> Result<(), JournalError> {
+        self.conn().execute(
+            "UPDATE batches SET lock_token = NULL, lock_pid = NULL, lock_host = NULL,
+                                lock_heartbeat = NULL
+             WHERE id = ?1 AND lock_token = ?2",
+            params![batch_id, token.0],
+        )?;
+        Ok(())
+    }
+}
+
+/// Refresh the heartbeat inside a write transaction; fails if the lock was taken over.
+pub fn heartbeat(
+    tx: &rusqlite::Transaction<'_>,
+    batch_id: &str,
+    token: &LockToken,
+) -> Result<(), JournalError> {
+    let changed = tx.execute(
+        "UPDATE batches SET lock_heartbeat = ?3, updated_at = ?3 WHERE id = ?1 AND lock_token = ?2",
+        params![batch_id, token.0, now_ms()],
+    )?;
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(JournalError::LockLost(batch_id.to_string()))
+    }
+}
+
+/// Fails unless `token` still holds the batch's lock (checked in the same transaction as a write).
+pub fn check(
+    tx: &rusqlite::Transaction<'_>,
+    batch_id: &str,
+    token: &LockToken,
+) -> Result<(), JournalError> {
+    let held: Option<i64> = tx
+        .query_row(
+            "SELECT 1 FROM batches WHERE id = ?1 AND lock_token = ?2",
+            params![batch_id, token.0],
+            |r| r.get(0),
+        )
+        .optional()?;
+    held.map(|_| ())
+        .ok_or_else(|| JournalError::LockLost(batch_id.to_string()))
+}

@@ -1,0 +1,240 @@
+//! The SQLite journal (DESIGN §5): every batch, every row's state, every HTTP attempt.
+//! Durable before anything leaves: WAL, `synchronous=FULL`, writes in `BEGIN IMMEDIATE`.
+//! The file is created with mode 0600 because it holds phone numbers.
+//!
+//! [`Journal`] is the synchronous connection; [`JournalActor`] runs it on a dedicated thread
+//! for async callers and group-commits their writes.
+
+mod actor;
+mod batch;
+mod lock;
+mod plan;
+mod rows;
+mod schema;
+mod state;
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use actor::JournalActor;
+pub use batch::{Batch, BatchSettings, NewBatch};
+pub use lock::{
+    HEARTBEAT_EVERY_MS, LockInfo, LockToken, STALE_AFTER_MS, check as check_lock, heartbeat,
+};
+pub use plan::{PlanSink, PlanStats, PlannedRow, RejectedInsert};
+pub use rows::{
+    Attempt, OpenRow, Outcome, ReportRow, StateCount, advance, log_attempt, mark_sending,
+    open_rows_page, record_outcome,
+};
+pub use schema::SCHEMA_VERSION;
+pub use state::RowState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot create journal {path}: {source}")]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "no journal at {0} (a journal is created by `payrun run`; pass --journal to use another)"
+    )]
+    Missing(PathBuf),
+    #[error("the journal was written by a newer payrun (schema version {0}); upgrade payrun")]
+    NewerSchema(i64),
+    #[error("no batch {0:?} in this journal (see `payrun status` for the list)")]
+    BatchNotFound(String),
+    #[error(
+        "batch {batch} is being sent by another payrun (pid {pid} on {host}, last seen {age_s} s ago); wait for it to finish or stop it first"
+    )]
+    Locked {
+        batch: String,
+        pid: i64,
+        host: String,
+        age_s: i64,
+    },
+    #[error("this process no longer holds the lock on batch {0}; another payrun took it over")]
+    LockLost(String),
+    #[error("journal is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the journal thread has stopped")]
+    Closed,
+}
+
+/// A synchronous connection to the journal.
+pub struct Journal {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Journal {
+    /// Open the journal, creating it (mode 0600) and its schema if needed.
+    pub fn open(path: &Path) -> Result<Journal, JournalError> {
+        create_private(path)?;
+        Self::connect(path)
+    }
+
+    /// Open an existing journal; a missing file is an error rather than a new empty journal.
+    pub fn open_existing(path: &Path) -> Result<Journal, JournalError> {
+        if !path.exists() {
+            return Err(JournalError::Missing(path.to_path_buf()));
+        }
+        Self::connect(path)
+    }
+
+    fn connect(path: &Path) -> Result<Journal, JournalError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(JournalError::Corrupt(format!(
+                "could not switch to WAL mode (got {mode})"
+            )));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::migrate(&mut conn)?;
+        Ok(Journal {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// `PRAGMA integrity_check`: "ok" for a healthy file.
+    pub fn integrity_check(&self) -> Result<String, JournalError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+/// Create the file with mode 0600 if it does not exist. SQLite gives its -wal and -shm files
+/// the same permissions as the database file.
+fn create_private(path: &Path) -> Result<(), JournalError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let result = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(JournalError::Create {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Milliseconds since the Unix epoch: the journal's timestamp unit.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Render a journal timestamp as RFC 3339 UTC (`2026-11-21T09:30:00.123Z`).
+pub fn format_ms(ms: i64) -> String {
+    let nanos = i128::from(ms) * 1_000_000;
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| ms.to_string())
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    /// A journal in a fresh temp dir; keep the dir alive as long as the journal.
+    pub fn temp_journal() -> (tempfile::TempDir, Journal) {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("payrun.db")).unwrap();
+        (dir, journal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn creates_private_wal_journal_with_schema() {
+        let (dir, journal) = test_support::temp_journal();
+        let mode = std::fs::metadata(dir.path().join("payrun.db"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let version: i64 = journal
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let sync: i64 = journal
+            .conn()
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2, "synchronous=FULL");
+        assert_eq!(journal.integrity_check().unwrap(), "ok");
+    }
+
+    #[test]
+    fn reopening_keeps_schema_and_refuses_newer() {
+        let (dir, journal) = test_support::temp_journal();
+        drop(journal);
+        let path = dir.path().join("payrun.db");
+        let journal = Journal::open_existing(&path).unwrap();
+        journal
+            .conn()
+            .execute_batch("PRAGMA user_version = 99")
+            .unwrap();
+        drop(journal);
+        assert!(matches!(
+            Journal::open(&path),
+            Err(JournalError::NewerSchema(99))
+        ));
+    }
+
+    #[test]
+    fn open_existing_refuses_missing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Journal::open_existing(&dir.path().join("nope.db"))
+            .err()
+            .unwrap();
+        assert!(matches!(err, JournalError::Missing(_)));
+        assert!(!dir.path().join("nope.db").exists());
+    }
+
+    #[test]
+    fn formats_timestamps() {
+        assert_eq!(format_ms(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_ms(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+    }
+}

@@ -1,0 +1,94 @@
+//! The journal's SQLite schema (DESIGN §5) and its version. One batch table, one row table,
+//! one append-only event table recording every HTTP attempt and status change.
+
+use rusqlite::Connection;
+
+use super::JournalError;
+
+/// Bumped on every incompatible change; stored in `PRAGMA user_version`.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = r#"
+CREATE TABLE batches (
+    id              TEXT PRIMARY KEY,
+    file_name       TEXT NOT NULL,
+    file_path       TEXT NOT NULL,
+    file_sha256     TEXT NOT NULL,
+    provider        TEXT NOT NULL,
+    sandbox         INTEGER NOT NULL,
+    base_url        TEXT NOT NULL,
+    settings        TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    lock_token      TEXT,
+    lock_pid        INTEGER,
+    lock_host       TEXT,
+    lock_heartbeat  INTEGER
+);
+
+CREATE TABLE rows (
+    id                  INTEGER PRIMARY KEY,
+    batch_id            TEXT NOT NULL REFERENCES batches(id),
+    line                INTEGER NOT NULL,
+    identity            TEXT NOT NULL,
+    idem_key            TEXT,
+    reference           TEXT,
+    phone               TEXT NOT NULL,
+    amount_minor        INTEGER,
+    amount_text         TEXT NOT NULL,
+    currency            TEXT NOT NULL,
+    request_body        BLOB,
+    state               TEXT NOT NULL CHECK (state IN
+                        ('planned','sending','accepted','succeeded','failed','in_doubt','rejected')),
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    provider_status     TEXT,
+    provider_id         TEXT,
+    provider_reference  TEXT,
+    internal_reference  TEXT,
+    request_id          TEXT,
+    routed_provider     TEXT,
+    failover_reason     TEXT,
+    unconfirmed         INTEGER NOT NULL DEFAULT 0,
+    last_error          TEXT,
+    conflict            TEXT,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL,
+    UNIQUE (batch_id, identity)
+);
+CREATE INDEX rows_open ON rows (batch_id, id) WHERE state IN ('planned','sending','in_doubt');
+CREATE UNIQUE INDEX rows_key ON rows (idem_key) WHERE idem_key IS NOT NULL;
+CREATE INDEX rows_provider_id ON rows (provider_id) WHERE provider_id IS NOT NULL;
+CREATE INDEX rows_request_id ON rows (request_id) WHERE request_id IS NOT NULL;
+
+CREATE TABLE events (
+    id          INTEGER PRIMARY KEY,
+    row_id      INTEGER NOT NULL,
+    at          INTEGER NOT NULL,
+    kind        TEXT NOT NULL,
+    http_status INTEGER,
+    latency_ms  INTEGER,
+    outcome     TEXT NOT NULL,
+    detail      TEXT
+);
+CREATE INDEX events_row ON events (row_id);
+"#;
+
+/// Create the schema in a new journal, or check an existing one's version.
+pub fn migrate(conn: &mut Connection) -> Result<(), JournalError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    match version {
+        0 => {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // Another process may have created it between our read and our lock.
+            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if version == 0 {
+                tx.execute_batch(SCHEMA)?;
+                tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+            }
+            tx.commit()?;
+            Ok(())
+        }
+        SCHEMA_VERSION => Ok(()),
+        newer => Err(JournalError::NewerSchema(newer)),
+    }
+}

@@ -1,0 +1,176 @@
+//! Provider credentials and endpoints from the environment (DESIGN §1). Keys live in
+//! `SecretString`s: never printed, logged or written to the journal.
+
+use std::time::Duration;
+
+use reqwest::Url;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::domain::ProviderKind;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "{var} is not set: export your API key (payrun never prints or stores it), or try --sandbox"
+    )]
+    MissingKey { var: &'static str },
+    #[error("{var}={value:?} is not a valid URL: {reason}")]
+    BadUrl {
+        var: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("{var} must use https (plain http is only allowed for localhost/loopback): {value}")]
+    InsecureUrl { var: &'static str, value: String },
+}
+
+/// Where and how to reach a provider.
+#[derive(Clone)]
+pub struct ProviderConfig {
+    pub kind: ProviderKind,
+    pub base_url: Url,
+    pub api_key: SecretString,
+    /// Whole-request timeout; past it a payout is in doubt, never failed.
+    pub timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl std::fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderConfig")
+            .field("kind", &self.kind)
+            .field("base_url", &self.base_url.as_str())
+            .field("api_key", &"[redacted]")
+            .finish()
+    }
+}
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl ProviderConfig {
+    /// Environment names for a provider's key and base URL, and the default base URL.
+    pub fn env_names(kind: ProviderKind) -> (&'static str, &'static str, &'static str) {
+        match kind {
+            ProviderKind::Rohopay => (
+                "ROHOPAY_API_KEY",
+                "ROHOPAY_BASE_URL",
+                "https://api.rohopay.com",
+            ),
+            ProviderKind::Rumbapay => (
+                "RUMBAPAY_API_KEY",
+                "RUMBAPAY_BASE_URL",
+                "https://api.rumbapay.online/v1",
+            ),
+        }
+    }
+
+    /// Read `<PROVIDER>_API_KEY` and `<PROVIDER>_BASE_URL`. `PAYRUN_HTTP_TIMEOUT` (seconds)
+    /// overrides the request timeout.
+    pub fn from_env(kind: ProviderKind) -> Result<ProviderConfig, ConfigError> {
+        let (key_var, url_var, default_url) = Self::env_names(kind);
+        let key = std::env::var(key_var)
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+            .ok_or(ConfigError::MissingKey { var: key_var })?;
+        let url = std::env::var(url_var).unwrap_or_else(|_| default_url.to_string());
+        let base_url = parse_base_url(url_var, &url)?;
+        let timeout = std::env::var("PAYRUN_HTTP_TIMEOUT")
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map_or(DEFAULT_TIMEOUT, Duration::from_secs_f64);
+        Ok(ProviderConfig {
+            kind,
+            base_url,
+            api_key: SecretString::from(key.trim().to_string()),
+            timeout,
+            max_connections: 64,
+        })
+    }
+
+    /// A config pointing at a loopback simulator (for `--sandbox` and tests).
+    pub fn loopback(
+        kind: ProviderKind,
+        base_url: &str,
+        api_key: &str,
+    ) -> Result<ProviderConfig, ConfigError> {
+        let (_, url_var, _) = Self::env_names(kind);
+        Ok(ProviderConfig {
+            kind,
+            base_url: parse_base_url(url_var, base_url)?,
+            api_key: SecretString::from(api_key.to_string()),
+            timeout: DEFAULT_TIMEOUT,
+            max_connections: 64,
+        })
+    }
+
+    pub fn is_test_key(&self) -> bool {
+        self.api_key.expose_secret().starts_with("test_")
+    }
+}
+
+/// https required unless the host is loopback. A trailing slash is dropped so paths join cleanly.
+pub fn parse_base_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let trimmed = value.trim().trim_end_matches('/');
+    let url = Url::parse(trimmed).map_err(|e| ConfigError::BadUrl {
+        var,
+        value: value.to_string(),
+        reason: e.to_string(),
+    })?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        "http" => Err(ConfigError::InsecureUrl {
+            var,
+            value: value.to_string(),
+        }),
+        other => Err(ConfigError::BadUrl {
+            var,
+            value: value.to_string(),
+            reason: format!("scheme {other:?} is not http(s)"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_required_except_loopback() {
+        assert!(parse_base_url("X", "https://api.rohopay.com").is_ok());
+        assert!(parse_base_url("X", "http://127.0.0.1:8080").is_ok());
+        assert!(parse_base_url("X", "http://localhost:9/v1/").is_ok());
+        assert!(parse_base_url("X", "http://[::1]:80").is_ok());
+        assert!(matches!(
+            parse_base_url("X", "http://api.rohopay.com"),
+            Err(ConfigError::InsecureUrl { .. })
+        ));
+        assert!(matches!(
+            parse_base_url("X", "ftp://x"),
+            Err(ConfigError::BadUrl { .. })
+        ));
+        assert!(parse_base_url("X", "not a url").is_err());
+    }
+
+    #[test]
+    fn trailing_slash_is_dropped() {
+        let url = parse_base_url("X", "https://api.rumbapay.online/v1/").unwrap();
+        assert_eq!(url.as_str(), "https://api.rumbapay.online/v1");
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let cfg =
+            ProviderConfig::loopback(ProviderKind::Rohopay, "http://127.0.0.1:1", "live_s3cret")
+                .unwrap();
+        assert!(!format!("{cfg:?}").contains("s3cret"));
+        assert!(!cfg.is_test_key());
+    }
+}

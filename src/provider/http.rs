@@ -1,0 +1,137 @@
+//! HTTP plumbing shared by the provider clients: one pooled reqwest client (rustls), sending
+//! with timing, and the classification of transport failures into "never left" (safe to
+//! retry) versus "may have been executed" (in doubt).
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::{Client, RequestBuilder, Response, StatusCode, header::HeaderMap};
+
+use super::{ProviderConfig, ProviderError};
+
+/// Build the client every request of a run shares (connection reuse, timeouts).
+pub fn client(config: &ProviderConfig) -> Result<Client, reqwest::Error> {
+    Client::builder()
+        .user_agent(concat!("payrun/", env!("CARGO_PKG_VERSION")))
+        .timeout(config.timeout)
+        .connect_timeout(Duration::from_secs(10).min(config.timeout))
+        .pool_max_idle_per_host(config.max_connections)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build()
+}
+
+/// A response read to the end.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// Send and read the whole answer. A failure before the request could leave is
+/// [`ProviderError::Unreachable`]; any later failure is [`ProviderError::NoAnswer`].
+pub async fn send(request: RequestBuilder) -> Result<Answer, ProviderError> {
+    let response: Response = request.send().await.map_err(classify)?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.map_err(classify)?.to_vec();
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn classify(err: reqwest::Error) -> ProviderError {
+    let connect = err.is_connect();
+    let reason = describe(&err.without_url());
+    if connect {
+        ProviderError::Unreachable { reason }
+    } else {
+        ProviderError::NoAnswer { reason }
+    }
+}
+
+/// The error and its causes on one line, without the URL's query string.
+fn describe(err: &reqwest::Error) -> String {
+    use std::error::Error;
+    let mut text = if err.is_timeout() {
+        "timed out".to_string()
+    } else {
+        err.to_string()
+    };
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// `Retry-After` as seconds or an HTTP date; capped at ten minutes.
+pub fn retry_after_from(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    let wait = if let Ok(secs) = value.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else {
+        let when = httpdate::parse_http_date(value).ok()?;
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(Duration::from_secs(600)))
+}
+
+/// A short, printable excerpt of an unexpected body.
+pub fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.chars().count() > 200 {
+        format!("{}…", text.chars().take(200).collect::<String>())
+    } else if text.is_empty() {
+        "(empty body)".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderValue, RETRY_AFTER};
+
+    #[test]
+    fn parses_retry_after_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(retry_after_from(&h), Some(Duration::from_secs(3)));
+        let later = SystemTime::now() + Duration::from_secs(5);
+        let date = httpdate::fmt_http_date(later);
+        h.insert(RETRY_AFTER, HeaderValue::from_str(&date).unwrap());
+        let wait = retry_after_from(&h).unwrap();
+        assert!(
+            wait <= Duration::from_secs(5) && wait >= Duration::from_secs(3),
+            "{wait:?}"
+        );
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after_from(&h), Some(Duration::ZERO));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("99999"));
+        assert_eq!(retry_after_from(&h), Some(Duration::from_secs(600)));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after_from(&h), None);
+    }
+
+    #[test]
+    fn excerpts_are_short() {
+        assert_eq!(excerpt(b""), "(empty body)");
+        assert!(excerpt(&[b'x'; 500]).chars().count() <= 201);
+    }
+}

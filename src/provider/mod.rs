@@ -1,0 +1,236 @@
+//! Provider clients behind one trait. Each provider's module keeps its wire types private and
+//! maps its status words into [`PayoutStatus`] and its errors into [`ProviderError`], whose
+//! [`ErrorClass`] tells the runner what to do: retry, keep in doubt, fail, pause or stop.
+
+mod config;
+mod http;
+pub mod rohopay;
+pub mod rumbapay;
+
+use std::{future::Future, time::Duration};
+
+pub use config::{ConfigError, ProviderConfig};
+pub use http::retry_after_from;
+
+use crate::domain::{Currency, PayeeRow, ProviderKind};
+use crate::journal::RowState;
+
+/// A payout's state as the provider reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PayoutStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl PayoutStatus {
+    pub fn row_state(self) -> RowState {
+        match self {
+            PayoutStatus::Pending => RowState::Accepted,
+            PayoutStatus::Succeeded => RowState::Succeeded,
+            PayoutStatus::Failed => RowState::Failed,
+        }
+    }
+}
+
+/// What the provider said about a payout it has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub status: PayoutStatus,
+    /// The provider's own status word (`pending`, `successful`, `success`...).
+    pub status_word: String,
+    /// RohoPay `id` / Rumbapay `identifier`.
+    pub provider_id: Option<String>,
+    /// RohoPay `provider_reference`.
+    pub provider_reference: Option<String>,
+    /// RohoPay `internal_reference`.
+    pub internal_reference: Option<String>,
+    /// Rumbapay `request_id`.
+    pub request_id: Option<String>,
+    /// RohoPay `provider` (the network that executed it: relworx, iotec).
+    pub routed_provider: Option<String>,
+    pub failover_reason: Option<String>,
+    /// Rumbapay answered "duplicate reference": it has the payout, status not confirmed yet.
+    pub unconfirmed: bool,
+}
+
+/// What the runner does about an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Nothing reached the provider, or it said "try again": retry with the same key and body.
+    Retryable,
+    /// The request may have been executed; retry with the same key and body, never fail it.
+    InDoubt,
+    /// The provider refused this payout for good: the row fails with the provider's message.
+    Definitive,
+    /// The wallet ran dry: stop the batch (resumable), don't fail every remaining row.
+    InsufficientFunds,
+    /// Slow down: pause the whole provider for `Retry-After`.
+    RateLimited,
+    /// Credentials refused: stop the batch, nothing else will work.
+    Fatal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    #[error("could not reach the provider: {reason}")]
+    Unreachable { reason: String },
+    #[error("no answer from the provider ({reason}); the payout may or may not have been made")]
+    NoAnswer { reason: String },
+    #[error("provider error (HTTP {status}): {message}")]
+    Server { status: u16, message: String },
+    #[error("the provider is still processing an earlier request with this key (HTTP {status})")]
+    InFlight { status: u16 },
+    #[error("rate limited by the provider (HTTP 429)")]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("insufficient wallet balance: {message}")]
+    InsufficientFunds { status: u16, message: String },
+    #[error("the provider refused the API key (HTTP {status}): {message}")]
+    Unauthorized { status: u16, message: String },
+    #[error(
+        "the provider says this key was already used for a different request (HTTP {status}): {message}; check this payout by hand"
+    )]
+    KeyReused { status: u16, message: String },
+    #[error("refused by the provider (HTTP {status}): {message}")]
+    Rejected { status: u16, message: String },
+    #[error(
+        "the provider does not know this endpoint (HTTP {status}): {message}; check the base URL"
+    )]
+    Misconfigured { status: u16, message: String },
+    #[error("unexpected answer from the provider (HTTP {status}): {message}")]
+    Unexpected { status: u16, message: String },
+}
+
+impl ProviderError {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            ProviderError::Unreachable { .. }
+            | ProviderError::Server { .. }
+            | ProviderError::InFlight { .. } => ErrorClass::Retryable,
+            ProviderError::NoAnswer { .. }
+            | ProviderError::KeyReused { .. }
+            | ProviderError::Unexpected { .. } => ErrorClass::InDoubt,
+            ProviderError::RateLimited { .. } => ErrorClass::RateLimited,
+            ProviderError::InsufficientFunds { .. } => ErrorClass::InsufficientFunds,
+            ProviderError::Unauthorized { .. } | ProviderError::Misconfigured { .. } => {
+                ErrorClass::Fatal
+            }
+            ProviderError::Rejected { .. } => ErrorClass::Definitive,
+        }
+    }
+
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            ProviderError::Unreachable { .. } | ProviderError::NoAnswer { .. } => None,
+            ProviderError::RateLimited { .. } => Some(429),
+            ProviderError::Server { status, .. }
+            | ProviderError::InFlight { status }
+            | ProviderError::InsufficientFunds { status, .. }
+            | ProviderError::Unauthorized { status, .. }
+            | ProviderError::KeyReused { status, .. }
+            | ProviderError::Rejected { status, .. }
+            | ProviderError::Misconfigured { status, .. }
+            | ProviderError::Unexpected { status, .. } => Some(*status),
+        }
+    }
+
+    /// The connection failed or broke: counts toward "provider unavailable".
+    pub fn is_transport(&self) -> bool {
+        matches!(
+            self,
+            ProviderError::Unreachable { .. } | ProviderError::NoAnswer { .. }
+        )
+    }
+
+    /// Short word for the attempt log.
+    pub fn outcome_word(&self) -> &'static str {
+        match self {
+            ProviderError::Unreachable { .. } => "unreachable",
+            ProviderError::NoAnswer { .. } => "no_answer",
+            ProviderError::Server { .. } => "server_error",
+            ProviderError::InFlight { .. } => "in_flight",
+            ProviderError::RateLimited { .. } => "rate_limited",
+            ProviderError::InsufficientFunds { .. } => "insufficient_funds",
+            ProviderError::Unauthorized { .. } => "unauthorized",
+            ProviderError::KeyReused { .. } => "key_reused",
+            ProviderError::Rejected { .. } => "rejected",
+            ProviderError::Misconfigured { .. } => "misconfigured",
+            ProviderError::Unexpected { .. } => "unexpected",
+        }
+    }
+}
+
+/// What a status query needs to find a payout again.
+#[derive(Clone, Debug)]
+pub struct QueryRef {
+    pub key: String,
+    pub body: Vec<u8>,
+    pub request_id: Option<String>,
+}
+
+/// Batch-wide inputs to a request body.
+#[derive(Clone, Debug)]
+pub struct BodyContext<'a> {
+    pub batch_id: &'a str,
+    pub callback_url: Option<&'a str>,
+}
+
+/// Map an HTTP error status shared by both providers to an error; `None` for statuses whose
+/// meaning is provider-specific (400, 409, 422) or not an error.
+fn common_error(
+    status: u16,
+    message: String,
+    retry_after: Option<Duration>,
+) -> Option<ProviderError> {
+    Some(match status {
+        401 | 403 => ProviderError::Unauthorized { status, message },
+        402 => ProviderError::InsufficientFunds { status, message },
+        404 | 405 | 415 => ProviderError::Misconfigured { status, message },
+        429 => ProviderError::RateLimited { retry_after },
+        500..=599 => ProviderError::Server { status, message },
+        400..=499 => ProviderError::Rejected { status, message },
+        _ => ProviderError::Unexpected { status, message },
+    })
+}
+
+/// A payout API payrun can send through.
+pub trait Provider: Send + Sync + 'static {
+    fn kind(&self) -> ProviderKind;
+
+    /// Whether the configured key is a test-mode key (`test_...`).
+    fn is_test_key(&self) -> bool;
+
+    /// Send one payout: the stored key and the stored, byte-identical body.
+    fn submit(
+        &self,
+        key: &str,
+        body: &[u8],
+    ) -> impl Future<Output = Result<Receipt, ProviderError>> + Send;
+
+    /// The payout's current state, `None` if the provider cannot tell (unknown to it, or no
+    /// way to ask).
+    fn query(
+        &self,
+        payout: &QueryRef,
+    ) -> impl Future<Output = Result<Option<Receipt>, ProviderError>> + Send;
+
+    /// Live wallet balance in minor units; `None` when the provider has no balance endpoint or
+    /// does not report this currency.
+    fn balance(
+        &self,
+        currency: Currency,
+    ) -> impl Future<Output = Result<Option<u64>, ProviderError>> + Send;
+}
+
+/// The exact request body for a row, computed once at plan time and stored.
+pub fn request_body(
+    kind: ProviderKind,
+    row: &PayeeRow,
+    key: &str,
+    ctx: &BodyContext<'_>,
+) -> Result<Vec<u8>, serde_json::Error> {
+    match kind {
+        ProviderKind::Rohopay => rohopay::request_body(row, ctx),
+        ProviderKind::Rumbapay => rumbapay::request_body(row, key, ctx),
+    }
+}

@@ -1,0 +1,373 @@
+//! RohoPay (seeds/rohopay-disburse.txt): `POST /api/v1/disburse` with `Idempotency-Key`,
+//! `GET /api/v1/wallet/balance`. Wire types are private to this file; the `success`/`data`
+//! envelope and status words are mapped into payrun's types here and nowhere else.
+
+use reqwest::{Client, Url, header::CONTENT_TYPE};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use super::http::{self, Answer, excerpt, retry_after_from};
+use super::{
+    BodyContext, PayoutStatus, Provider, ProviderConfig, ProviderError, QueryRef, Receipt,
+};
+use crate::domain::{Currency, PayeeRow, ProviderKind};
+
+#[derive(Serialize)]
+struct DisburseRequest<'a> {
+    phone: &'a str,
+    amount: u64,
+    currency: &'a str,
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    callback_url: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<T> {
+    #[serde(default)]
+    success: bool,
+    data: Option<T>,
+    error: Option<ErrorBody>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    code: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Disbursement {
+    id: Option<String>,
+    internal_reference: Option<String>,
+    provider_reference: Option<String>,
+    status: String,
+    provider: Option<String>,
+    failover_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Balance {
+    balance_live: serde_json::Number,
+    currency: String,
+}
+
+/// RohoPay's status words. `successful`/`failed` are assumed (the seed only shows `pending`).
+enum RohopayStatus {
+    Pending,
+    Successful,
+    Failed,
+    Other,
+}
+
+impl From<&str> for RohopayStatus {
+    fn from(word: &str) -> Self {
+        match word.to_ascii_lowercase().as_str() {
+            "pending" | "processing" | "queued" => RohopayStatus::Pending,
+            "successful" | "success" | "completed" => RohopayStatus::Successful,
+            "failed" | "cancelled" | "rejected" | "reversed" => RohopayStatus::Failed,
+            _ => RohopayStatus::Other,
+        }
+    }
+}
+
+impl From<RohopayStatus> for PayoutStatus {
+    fn from(status: RohopayStatus) -> Self {
+        match status {
+            RohopayStatus::Pending | RohopayStatus::Other => PayoutStatus::Pending,
+            RohopayStatus::Successful => PayoutStatus::Succeeded,
+            RohopayStatus::Failed => PayoutStatus::Failed,
+        }
+    }
+}
+
+impl From<Disbursement> for Receipt {
+    fn from(d: Disbursement) -> Self {
+        Receipt {
+            status: RohopayStatus::from(d.status.as_str()).into(),
+            status_word: d.status,
+            provider_id: d.id,
+            provider_reference: d.provider_reference,
+            internal_reference: d.internal_reference,
+            request_id: None,
+            routed_provider: d.provider,
+            failover_reason: d.failover_reason,
+            unconfirmed: false,
+        }
+    }
+}
+
+/// The disburse body: international phone without `+`, amount in the smallest unit.
+pub fn request_body(row: &PayeeRow, ctx: &BodyContext<'_>) -> Result<Vec<u8>, serde_json::Error> {
+    let default_description = format!("payrun batch {}", ctx.batch_id);
+    serde_json::to_vec(&DisburseRequest {
+        phone: row.phone.international(),
+        amount: row.amount.get(),
+        currency: row.currency.code(),
+        description: row.description.as_deref().unwrap_or(&default_description),
+        callback_url: ctx.callback_url,
+    })
+}
+
+pub struct RohopayClient {
+    http: Client,
+    base: Url,
+    key: SecretString,
+    test_key: bool,
+}
+
+impl RohopayClient {
+    pub fn new(config: &ProviderConfig) -> Result<RohopayClient, reqwest::Error> {
+        Ok(RohopayClient {
+            http: http::client(config)?,
+            base: config.base_url.clone(),
+            key: config.api_key.clone(),
+            test_key: config.is_test_key(),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.as_str().trim_end_matches('/'))
+    }
+}
+
+/// Turn an answer into a receipt or a classified error.
+fn interpret(answer: Answer) -> Result<Receipt, ProviderError> {
+    let status = answer.status.as_u16();
+    if answer.status.is_success() {
+        return match serde_json::from_slice::<Envelope<Disbursement>>(&answer.body) {
+            Ok(Envelope {
+                success: true,
+                data: Some(d),
+                ..
+            }) => Ok(d.into()),
+            Ok(_) | Err(_) => Err(ProviderError::Unexpected {
+                status,
+                message: excerpt(&answer.body),
+            }),
+        };
+    }
+    Err(error_of(&answer))
+}
+
+fn error_of(answer: &Answer) -> ProviderError {
+    let status = answer.status.as_u16();
+    let error = serde_json::from_slice::<Envelope<serde::de::IgnoredAny>>(&answer.body)
+        .ok()
+        .and_then(|e| e.error);
+    let code = error
+        .as_ref()
+        .and_then(|e| e.code.clone())
+        .unwrap_or_default();
+    let message = match error.and_then(|e| e.message) {
+        Some(m) if code.is_empty() => m,
+        Some(m) => format!("{m} ({code})"),
+        None => excerpt(&answer.body),
+    };
+    if code.contains("insufficient") {
+        return ProviderError::InsufficientFunds { status, message };
+    }
+    match status {
+        409 => ProviderError::InFlight { status },
+        422 => ProviderError::KeyReused { status, message },
+        _ => super::common_error(status, message, retry_after_from(&answer.headers)).unwrap_or(
+            ProviderError::Unexpected {
+                status,
+                message: excerpt(&answer.body),
+            },
+        ),
+    }
+}
+
+impl Provider for RohopayClient {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Rohopay
+    }
+
+    fn is_test_key(&self) -> bool {
+        self.test_key
+    }
+
+    async fn submit(&self, key: &str, body: &[u8]) -> Result<Receipt, ProviderError> {
+        let request = self
+            .http
+            .post(self.url("/api/v1/disburse"))
+            .bearer_auth(self.key.expose_secret())
+            .header("Idempotency-Key", key)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_vec());
+        interpret(http::send(request).await?)
+    }
+
+    /// RohoPay documents no status endpoint: the idempotent replay of the stored request
+    /// (same key, same bytes) returns the payout with its current status (assumed).
+    async fn query(&self, payout: &QueryRef) -> Result<Option<Receipt>, ProviderError> {
+        self.submit(&payout.key, &payout.body).await.map(Some)
+    }
+
+    async fn balance(&self, currency: Currency) -> Result<Option<u64>, ProviderError> {
+        let mut url = Url::parse(&self.url("/api/v1/wallet/balance")).map_err(|e| {
+            ProviderError::Misconfigured {
+                status: 0,
+                message: e.to_string(),
+            }
+        })?;
+        url.query_pairs_mut()
+            .append_pair("currency", currency.code());
+        let request = self.http.get(url).bearer_auth(self.key.expose_secret());
+        let answer = http::send(request).await?;
+        if !answer.status.is_success() {
+            return Err(error_of(&answer));
+        }
+        let status = answer.status.as_u16();
+        match serde_json::from_slice::<Envelope<Balance>>(&answer.body) {
+            Ok(Envelope {
+                data: Some(b),
+                success: true,
+                ..
+            }) => Ok(b
+                .currency
+                .eq_ignore_ascii_case(currency.code())
+                .then(|| b.balance_live.as_u64())
+                .flatten()),
+            _ => Err(ProviderError::Unexpected {
+                status,
+                message: excerpt(&answer.body),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Country, MinorUnits, Phone};
+    use reqwest::{StatusCode, header::HeaderMap};
+
+    fn answer(status: u16, body: &str) -> Answer {
+        Answer {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn body_matches_the_seed_example() {
+        let (phone, _) = Phone::parse("256700123456", Some(Country::Uganda)).unwrap();
+        let row = PayeeRow {
+            line: 2,
+            reference: None,
+            phone,
+            amount: MinorUnits::new(25000).unwrap(),
+            currency: Currency::UGX,
+            operator: None,
+            first_name: None,
+            last_name: None,
+            description: Some("Agent commission payout – July 2024".into()),
+            document: None,
+            occurrence: 0,
+        };
+        let ctx = BodyContext {
+            batch_id: "b",
+            callback_url: Some("https://your-app.com/webhooks/rohopay"),
+        };
+        let body: serde_json::Value =
+            serde_json::from_slice(&request_body(&row, &ctx).unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "phone": "256700123456",
+                "amount": 25000,
+                "currency": "UGX",
+                "description": "Agent commission payout – July 2024",
+                "callback_url": "https://your-app.com/webhooks/rohopay"
+            })
+        );
+    }
+
+    #[test]
+    fn reads_the_seed_response() {
+        let r = interpret(answer(
+            200,
+            r#"{"success":true,"data":{"id":"01j5m6n7p8q9r0s1t2u3vwxy","internal_reference":"RHP-2024-DISP001",
+            "provider_reference":"0987654321","status":"pending","type":"disbursement","payment_method":"mobile_money",
+            "provider":"relworx","phone_number":"256700123456","amount":25000,"currency":"UGX","net_amount":25000,
+            "environment":"live","created_at":"2024-07-15T09:00:00Z"}}"#,
+        ))
+        .unwrap();
+        assert_eq!(r.status, PayoutStatus::Pending);
+        assert_eq!(r.provider_id.as_deref(), Some("01j5m6n7p8q9r0s1t2u3vwxy"));
+        assert_eq!(r.internal_reference.as_deref(), Some("RHP-2024-DISP001"));
+        assert_eq!(r.provider_reference.as_deref(), Some("0987654321"));
+        assert_eq!(r.routed_provider.as_deref(), Some("relworx"));
+    }
+
+    #[test]
+    fn maps_statuses() {
+        assert_eq!(
+            PayoutStatus::from(RohopayStatus::from("successful")),
+            PayoutStatus::Succeeded
+        );
+        assert_eq!(
+            PayoutStatus::from(RohopayStatus::from("FAILED")),
+            PayoutStatus::Failed
+        );
+        assert_eq!(
+            PayoutStatus::from(RohopayStatus::from("weird")),
+            PayoutStatus::Pending
+        );
+    }
+
+    #[test]
+    fn classifies_errors() {
+        fn e(status: u16, body: &str) -> ProviderError {
+            interpret(answer(status, body)).unwrap_err()
+        }
+        let body = |code: &str| {
+            format!(r#"{{"success":false,"error":{{"code":"{code}","message":"m"}}}}"#)
+        };
+        assert!(matches!(
+            e(402, &body("insufficient_balance")),
+            ProviderError::InsufficientFunds { .. }
+        ));
+        assert!(matches!(
+            e(400, &body("insufficient_balance")),
+            ProviderError::InsufficientFunds { .. }
+        ));
+        assert!(matches!(
+            e(400, &body("validation_error")),
+            ProviderError::Rejected { .. }
+        ));
+        assert!(matches!(
+            e(401, &body("unauthorized")),
+            ProviderError::Unauthorized { .. }
+        ));
+        assert!(matches!(
+            e(403, &body("live_key_required")),
+            ProviderError::Unauthorized { .. }
+        ));
+        assert!(matches!(
+            e(409, &body("idempotency_in_flight")),
+            ProviderError::InFlight { .. }
+        ));
+        assert!(matches!(
+            e(422, &body("idempotency_key_reused")),
+            ProviderError::KeyReused { .. }
+        ));
+        assert!(matches!(
+            e(429, &body("rate_limited")),
+            ProviderError::RateLimited { .. }
+        ));
+        assert!(matches!(e(503, "<html>"), ProviderError::Server { .. }));
+        assert!(matches!(e(404, ""), ProviderError::Misconfigured { .. }));
+        assert!(matches!(
+            e(200, "not json"),
+            ProviderError::Unexpected { .. }
+        ));
+        assert!(matches!(
+            e(200, r#"{"success":false}"#),
+            ProviderError::Unexpected { .. }
+        ));
+    }
+}

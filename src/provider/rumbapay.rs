@@ -1,0 +1,453 @@
+//! Rumbapay (seeds/rumbapay-payout.txt): `POST /v1/payout` with `reference` = the idempotency
+//! key, `GET /v1/transaction/{request_id}`. Wire types are private to this file. A reused
+//! reference (409, `error_code` 40) means Rumbapay already has the payout: accepted, not failed.
+
+use std::collections::BTreeMap;
+
+use reqwest::{Client, Url, header::CONTENT_TYPE};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::http::{self, Answer, excerpt, retry_after_from};
+use super::{
+    BodyContext, PayoutStatus, Provider, ProviderConfig, ProviderError, QueryRef, Receipt,
+};
+use crate::domain::{Currency, PayeeRow, ProviderKind, format_major};
+
+#[derive(Serialize)]
+struct PayoutRequest<'a> {
+    method: &'static str,
+    reference: &'a str,
+    currency: &'a str,
+    /// Major units as an exact JSON number (`1520.50`), never through a float.
+    amount: Box<RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    mobile_money: MobileMoney<'a>,
+    customer: Customer<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    callback_url: Option<&'a str>,
+    extra: Vec<BTreeMap<&'static str, &'a str>>,
+}
+
+#[derive(Serialize)]
+struct MobileMoney<'a> {
+    phone: String,
+    operator: &'a str,
+    beneficiary_first_name: &'a str,
+    beneficiary_last_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    beneficiary_document_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    beneficiary_document_value: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Customer<'a> {
+    identifier: &'a str,
+    phone: String,
+    first_name: &'a str,
+    last_name: &'a str,
+    country: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Transaction {
+    identifier: Option<String>,
+    request_id: Option<String>,
+    status: Option<StatusBody>,
+    #[serde(default)]
+    error_code: i64,
+    error_message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StatusBody {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    error_code: i64,
+    error_reason: Option<String>,
+    request_id: Option<String>,
+    #[serde(default)]
+    error_fields: Vec<ErrorField>,
+}
+
+#[derive(Deserialize)]
+struct ErrorField {
+    field: String,
+    message: String,
+}
+
+/// Rumbapay's status words: `pending` and `success` are documented, `failed` is assumed.
+enum RumbapayStatus {
+    Pending,
+    Success,
+    Failed,
+    Other,
+}
+
+impl From<&str> for RumbapayStatus {
+    fn from(word: &str) -> Self {
+        match word.to_ascii_lowercase().as_str() {
+            "pending" | "processing" | "created" => RumbapayStatus::Pending,
+            "success" | "successful" | "completed" => RumbapayStatus::Success,
+            "failed" | "declined" | "rejected" | "cancelled" | "error" => RumbapayStatus::Failed,
+            _ => RumbapayStatus::Other,
+        }
+    }
+}
+
+impl From<RumbapayStatus> for PayoutStatus {
+    fn from(status: RumbapayStatus) -> Self {
+        match status {
+            RumbapayStatus::Pending | RumbapayStatus::Other => PayoutStatus::Pending,
+            RumbapayStatus::Success => PayoutStatus::Succeeded,
+            RumbapayStatus::Failed => PayoutStatus::Failed,
+        }
+    }
+}
+
+const DUPLICATE_REFERENCE: i64 = 40;
+const INVALID_PARAMS: i64 = 30;
+const NOT_FOUND: i64 = 101;
+const INSUFFICIENT_BALANCE: i64 = 60;
+
+/// The payout body. `reference` is the row's idempotency key; the customer is the payee,
+/// identified by the row's reference or, without one, its phone.
+pub fn request_body(
+    row: &PayeeRow,
+    key: &str,
+    ctx: &BodyContext<'_>,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let amount = RawValue::from_string(format_major(u128::from(row.amount.get()), row.currency))?;
+    let first = row.first_name.as_deref().unwrap_or_default();
+    let last = row.last_name.as_deref().unwrap_or_default();
+    let e164 = row.phone.e164();
+    let identifier = row
+        .reference
+        .as_deref()
+        .unwrap_or(row.phone.international());
+    serde_json::to_vec(&PayoutRequest {
+        method: "mobile_money",
+        reference: key,
+        currency: row.currency.code(),
+        amount,
+        description: row.description.as_deref(),
+        mobile_money: MobileMoney {
+            phone: e164.clone(),
+            operator: row.operator.map(|o| o.name()).unwrap_or_default(),
+            beneficiary_first_name: first,
+            beneficiary_last_name: last,
+            beneficiary_document_type: row.document.as_ref().map(|(t, _)| t.as_str()),
+            beneficiary_document_value: row.document.as_ref().map(|(_, v)| v.as_str()),
+        },
+        customer: Customer {
+            identifier,
+            phone: e164,
+            first_name: first,
+            last_name: last,
+            country: row.phone.country().iso2(),
+        },
+        callback_url: ctx.callback_url,
+        extra: vec![BTreeMap::from([("payrun_batch", ctx.batch_id)])],
+    })
+}
+
+pub struct RumbapayClient {
+    http: Client,
+    base: Url,
+    key: SecretString,
+    test_key: bool,
+}
+
+impl RumbapayClient {
+    pub fn new(config: &ProviderConfig) -> Result<RumbapayClient, reqwest::Error> {
+        Ok(RumbapayClient {
+            http: http::client(config)?,
+            base: config.base_url.clone(),
+            key: config.api_key.clone(),
+            test_key: config.is_test_key(),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.as_str().trim_end_matches('/'))
+    }
+}
+
+fn receipt_of(t: Transaction) -> Receipt {
+    let word = t.status.map(|s| s.name).unwrap_or_else(|| "pending".into());
+    Receipt {
+        status: RumbapayStatus::from(word.as_str()).into(),
+        status_word: word,
+        provider_id: t.identifier,
+        provider_reference: None,
+        internal_reference: None,
+        request_id: t.request_id,
+        routed_provider: None,
+        failover_reason: None,
+        unconfirmed: false,
+    }
+}
+
+/// Interpret a payout or transaction answer. `Ok(None)` = transaction not found (101).
+fn interpret(answer: Answer) -> Result<Option<Receipt>, ProviderError> {
+    let status = answer.status.as_u16();
+    if answer.status.is_success() {
+        let Ok(t) = serde_json::from_slice::<Transaction>(&answer.body) else {
+            return Err(ProviderError::Unexpected {
+                status,
+                message: excerpt(&answer.body),
+            });
+        };
+        if t.error_code == 0 {
+            return Ok(Some(receipt_of(t)));
+        }
+        let message = t.error_message.unwrap_or_else(|| excerpt(&answer.body));
+        return Err(ProviderError::Unexpected { status, message });
+    }
+    let error = serde_json::from_slice::<ErrorBody>(&answer.body).ok();
+    let code = error.as_ref().map_or(0, |e| e.error_code);
+    match (status, code) {
+        (_, DUPLICATE_REFERENCE) => Ok(Some(Receipt {
+            status: PayoutStatus::Pending,
+            status_word: "duplicate reference".into(),
+            provider_id: None,
+            provider_reference: None,
+            internal_reference: None,
+            request_id: error.and_then(|e| e.request_id),
+            routed_provider: None,
+            failover_reason: None,
+            unconfirmed: true,
+        })),
+        (404, _) | (_, NOT_FOUND) if code == NOT_FOUND => Ok(None),
+        _ => Err(error_of(status, code, error, &answer)),
+    }
+}
+
+fn error_of(status: u16, code: i64, error: Option<ErrorBody>, answer: &Answer) -> ProviderError {
+    let message = match error {
+        Some(e) if !e.error_fields.is_empty() => e
+            .error_fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Some(ErrorBody {
+            error_reason: Some(reason),
+            ..
+        }) => format!("{reason} (error_code {code})"),
+        _ => excerpt(&answer.body),
+    };
+    match (status, code) {
+        (_, INSUFFICIENT_BALANCE) => ProviderError::InsufficientFunds { status, message },
+        (_, INVALID_PARAMS) => ProviderError::Rejected { status, message },
+        _ => super::common_error(status, message, retry_after_from(&answer.headers)).unwrap_or(
+            ProviderError::Unexpected {
+                status,
+                message: excerpt(&answer.body),
+            },
+        ),
+    }
+}
+
+impl Provider for RumbapayClient {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Rumbapay
+    }
+
+    fn is_test_key(&self) -> bool {
+        self.test_key
+    }
+
+    async fn submit(&self, _key: &str, body: &[u8]) -> Result<Receipt, ProviderError> {
+        let request = self
+            .http
+            .post(self.url("/payout"))
+            .bearer_auth(self.key.expose_secret())
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_vec());
+        let answer = http::send(request).await?;
+        let status = answer.status.as_u16();
+        interpret(answer)?.ok_or(ProviderError::Misconfigured {
+            status,
+            message: "payout endpoint answered \"transaction not found\"".into(),
+        })
+    }
+
+    async fn query(&self, payout: &QueryRef) -> Result<Option<Receipt>, ProviderError> {
+        let Some(request_id) = payout.request_id.as_deref() else {
+            return Ok(None);
+        };
+        let mut url =
+            Url::parse(&self.url("/transaction")).map_err(|e| ProviderError::Misconfigured {
+                status: 0,
+                message: e.to_string(),
+            })?;
+        url.path_segments_mut()
+            .map_err(|()| ProviderError::Misconfigured {
+                status: 0,
+                message: "base URL cannot take a path".into(),
+            })?
+            .push(request_id);
+        let request = self.http.get(url).bearer_auth(self.key.expose_secret());
+        interpret(http::send(request).await?)
+    }
+
+    /// No balance endpoint is documented.
+    async fn balance(&self, _currency: Currency) -> Result<Option<u64>, ProviderError> {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Country, MinorUnits, Operator, Phone};
+    use reqwest::{StatusCode, header::HeaderMap};
+
+    fn answer(status: u16, body: &str) -> Answer {
+        Answer {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn row() -> PayeeRow {
+        let (phone, _) = Phone::parse("+254712973246", Some(Country::Kenya)).unwrap();
+        PayeeRow {
+            line: 5,
+            reference: Some("AG-7".into()),
+            phone,
+            amount: MinorUnits::new(152050).unwrap(),
+            currency: Currency::KES,
+            operator: Some(Operator::parse("mpesa", Country::Kenya).unwrap()),
+            first_name: Some("Oki".into()),
+            last_name: Some("Doki".into()),
+            description: Some("Commission".into()),
+            document: Some(("national_id".into(), "7876543".into())),
+            occurrence: 0,
+        }
+    }
+
+    #[test]
+    fn body_follows_the_seed_with_exact_major_amount() {
+        let ctx = BodyContext {
+            batch_id: "comm-1",
+            callback_url: None,
+        };
+        let bytes = request_body(&row(), "key-1", &ctx).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.contains(r#""amount":1520.50"#), "{text}");
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["method"], "mobile_money");
+        assert_eq!(body["reference"], "key-1");
+        assert_eq!(body["currency"], "KES");
+        assert_eq!(body["mobile_money"]["phone"], "+254712973246");
+        assert_eq!(body["mobile_money"]["operator"], "mpesa");
+        assert_eq!(body["mobile_money"]["beneficiary_first_name"], "Oki");
+        assert_eq!(
+            body["mobile_money"]["beneficiary_document_type"],
+            "national_id"
+        );
+        assert_eq!(body["customer"]["identifier"], "AG-7");
+        assert_eq!(body["customer"]["phone"], "+254712973246");
+        assert_eq!(body["customer"]["last_name"], "Doki");
+        assert_eq!(body["customer"]["country"], "KE");
+        assert!(body.get("callback_url").is_none());
+        assert_eq!(body["extra"][0]["payrun_batch"], "comm-1");
+    }
+
+    #[test]
+    fn reads_the_seed_response_and_statuses() {
+        let r = interpret(answer(
+            200,
+            r#"{"identifier":"MOB000137185","request_id":"6ae8671e-6b6f-4678-981a-36a783aa73ec",
+            "reference":"1234-dfgdgfdfew","status":{"name":"pending","date":"2025-08-27T08:27:49.014"},
+            "amount":2500,"billing_amount":2500,"currency":"KES","extra":[],"error_code":0,"error_message":""}"#,
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(r.status, PayoutStatus::Pending);
+        assert_eq!(r.provider_id.as_deref(), Some("MOB000137185"));
+        assert_eq!(
+            r.request_id.as_deref(),
+            Some("6ae8671e-6b6f-4678-981a-36a783aa73ec")
+        );
+        assert_eq!(
+            PayoutStatus::from(RumbapayStatus::from("success")),
+            PayoutStatus::Succeeded
+        );
+        assert_eq!(
+            PayoutStatus::from(RumbapayStatus::from("failed")),
+            PayoutStatus::Failed
+        );
+    }
+
+    #[test]
+    fn duplicate_reference_is_accepted_unconfirmed() {
+        let r = interpret(answer(
+            409,
+            r#"{"error_code":40,"error_reason":"Duplicate reference","request_id":"abc","timestamp":"x"}"#,
+        ))
+        .unwrap()
+        .unwrap();
+        assert!(r.unconfirmed);
+        assert_eq!(r.status, PayoutStatus::Pending);
+        assert_eq!(r.request_id.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn classifies_errors() {
+        let invalid = interpret(answer(
+            400,
+            r#"{"error_code":30,"error_reason":"Invalid params","request_id":"r","error_fields":[
+               {"field":"currency","message":"currency is a required field"}],"timestamp":"t"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            invalid,
+            ProviderError::Rejected {
+                status: 400,
+                message: "currency: currency is a required field".into()
+            }
+        );
+        assert_eq!(
+            interpret(answer(
+                404,
+                r#"{"error_code":101,"error_reason":"Transaction not found"}"#
+            ))
+            .unwrap(),
+            None
+        );
+        assert!(matches!(
+            interpret(answer(
+                402,
+                r#"{"error_code":60,"error_reason":"Insufficient balance"}"#
+            )),
+            Err(ProviderError::InsufficientFunds { .. })
+        ));
+        assert!(matches!(
+            interpret(answer(401, "{}")),
+            Err(ProviderError::Unauthorized { .. })
+        ));
+        assert!(matches!(
+            interpret(answer(429, "{}")),
+            Err(ProviderError::RateLimited { .. })
+        ));
+        assert!(matches!(
+            interpret(answer(503, "")),
+            Err(ProviderError::Server { .. })
+        ));
+        assert!(matches!(
+            interpret(answer(404, "nope")),
+            Err(ProviderError::Misconfigured { .. })
+        ));
+    }
+}
