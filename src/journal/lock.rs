@@ -23,6 +23,9 @@ pub struct LockInfo {
     pub age_ms: i64,
 }
 
+/// Lock columns of a batch row: token, pid, host, heartbeat.
+type LockColumns = (Option<String>, Option<i64>, Option<String>, Option<i64>);
+
 fn hostname() -> String {
     nix::unistd::gethostname()
         .ok()
@@ -54,7 +57,7 @@ impl Journal {
         let tx = self
             .conn_mut()
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let current: Option<(Option<String>, Option<i64>, Option<String>, Option<i64>)> = tx
+        let current: Option<LockColumns> = tx
             .query_row(
                 "SELECT lock_token, lock_pid, lock_host, lock_heartbeat FROM batches WHERE id = ?1",
                 [batch_id],

@@ -219,7 +219,9 @@ pub fn advance(
         return Ok(None);
     }
     fill_facts(conn, row_id, outcome)?;
-    if next == current && !(current == RowState::Accepted && !outcome.unconfirmed) {
+    // Same state: only worth writing when it confirms an unconfirmed acceptance.
+    let confirms = current == RowState::Accepted && !outcome.unconfirmed;
+    if next == current && !confirms {
         return Ok(None);
     }
     conn.prepare_cached(
