@@ -6,10 +6,12 @@
 //! `journal` (SQLite), `runner` (rate-limited sending).
 
 pub mod cli;
+pub mod crash;
 pub mod domain;
 pub mod exit;
 pub mod ingest;
 pub mod journal;
 pub mod keys;
 pub mod provider;
+pub mod runner;
 pub mod sim;

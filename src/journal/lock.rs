@@ -110,9 +110,9 @@ impl Journal {
     }
 }
 
-/// Refresh the heartbeat inside a write transaction; fails if the lock was taken over.
+/// Refresh the heartbeat (inside a write transaction); fails if the lock was taken over.
 pub fn heartbeat(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     batch_id: &str,
     token: &LockToken,
 ) -> Result<(), JournalError> {
@@ -129,7 +129,7 @@ pub fn heartbeat(
 
 /// Fails unless `token` still holds the batch's lock (checked in the same transaction as a write).
 pub fn check(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     batch_id: &str,
     token: &LockToken,
 ) -> Result<(), JournalError> {

@@ -7,6 +7,8 @@
 
 mod actor;
 mod batch;
+#[cfg(test)]
+mod behaviour_tests;
 mod lock;
 mod plan;
 mod rows;

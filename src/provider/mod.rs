@@ -52,6 +52,8 @@ pub struct Receipt {
     pub failover_reason: Option<String>,
     /// Rumbapay answered "duplicate reference": it has the payout, status not confirmed yet.
     pub unconfirmed: bool,
+    /// HTTP status of the answer, for the attempt log.
+    pub http_status: u16,
 }
 
 /// What the runner does about an error.

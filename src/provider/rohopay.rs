@@ -93,6 +93,7 @@ impl From<Disbursement> for Receipt {
             routed_provider: d.provider,
             failover_reason: d.failover_reason,
             unconfirmed: false,
+            http_status: 200,
         }
     }
 }
@@ -140,7 +141,10 @@ fn interpret(answer: Answer) -> Result<Receipt, ProviderError> {
                 success: true,
                 data: Some(d),
                 ..
-            }) => Ok(d.into()),
+            }) => Ok(Receipt {
+                http_status: status,
+                ..d.into()
+            }),
             Ok(_) | Err(_) => Err(ProviderError::Unexpected {
                 status,
                 message: excerpt(&answer.body),

@@ -180,7 +180,7 @@ impl RumbapayClient {
     }
 }
 
-fn receipt_of(t: Transaction) -> Receipt {
+fn receipt_of(t: Transaction, http_status: u16) -> Receipt {
     let word = t.status.map(|s| s.name).unwrap_or_else(|| "pending".into());
     Receipt {
         status: RumbapayStatus::from(word.as_str()).into(),
@@ -192,6 +192,7 @@ fn receipt_of(t: Transaction) -> Receipt {
         routed_provider: None,
         failover_reason: None,
         unconfirmed: false,
+        http_status,
     }
 }
 
@@ -206,7 +207,7 @@ fn interpret(answer: Answer) -> Result<Option<Receipt>, ProviderError> {
             });
         };
         if t.error_code == 0 {
-            return Ok(Some(receipt_of(t)));
+            return Ok(Some(receipt_of(t, status)));
         }
         let message = t.error_message.unwrap_or_else(|| excerpt(&answer.body));
         return Err(ProviderError::Unexpected { status, message });
@@ -224,6 +225,7 @@ fn interpret(answer: Answer) -> Result<Option<Receipt>, ProviderError> {
             routed_provider: None,
             failover_reason: None,
             unconfirmed: true,
+            http_status: status,
         })),
         (404, _) | (_, NOT_FOUND) if code == NOT_FOUND => Ok(None),
         _ => Err(error_of(status, code, error, &answer)),

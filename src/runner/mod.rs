@@ -1,0 +1,184 @@
+//! Sending a planned batch: page through its open rows in plan order, dispatch each to a task
+//! under a concurrency bound and a rate limit, keep the batch lock's heartbeat, and stop
+//! cleanly (draining what is in flight) on Ctrl-C, an empty wallet, refused credentials or an
+//! unreachable provider. Every row's fate is in the journal before this returns.
+
+mod backoff;
+mod pacer;
+mod progress;
+mod row;
+mod stop;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+pub use progress::{Progress, Tally};
+pub use stop::{Stop, StopReason};
+
+use crate::journal::{
+    HEARTBEAT_EVERY_MS, JournalActor, JournalError, LockToken, heartbeat, open_rows_page,
+};
+use crate::provider::Provider;
+use pacer::Pacer;
+use row::Shared;
+
+/// How to send.
+#[derive(Clone, Debug)]
+pub struct SendOptions {
+    /// Payouts per second.
+    pub rate: NonZeroU32,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Attempts per row per run for retryable errors (429s not counted).
+    pub max_tries: u32,
+    /// Consecutive transport failures (all workers) that pause the batch.
+    pub unavailable_after: u32,
+    /// How long Ctrl-C waits for in-flight requests.
+    pub drain_timeout: Duration,
+}
+
+impl Default for SendOptions {
+    fn default() -> Self {
+        SendOptions {
+            rate: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            concurrency: 4,
+            max_tries: 8,
+            unavailable_after: 25,
+            drain_timeout: Duration::from_secs(35),
+        }
+    }
+}
+
+/// What a send pass did.
+#[derive(Debug)]
+pub struct SendReport {
+    /// Rows handed to a worker.
+    pub dispatched: u64,
+    /// Rows still in flight when draining timed out (left `sending`, resolved on resume).
+    pub abandoned: usize,
+    pub stop: Option<StopReason>,
+    pub elapsed: Duration,
+}
+
+const PAGE: usize = 1024;
+
+/// Send every open row of `batch_id`. The caller holds the batch lock (`token`) and owns the
+/// journal actor; `stop` may be thrown from outside (Ctrl-C).
+pub async fn send_batch<P: Provider>(
+    provider: Arc<P>,
+    journal: JournalActor,
+    batch_id: &str,
+    token: LockToken,
+    opts: SendOptions,
+    progress: Arc<Progress>,
+    stop: Arc<Stop>,
+) -> Result<SendReport, JournalError> {
+    let shared = Arc::new(Shared {
+        provider,
+        journal: journal.clone(),
+        batch_id: Arc::from(batch_id),
+        token: token.clone(),
+        pacer: Pacer::new(opts.rate),
+        stop: stop.clone(),
+        progress: progress.clone(),
+        consecutive_transport: AtomicU32::new(0),
+        opts: opts.clone(),
+    });
+    let heartbeat_task =
+        spawn_heartbeat(journal.clone(), batch_id.to_string(), token, stop.clone());
+    let ticker = progress.spawn_ticker();
+    let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    let mut dispatched = 0u64;
+    let mut after_id = 0i64;
+
+    'pages: while !stop.is_set() {
+        let batch = batch_id.to_string();
+        let page = journal
+            .call(move |j| open_rows_page(j.conn(), &batch, after_id, PAGE))
+            .await??;
+        let Some(last) = page.last() else { break };
+        after_id = last.id;
+        for row in page {
+            let permit = tokio::select! {
+                permit = limit.clone().acquire_owned() => permit,
+                _ = stop.wait() => break 'pages,
+            };
+            let Ok(permit) = permit else { break 'pages };
+            if stop.is_set() {
+                break 'pages;
+            }
+            let shared = shared.clone();
+            tasks.spawn(async move {
+                row::dispatch(shared, row).await;
+                drop(permit);
+            });
+            dispatched += 1;
+            while tasks.try_join_next().is_some() {}
+        }
+    }
+
+    let abandoned = drain(&mut tasks, &stop, opts.drain_timeout).await;
+    heartbeat_task.abort();
+    ticker.abort();
+    progress.finish();
+    journal.flush().await?;
+    Ok(SendReport {
+        dispatched,
+        abandoned,
+        stop: stop.reason(),
+        elapsed: progress.elapsed(),
+    })
+}
+
+/// Let in-flight rows finish. After an interrupt, wait at most `timeout`; rows still in
+/// flight then stay `sending` in the journal and are resolved by the next resume.
+async fn drain(tasks: &mut JoinSet<()>, stop: &Stop, timeout: Duration) -> usize {
+    let interrupted = matches!(stop.reason(), Some(StopReason::Interrupted));
+    if !interrupted {
+        while tasks.join_next().await.is_some() {}
+        return 0;
+    }
+    let all = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(timeout, all).await.is_err() {
+        let left = tasks.len();
+        tasks.abort_all();
+        return left;
+    }
+    0
+}
+
+/// Refresh the lock's heartbeat; a lost lock stops the run.
+fn spawn_heartbeat(
+    journal: JournalActor,
+    batch_id: String,
+    token: LockToken,
+    stop: Arc<Stop>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_millis(HEARTBEAT_EVERY_MS));
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let (batch, token) = (batch_id.clone(), token.clone());
+            match journal.write(move |c| heartbeat(c, &batch, &token)).await {
+                Ok(()) => {}
+                Err(JournalError::LockLost(_)) => {
+                    stop.trigger(StopReason::LockLost);
+                    return;
+                }
+                Err(e) => tracing::warn!("could not refresh the batch lock: {e}"),
+            }
+        }
+    })
+}
+
+/// Convenience for callers that count attempts.
+pub fn attempts(tally: &Tally) -> u64 {
+    tally.attempts.load(Ordering::Relaxed)
+}

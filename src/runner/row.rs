@@ -1,0 +1,239 @@
+//! Sending one row: mark it `sending` (durable) before the request leaves, try with the stored
+//! key and bytes until the provider gives an answer or retries run out, then journal the
+//! outcome. A row whose request may have reached the provider is never failed for a timeout:
+//! it ends `in_doubt` and the next resume resends the same key and body.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use super::{SendOptions, backoff, pacer::Pacer, progress::Progress, stop::Stop, stop::StopReason};
+use crate::crash;
+use crate::journal::{
+    Attempt, JournalActor, JournalError, LockToken, OpenRow, Outcome, RowState, check_lock,
+    log_attempt, mark_sending, now_ms, record_outcome,
+};
+use crate::provider::{ErrorClass, Provider, ProviderError, Receipt};
+
+/// Everything the row tasks of one run share.
+pub(super) struct Shared<P> {
+    pub provider: Arc<P>,
+    pub journal: JournalActor,
+    pub batch_id: Arc<str>,
+    pub token: LockToken,
+    pub pacer: Pacer,
+    pub stop: Arc<Stop>,
+    pub progress: Arc<Progress>,
+    pub consecutive_transport: AtomicU32,
+    pub opts: SendOptions,
+}
+
+/// Most 429 answers one row tolerates in a run before it is left for a later resume.
+const MAX_RATE_LIMITED: u32 = 1000;
+
+pub(super) async fn dispatch<P: Provider>(shared: Arc<Shared<P>>, row: OpenRow) {
+    let id = row.id;
+    let (batch, token) = (shared.batch_id.clone(), shared.token.clone());
+    let marked = shared
+        .journal
+        .write(move |c| {
+            check_lock(c, &batch, &token)?;
+            mark_sending(c, id)
+        })
+        .await;
+    match marked {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(JournalError::LockLost(_)) => return shared.stop.trigger(StopReason::LockLost),
+        Err(e) => {
+            return shared
+                .stop
+                .trigger(StopReason::JournalFailed(e.to_string()));
+        }
+    }
+    crash::point("after-sending-commit");
+
+    let (outcome, attempts) = attempt(&shared, &row).await;
+    let state = outcome.state.unwrap_or(RowState::Sending);
+    let recorded = shared
+        .journal
+        .write(move |c| record_outcome(c, id, attempts, &outcome))
+        .await;
+    match recorded {
+        Ok(()) => shared.progress.tally.record(state),
+        Err(e) => shared
+            .stop
+            .trigger(StopReason::JournalFailed(e.to_string())),
+    }
+}
+
+/// Errors after which the provider certainly did not execute the payout.
+fn certainly_not_executed(err: &ProviderError) -> bool {
+    matches!(
+        err,
+        ProviderError::Unreachable { .. }
+            | ProviderError::RateLimited { .. }
+            | ProviderError::InsufficientFunds { .. }
+            | ProviderError::Unauthorized { .. }
+            | ProviderError::Misconfigured { .. }
+            | ProviderError::Rejected { .. }
+    )
+}
+
+fn receipt_outcome(receipt: Receipt) -> Outcome {
+    let state = receipt.status.row_state();
+    Outcome {
+        state: Some(state),
+        error: (state == RowState::Failed)
+            .then(|| format!("provider reported the payout {}", receipt.status_word)),
+        provider_status: Some(receipt.status_word),
+        provider_id: receipt.provider_id,
+        provider_reference: receipt.provider_reference,
+        internal_reference: receipt.internal_reference,
+        request_id: receipt.request_id,
+        routed_provider: receipt.routed_provider,
+        failover_reason: receipt.failover_reason,
+        unconfirmed: receipt.unconfirmed,
+    }
+}
+
+/// The row was not settled: in doubt if any request may have been executed, else planned again.
+fn unsettled(maybe_executed: bool, error: Option<String>) -> Outcome {
+    Outcome {
+        state: Some(if maybe_executed {
+            RowState::InDoubt
+        } else {
+            RowState::Planned
+        }),
+        error,
+        ..Outcome::default()
+    }
+}
+
+fn failed(error: String) -> Outcome {
+    Outcome {
+        state: Some(RowState::Failed),
+        error: Some(error),
+        ..Outcome::default()
+    }
+}
+
+/// Try until settled; returns the outcome and the number of HTTP requests made.
+async fn attempt<P: Provider>(shared: &Shared<P>, row: &OpenRow) -> (Outcome, u32) {
+    let mut requests = 0u32;
+    let mut tries = 0u32;
+    let mut rate_limited = 0u32;
+    let mut maybe_executed = row.state != RowState::Planned;
+    let mut last_error: Option<String> = None;
+    loop {
+        if !shared.pacer.ready(&shared.stop).await {
+            return (unsettled(maybe_executed, last_error), requests);
+        }
+        let started = Instant::now();
+        let result = shared.provider.submit(&row.key, &row.body).await;
+        requests += 1;
+        shared
+            .progress
+            .tally
+            .attempts
+            .fetch_add(1, Ordering::Relaxed);
+        log(shared, row.id, started.elapsed(), &result);
+        crash::point("after-response");
+
+        let err = match result {
+            Ok(receipt) => {
+                shared.consecutive_transport.store(0, Ordering::Relaxed);
+                return (receipt_outcome(receipt), requests);
+            }
+            Err(err) => err,
+        };
+        note_transport(shared, &err);
+        maybe_executed |= !certainly_not_executed(&err);
+        let message = err.to_string();
+        match err.class() {
+            ErrorClass::Definitive => return (failed(message), requests),
+            ErrorClass::InsufficientFunds => {
+                shared
+                    .stop
+                    .trigger(StopReason::InsufficientFunds(message.clone()));
+                return (unsettled(maybe_executed, Some(message)), requests);
+            }
+            ErrorClass::Fatal => {
+                shared.stop.trigger(StopReason::Fatal(message.clone()));
+                return (unsettled(maybe_executed, Some(message)), requests);
+            }
+            ErrorClass::RateLimited => {
+                let wait = match err {
+                    ProviderError::RateLimited { retry_after } => retry_after,
+                    _ => None,
+                };
+                shared
+                    .pacer
+                    .pause_for(wait.unwrap_or(Duration::from_secs(1)));
+                rate_limited += 1;
+                last_error = Some(message);
+                if rate_limited >= MAX_RATE_LIMITED {
+                    return (unsettled(maybe_executed, last_error), requests);
+                }
+            }
+            ErrorClass::Retryable | ErrorClass::InDoubt => {
+                if matches!(err, ProviderError::KeyReused { .. }) {
+                    return (unsettled(true, Some(message)), requests);
+                }
+                tries += 1;
+                last_error = Some(message);
+                if tries >= shared.opts.max_tries || shared.stop.is_set() {
+                    return (unsettled(maybe_executed, last_error), requests);
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff::delay(tries)) => {}
+                    _ = shared.stop.wait() => return (unsettled(maybe_executed, last_error), requests),
+                }
+            }
+        }
+    }
+}
+
+/// Count consecutive transport failures across all workers; too many pause the batch.
+fn note_transport<P>(shared: &Shared<P>, err: &ProviderError) {
+    if !err.is_transport() {
+        shared.consecutive_transport.store(0, Ordering::Relaxed);
+        return;
+    }
+    let n = shared.consecutive_transport.fetch_add(1, Ordering::Relaxed) + 1;
+    if n >= shared.opts.unavailable_after {
+        shared.stop.trigger(StopReason::ProviderUnavailable(format!(
+            "{n} consecutive connection failures, the last: {err}"
+        )));
+    }
+}
+
+/// Append the attempt to the journal's event log (committed with the next group).
+fn log<P>(
+    shared: &Shared<P>,
+    row_id: i64,
+    latency: Duration,
+    result: &Result<Receipt, ProviderError>,
+) {
+    let attempt = match result {
+        Ok(r) => Attempt {
+            kind: "send",
+            at: now_ms(),
+            http_status: Some(r.http_status),
+            latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+            outcome: r.status_word.clone(),
+            detail: None,
+        },
+        Err(e) => Attempt {
+            kind: "send",
+            at: now_ms(),
+            http_status: e.http_status(),
+            latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+            outcome: e.outcome_word().to_string(),
+            detail: Some(e.to_string()),
+        },
+    };
+    shared
+        .journal
+        .write_later(move |c| log_attempt(c, row_id, &attempt));
+}
