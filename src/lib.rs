@@ -12,6 +12,7 @@ pub mod exit;
 pub mod ingest;
 pub mod journal;
 pub mod keys;
+pub mod planner;
 pub mod provider;
 pub mod runner;
 pub mod sim;

@@ -4,7 +4,14 @@
 mod args;
 mod generate;
 mod not_built;
+mod pay;
+mod report;
+mod resume;
+mod run;
+mod signals;
 mod sim;
+mod status;
+mod summary;
 mod validate;
 
 pub use args::*;
@@ -24,10 +31,10 @@ pub fn main() -> std::process::ExitCode {
 fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Validate(args) => validate::run(args),
-        Command::Run(_) => not_built::command("run"),
-        Command::Resume(_) => not_built::command("resume"),
-        Command::Status(_) => not_built::command("status"),
-        Command::Report(_) => not_built::command("report"),
+        Command::Run(args) => run::run(args),
+        Command::Resume(args) => resume::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Report(args) => report::run(args),
         Command::Reconcile(_) => not_built::command("reconcile"),
         Command::Listen(_) => not_built::command("listen"),
         Command::Sim(args) => sim::run(args),
@@ -49,6 +56,15 @@ fn exit_code(outcome: anyhow::Result<Exit>) -> Exit {
             }
         }
     }
+}
+
+/// The async runtime for commands that talk to a provider: two workers are plenty for
+/// I/O-bound sending; SQLite runs on the journal's own thread.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
 }
 
 /// Diagnostics go to stderr, quiet unless `RUST_LOG` asks for more.

@@ -99,6 +99,14 @@ impl Journal {
         self.collect_batches(&sql, [file_path])
     }
 
+    /// Batches planned from a file with exactly this content, newest first.
+    pub fn batches_for_sha(&self, file_sha256: &str) -> Result<Vec<Batch>, JournalError> {
+        let sql = format!(
+            "SELECT {BATCH_COLUMNS} FROM batches WHERE file_sha256 = ?1 ORDER BY created_at DESC"
+        );
+        self.collect_batches(&sql, [file_sha256])
+    }
+
     /// Every batch, newest first.
     pub fn list_batches(&self) -> Result<Vec<Batch>, JournalError> {
         let sql = format!("SELECT {BATCH_COLUMNS} FROM batches ORDER BY created_at DESC");
@@ -117,20 +125,6 @@ impl Journal {
             out.push(row??);
         }
         Ok(out)
-    }
-
-    /// Record that the batch now follows an edited file (`--allow-changed-file`).
-    pub fn update_batch_file(
-        &self,
-        id: &str,
-        file_path: &str,
-        file_sha256: &str,
-    ) -> Result<(), JournalError> {
-        self.conn().execute(
-            "UPDATE batches SET file_path = ?2, file_sha256 = ?3, updated_at = ?4 WHERE id = ?1",
-            params![id, file_path, file_sha256, now_ms()],
-        )?;
-        Ok(())
     }
 }
 

@@ -1,0 +1,34 @@
+//! `payrun resume BATCH`: continue a batch from the journal alone (the file is not re-read).
+//! `sending` and `in_doubt` rows are resent with their stored key and bytes; nothing is re-keyed.
+
+use anyhow::Context;
+
+use super::ResumeArgs;
+use super::pay::{self, Endpoint};
+use crate::exit::Exit;
+use crate::journal::Journal;
+
+pub fn run(args: ResumeArgs) -> anyhow::Result<Exit> {
+    super::runtime()?.block_on(resume(args))
+}
+
+async fn resume(args: ResumeArgs) -> anyhow::Result<Exit> {
+    let path = args.journal.journal.clone();
+    let id = args.batch.clone();
+    let (journal, batch) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let journal = Journal::open_existing(&path)?;
+        let batch = journal.batch(&id)?;
+        Ok((journal, batch))
+    })
+    .await??;
+    super::run::check_sandbox(&batch, args.send.sandbox)?;
+    let endpoint = Endpoint::connect(batch.provider, &args.send)
+        .await
+        .with_context(|| format!("cannot reach {} for batch {}", batch.provider, batch.id))?;
+    if batch.sandbox {
+        println!(
+            "note: the sandbox simulator starts empty on every run; rows resent now are simulated again (no money moves)"
+        );
+    }
+    pay::pay(journal, batch, &args.send, endpoint, &args.journal.journal).await
+}
