@@ -10,7 +10,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 /// Header carrying the signature.
-pub const SIGNATURE_HEADER: &str = "X-Signature";
+const SIGNATURE_HEADER: &str = "X-Signature";
 /// Attempts per callback before giving up.
 const ATTEMPTS: u32 = 6;
 /// Delay after the first failed attempt; doubles after each further one.
@@ -19,7 +19,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `hex(HMAC-SHA256(secret, body))`, lower case.
-pub fn signature(secret: &str, body: &[u8]) -> String {
+pub(crate) fn signature(secret: &str, body: &[u8]) -> String {
     // HMAC accepts keys of any length, so this constructor cannot fail; an error would
     // produce an empty signature that no receiver accepts, never a panic.
     match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {

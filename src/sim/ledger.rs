@@ -9,9 +9,12 @@ use axum::{
     extract::State,
     response::{IntoResponse, Response},
 };
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
-use super::{clock, state::SimState};
+use super::{
+    clock,
+    state::{Core, SimState},
+};
 
 /// One ledger line, as served.
 #[derive(Debug, Serialize)]
@@ -27,12 +30,13 @@ struct Entry<'a> {
     created_at: String,
 }
 
-pub(crate) async fn ledger(State(sim): State<Arc<SimState>>) -> Response {
-    let core = sim.lock();
-    let entries: Vec<Entry<'_>> = core
-        .payouts
-        .iter()
-        .map(|p| Entry {
+/// All payouts, serialised straight from the state without an intermediate list.
+struct Ledger<'a>(&'a Core);
+
+impl Serialize for Ledger<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let core = self.0;
+        serializer.collect_seq(core.payouts.iter().map(|p| Entry {
             provider: p.provider.name(),
             key: &p.key,
             id: p.provider_id(),
@@ -42,7 +46,11 @@ pub(crate) async fn ledger(State(sim): State<Arc<SimState>>) -> Response {
             status: p.status_word(),
             requests: core.requests(p.provider, &p.key),
             created_at: clock::rfc3339(p.created_at),
-        })
-        .collect();
-    Json(entries).into_response()
+        }))
+    }
+}
+
+pub(crate) async fn ledger(State(sim): State<Arc<SimState>>) -> Response {
+    let core = sim.lock();
+    Json(Ledger(&core)).into_response()
 }

@@ -36,7 +36,6 @@ use axum::{
 };
 use tokio::{net::TcpListener, sync::mpsc, task::JoinHandle};
 
-pub use callback::{SIGNATURE_HEADER, signature};
 pub use config::{DEFAULT_BALANCE_MINOR, SimConfig};
 pub use handle::{SimHandle, spawn};
 
