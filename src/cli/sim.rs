@@ -1,7 +1,8 @@
 //! `payrun sim`: run the provider simulator in the foreground. Prints
 //! `listening on http://HOST:PORT` as the first stdout line (scripts read it when they pass
 //! `--listen 127.0.0.1:0`), then the base URLs and active faults, and serves until Ctrl-C or
-//! SIGTERM, after which it drains open requests and exits 0.
+//! SIGTERM, after which it drains open requests (at most 5 s) and exits 0; a second Ctrl-C
+//! quits at once with 130.
 
 use std::io::Write;
 
@@ -67,6 +68,13 @@ async fn serve(listen: std::net::SocketAddr, config: SimConfig) -> anyhow::Resul
             _ = interrupt.recv() => {}
             _ = terminate.recv() => {}
         }
+        eprintln!("stopping: finishing open requests (Ctrl-C again to quit at once)");
+        tokio::spawn(async move {
+            if interrupt.recv().await.is_some() {
+                eprintln!("interrupted again: quitting without waiting");
+                std::process::exit(i32::from(Exit::Interrupted.code()));
+            }
+        });
     };
     sim::run(listener, config, shutdown).await?;
     eprintln!("simulator stopped");

@@ -55,8 +55,9 @@ pub(crate) fn is_international(phone: &str) -> bool {
 /// A `+` number of the currency's country with the right national length.
 pub(crate) fn is_country_phone(cur: Cur, phone: &str) -> bool {
     is_international(phone)
-        && phone[1..]
-            .strip_prefix(cur.dialling_code())
+        && phone
+            .strip_prefix('+')
+            .and_then(|digits| digits.strip_prefix(cur.dialling_code()))
             .is_some_and(|national| national.len() == cur.national_digits())
 }
 
