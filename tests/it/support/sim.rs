@@ -1,1 +1,263 @@
-//! Starting the simulator in-process on port 0. STUB: built by the simulator work (issue 3).
+//! Starting the simulator in-process on port 0, a plain HTTP client for it, the seed
+//! documents' own example requests, and a tiny callback receiver on port 0.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use axum::{Router, body::Bytes, extract::State, http::HeaderMap, http::StatusCode};
+pub use payrun::sim::{SimConfig, SimHandle};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+pub const LIVE_KEY: &str = "live_YOUR_KEY";
+pub const TEST_KEY: &str = "test_YOUR_KEY";
+
+/// The body of the seed's RohoPay curl example, byte for byte.
+pub const ROHOPAY_SEED_BODY: &str = r#"{
+"phone": "256700123456",
+"amount": 25000,
+"currency": "UGX",
+"description": "Agent commission payout – July 2024",
+"callback_url": "https://your-app.com/webhooks/rohopay"
+}"#;
+
+/// Start a simulator on 127.0.0.1:0.
+pub async fn spawn_sim(config: SimConfig) -> SimHandle {
+    payrun::sim::spawn(config).await.expect("simulator starts")
+}
+
+/// A client that never retries on its own, so every request the test sends is one request.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .retry(reqwest::retry::never())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+/// A fresh idempotency key / reference.
+pub fn unique_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A RohoPay body like the seed's, with another phone/amount and no callback.
+pub fn rohopay_body(phone: &str, amount: u64) -> String {
+    json!({"phone": phone, "amount": amount, "currency": "UGX", "description": "test"}).to_string()
+}
+
+/// POST /api/v1/disburse with a live key.
+pub async fn disburse(sim: &SimHandle, key: &str, body: &str) -> reqwest::Response {
+    disburse_with(sim, Some(LIVE_KEY), Some(key), body)
+        .await
+        .unwrap()
+}
+
+/// POST /api/v1/disburse with any auth and key headers; transport errors are returned.
+pub async fn disburse_with(
+    sim: &SimHandle,
+    api_key: Option<&str>,
+    idempotency_key: Option<&str>,
+    body: &str,
+) -> reqwest::Result<reqwest::Response> {
+    let mut request = client()
+        .post(format!("{}/api/v1/disburse", sim.rohopay_base_url()))
+        .header("Content-Type", "application/json")
+        .body(body.to_owned());
+    if let Some(api_key) = api_key {
+        request = request.bearer_auth(api_key);
+    }
+    if let Some(key) = idempotency_key {
+        request = request.header("Idempotency-Key", key);
+    }
+    request.send().await
+}
+
+/// The seed's Rumbapay example request, its `// required` comments removed.
+pub fn rumbapay_seed_body() -> Value {
+    json!({
+      "method": "mobile_money",
+      "reference": "1234-dfgdgfdfew",
+      "currency": "KES",
+      "amount": 2500,
+      "description": "My order payin",
+      "mobile_money": {
+        "phone": "+254712973246",
+        "operator": "mpesa",
+        "beneficiary_first_name": "Oki",
+        "beneficiary_last_name": "Doki",
+        "beneficiary_document_type": "national_id",
+        "beneficiary_document_value": "7876543"
+      },
+      "customer": {
+        "identifier": "1111-1111-2211-2211",
+        "email": "juancarlos@hotmail.com",
+        "phone": "+2250504432244",
+        "first_name": "Juan",
+        "last_name": "García Rodríguez",
+        "middle_name": "Carlos",
+        "country": "KE",
+        "state_code": "B",
+        "city": "Buenos Aires",
+        "address": "Calle Emilio Mitre 3256",
+        "zip_code": "C1407",
+        "itn": "12345678910",
+        "birthday": "2006-01-02",
+        "ip": "192.168.0.1",
+        "gender": "male"
+      },
+      "callback_url": "https://merchant.shop.com/callback/success",
+      "extra": [{"key_1":"value"},{"key_2":"value"},{"key_3":"value"},{"key_4":"value"}]
+    })
+}
+
+/// The seed's Rumbapay body with another reference and phone, and no callback.
+pub fn rumbapay_body(reference: &str, phone: &str) -> Value {
+    let mut body = rumbapay_seed_body();
+    body["reference"] = json!(reference);
+    body["mobile_money"]["phone"] = json!(phone);
+    body.as_object_mut().unwrap().remove("callback_url");
+    body
+}
+
+/// POST /v1/payout with a live key.
+pub async fn payout(sim: &SimHandle, body: &Value) -> reqwest::Response {
+    payout_raw(sim, Some(LIVE_KEY), body.to_string())
+        .await
+        .unwrap()
+}
+
+/// POST /v1/payout with any auth and raw body.
+pub async fn payout_raw(
+    sim: &SimHandle,
+    api_key: Option<&str>,
+    body: String,
+) -> reqwest::Result<reqwest::Response> {
+    let mut request = client()
+        .post(format!("{}/payout", sim.rumbapay_base_url()))
+        .header("Content-Type", "application/json")
+        .body(body);
+    if let Some(api_key) = api_key {
+        request = request.bearer_auth(api_key);
+    }
+    request.send().await
+}
+
+/// GET /v1/transaction/{request_id}.
+pub async fn transaction(sim: &SimHandle, request_id: &str) -> reqwest::Response {
+    client()
+        .get(format!(
+            "{}/transaction/{request_id}",
+            sim.rumbapay_base_url()
+        ))
+        .bearer_auth(LIVE_KEY)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// GET /api/v1/wallet/balance[?currency=...] → balance_live.
+pub async fn balance(sim: &SimHandle, currency: &str) -> u64 {
+    let body: Value = client()
+        .get(format!(
+            "{}/api/v1/wallet/balance?currency={currency}",
+            sim.rohopay_base_url()
+        ))
+        .bearer_auth(LIVE_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["data"]["balance_live"].as_u64().unwrap()
+}
+
+/// GET /_sim/ledger.
+pub async fn ledger(sim: &SimHandle) -> Vec<Value> {
+    client()
+        .get(sim.ledger_url())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Poll the ledger until `key`'s entry has `status` (settlement runs on its own task).
+pub async fn wait_for_status(sim: &SimHandle, key: &str, status: &str) -> Value {
+    for _ in 0..200 {
+        let entry = ledger(sim).await.into_iter().find(|e| e["key"] == key);
+        if let Some(entry) = entry.filter(|e| e["status"] == status) {
+            return entry;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{key} never reached {status}: {:?}", ledger(sim).await);
+}
+
+/// One callback as received.
+#[derive(Debug)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// A callback receiver on 127.0.0.1:0 that answers 500 to its first `fail_first` requests.
+pub struct Receiver {
+    pub url: String,
+    rx: mpsc::UnboundedReceiver<Received>,
+    pub hits: Arc<AtomicUsize>,
+}
+
+#[derive(Clone)]
+struct ReceiverState {
+    tx: mpsc::UnboundedSender<Received>,
+    hits: Arc<AtomicUsize>,
+    fail_first: usize,
+}
+
+impl Receiver {
+    pub async fn start(fail_first: usize) -> Receiver {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let state = ReceiverState {
+            tx,
+            hits: hits.clone(),
+            fail_first,
+        };
+        let app = Router::new()
+            .route("/cb", axum::routing::post(receive))
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/cb", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Receiver { url, rx, hits }
+    }
+
+    /// The next callback that was answered 200, waiting up to 10 s.
+    pub async fn next(&mut self) -> Received {
+        tokio::time::timeout(Duration::from_secs(10), self.rx.recv())
+            .await
+            .expect("a callback arrives")
+            .unwrap()
+    }
+}
+
+async fn receive(
+    State(state): State<ReceiverState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let hit = state.hits.fetch_add(1, Ordering::SeqCst);
+    if hit < state.fail_first {
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    let _ = state.tx.send(Received { headers, body });
+    StatusCode::OK
+}

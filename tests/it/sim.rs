@@ -1,1 +1,0 @@
-//! Simulator integration tests. STUB: built by the simulator work (issue 3).
