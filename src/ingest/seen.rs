@@ -78,6 +78,17 @@ impl FirstSeen {
         }
     }
 
+    /// Read the home slot of `key`. Reading the home slots of a whole batch of rows up front
+    /// lets their cache misses overlap, instead of paying one full memory round trip per row.
+    fn touch(&self, key: [u32; 3]) -> u32 {
+        let hash = rehash(key);
+        let shard = &self.shards[(hash >> 60) as usize];
+        match shard.slots.get(shard.home(hash)) {
+            Some(slot) => slot.line,
+            None => 0,
+        }
+    }
+
     #[cfg(test)]
     fn len(&self) -> usize {
         self.shards.iter().map(|s| s.len).sum()
@@ -133,25 +144,37 @@ impl Duplicates {
         }
     }
 
-    /// The line that first used `reference`, or `None` (and `line` is now its first use).
-    pub(crate) fn reference(&mut self, reference: &str, line: u64) -> Option<u64> {
+    /// The table key of a reference (as written, trimmed).
+    pub(crate) fn reference_key(&self, reference: &str) -> [u32; 3] {
         let a = self.hasher.hash_one((0u8, reference));
         let b = self.hasher.hash_one((1u8, reference));
-        let key = [a as u32, (a >> 32) as u32, b as u32];
+        [a as u32, (a >> 32) as u32, b as u32]
+    }
+
+    /// Bring the table slots of a batch of upcoming checks into cache (see `FirstSeen::touch`).
+    pub(crate) fn warm<'k>(&self, keys: impl Iterator<Item = &'k RowKeys>) {
+        let mut seen = 0u32;
+        for keys in keys {
+            if let Some(key) = keys.reference {
+                seen ^= self.references.touch(key);
+            }
+            if let Some(key) = keys.triple {
+                seen ^= self.triples.touch(key);
+            }
+        }
+        std::hint::black_box(seen);
+    }
+
+    /// The line that first used this reference key, or `None` (and `line` is now its first
+    /// use).
+    pub(crate) fn reference(&mut self, key: [u32; 3], line: u64) -> Option<u64> {
         self.references.first_or_insert(key, line)
     }
 
-    /// Record a valid row's phone + amount + currency. Returns the line of the first valid row
-    /// with the same triple (if any) and this row's occurrence: how many earlier valid rows
-    /// had the same triple.
-    pub(crate) fn triple(
-        &mut self,
-        phone: &Phone,
-        amount: MinorUnits,
-        currency: Currency,
-        line: u64,
-    ) -> (Option<u64>, u32) {
-        let key = pack_triple(phone, amount, currency);
+    /// Record a valid row's triple key. Returns the line of the first valid row with the same
+    /// phone, amount and currency (if any) and this row's occurrence: how many earlier valid
+    /// rows had them.
+    pub(crate) fn triple(&mut self, key: [u32; 3], line: u64) -> (Option<u64>, u32) {
         let Some(first) = self.triples.first_or_insert(key, line) else {
             return (None, 0);
         };
@@ -162,9 +185,18 @@ impl Duplicates {
     }
 }
 
+/// The duplicate-detection keys of one row.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RowKeys {
+    /// Its reference, when it has one.
+    pub reference: Option<[u32; 3]>,
+    /// Its phone + amount + currency, when they are all valid.
+    pub triple: Option<[u32; 3]>,
+}
+
 /// Exact 96-bit form of a valid (phone, amount, currency): the phone's country is the
 /// currency's, so the national number identifies the phone.
-fn pack_triple(phone: &Phone, amount: MinorUnits, currency: Currency) -> [u32; 3] {
+pub(crate) fn triple_key(phone: &Phone, amount: MinorUnits, currency: Currency) -> [u32; 3] {
     let code_len = phone.country().dialling_code().len();
     let national = phone
         .international()
@@ -205,11 +237,13 @@ mod tests {
     #[test]
     fn duplicate_reference_names_the_first_line() {
         let mut d = Duplicates::new();
-        assert_eq!(d.reference("EMP-1", 2), None);
-        assert_eq!(d.reference("EMP-2", 3), None);
-        assert_eq!(d.reference("EMP-1", 9), Some(2));
-        assert_eq!(d.reference("EMP-1", 12), Some(2));
-        assert_eq!(d.reference("emp-1", 13), None);
+        let key = |d: &Duplicates, r: &str| d.reference_key(r);
+        let (k1, k2, lower) = (key(&d, "EMP-1"), key(&d, "EMP-2"), key(&d, "emp-1"));
+        assert_eq!(d.reference(k1, 2), None);
+        assert_eq!(d.reference(k2, 3), None);
+        assert_eq!(d.reference(k1, 9), Some(2));
+        assert_eq!(d.reference(k1, 12), Some(2));
+        assert_eq!(d.reference(lower, 13), None);
     }
 
     #[test]
@@ -217,24 +251,26 @@ mod tests {
         let mut d = Duplicates::new();
         let p = phone("256700123456");
         let amount = MinorUnits::new(25_000).unwrap();
-        assert_eq!(d.triple(&p, amount, Currency::UGX, 2), (None, 0));
-        assert_eq!(d.triple(&p, amount, Currency::UGX, 5), (Some(2), 1));
-        assert_eq!(d.triple(&p, amount, Currency::UGX, 9), (Some(2), 2));
+        let key = triple_key(&p, amount, Currency::UGX);
+        assert_eq!(d.triple(key, 2), (None, 0));
+        assert_eq!(d.triple(key, 5), (Some(2), 1));
+        assert_eq!(d.triple(key, 9), (Some(2), 2));
         let other = MinorUnits::new(25_001).unwrap();
-        assert_eq!(d.triple(&p, other, Currency::UGX, 10), (None, 0));
         assert_eq!(
-            d.triple(&phone("256700123457"), amount, Currency::UGX, 11),
+            d.triple(triple_key(&p, other, Currency::UGX), 10),
             (None, 0)
         );
+        let elsewhere = triple_key(&phone("256700123457"), amount, Currency::UGX);
+        assert_eq!(d.triple(elsewhere, 11), (None, 0));
     }
 
     #[test]
     fn packing_is_injective_on_its_parts() {
         let p = phone("256799999999");
         let max = MinorUnits::new(MinorUnits::MAX).unwrap();
-        let a = pack_triple(&p, max, Currency::UGX);
-        let b = pack_triple(&p, max, Currency::XAF);
-        let c = pack_triple(&phone("256700000001"), max, Currency::UGX);
+        let a = triple_key(&p, max, Currency::UGX);
+        let b = triple_key(&p, max, Currency::XAF);
+        let c = triple_key(&phone("256700000001"), max, Currency::UGX);
         assert!(a != b && a != c && b != c);
     }
 }

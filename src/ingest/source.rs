@@ -71,6 +71,8 @@ type Input<R> = Tap<Chain<Cursor<Vec<u8>>, R>>;
 pub(crate) struct Records<R: Read> {
     reader: csv::Reader<Input<R>>,
     record: Option<StringRecord>,
+    /// A record buffer to read into, recycled from the last record handed out.
+    spare: Option<ByteRecord>,
     delimiter: u8,
 }
 
@@ -93,6 +95,7 @@ impl<R: Read> Records<R> {
         Ok(Records {
             reader: reader_builder(delimiter).from_reader(tap),
             record: None,
+            spare: None,
             delimiter,
         })
     }
@@ -104,35 +107,50 @@ impl<R: Read> Records<R> {
     /// The next record that is not blank (only spaces, tabs and delimiters), with the physical
     /// line it starts on. A record that is not UTF-8 ends the file with [`IngestError::NotUtf8`].
     pub(crate) fn next_record(&mut self) -> Result<Option<(u64, &StringRecord)>, IngestError> {
-        let mut bytes = self
-            .record
-            .take()
-            .map(StringRecord::into_byte_record)
-            .unwrap_or_default();
+        if let Some(old) = self.record.take() {
+            self.spare = Some(old.into_byte_record());
+        }
+        Ok(match self.read()? {
+            Some((line, record)) => Some((line, &*self.record.insert(record))),
+            None => None,
+        })
+    }
+
+    /// Like [`Records::next_record`], into a record the caller keeps (buffers are recycled,
+    /// so a steady stream of rows allocates nothing).
+    pub(crate) fn read_into(&mut self, out: &mut StringRecord) -> Result<Option<u64>, IngestError> {
+        Ok(match self.read()? {
+            Some((line, record)) => {
+                let old = std::mem::replace(out, record);
+                self.spare = Some(old.into_byte_record());
+                Some(line)
+            }
+            None => None,
+        })
+    }
+
+    fn read(&mut self) -> Result<Option<(u64, StringRecord)>, IngestError> {
+        let mut bytes = self.spare.take().unwrap_or_default();
         loop {
             let more = self
                 .reader
                 .read_byte_record(&mut bytes)
                 .map_err(read_error)?;
             if !more {
+                self.spare = Some(bytes);
                 return Ok(None);
             }
             if is_blank(&bytes) {
                 continue;
             }
             let line = self.start_line(&bytes);
-            match StringRecord::from_byte_record(bytes) {
-                Ok(record) => {
-                    let record = self.record.insert(record);
-                    return Ok(Some((line, record)));
-                }
-                Err(err) => {
-                    return Err(IngestError::NotUtf8 {
-                        line,
-                        column: Some(err.utf8_error().field() + 1),
-                    });
-                }
-            }
+            return match StringRecord::from_byte_record(bytes) {
+                Ok(record) => Ok(Some((line, record))),
+                Err(err) => Err(IngestError::NotUtf8 {
+                    line,
+                    column: Some(err.utf8_error().field() + 1),
+                }),
+            };
         }
     }
 

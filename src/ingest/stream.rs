@@ -4,14 +4,19 @@
 
 use std::io::Read;
 
+use csv::StringRecord;
+
 use super::{
     IngestError, IngestOptions, RejectedRow, RowError, RowOutcome, Summary, Warning, WarningKind,
     header::{self, Columns},
-    rules::Rules,
-    seen::Duplicates,
+    rules::{Draft, Rules},
+    seen::{Duplicates, RowKeys, triple_key},
     source::{Records, cells},
 };
 use crate::domain::format_major;
+
+/// Rows checked together, so that their duplicate-table lookups overlap in memory.
+const BATCH: usize = 128;
 
 /// A file whose header has been read and understood, ready to stream its rows.
 ///
@@ -86,59 +91,53 @@ impl<'o, R: Read> Ingester<'o, R> {
             ..Summary::default()
         };
 
-        while let Some((line, record)) = records.next_record()? {
-            summary.rows += 1;
-            let mut draft = rules.check(line, record);
-            let [reference, phone, amount, currency] = rules.raw_key_cells(record);
-            if let Some(written) = &draft.reference
-                && let Some(first) = duplicates.reference(written, line)
-            {
-                draft.errors.push(RowError::at(
-                    line,
-                    "reference",
-                    reference,
-                    format!("duplicate reference, first used on line {first}"),
-                ));
-            }
-            draft
-                .errors
-                .sort_by_key(|error| columns.position(&error.column));
-            match draft.finish() {
-                Ok((mut row, notes)) => {
-                    let (first, occurrence) =
-                        duplicates.triple(&row.phone, row.amount, row.currency, line);
-                    row.occurrence = occurrence;
-                    summary.warnings.extend(notes);
-                    if let Some(first) = first {
-                        summary.warnings.push(Warning {
-                            line: Some(line),
-                            column: None,
-                            value: None,
-                            message: format!(
-                                "same phone, amount and currency as line {first}: this payee will be paid again (remove the row if that is a mistake)"
-                            ),
-                            kind: WarningKind::RepeatedPayment,
-                        });
+        // Rows are read and checked in batches so that the duplicate-table lookups of a whole
+        // batch can be started together (see `Duplicates::warm`); outcomes still stream in
+        // file order, one row at a time.
+        let mut batch: Vec<StringRecord> = (0..BATCH).map(|_| StringRecord::new()).collect();
+        let mut lines = Vec::with_capacity(BATCH);
+        let mut drafts = Vec::with_capacity(BATCH);
+        loop {
+            lines.clear();
+            let mut failure = None;
+            for record in batch.iter_mut() {
+                match records.read_into(record) {
+                    Ok(Some(line)) => lines.push(line),
+                    Ok(None) => break,
+                    Err(err) => {
+                        failure = Some(err);
+                        break;
                     }
-                    *summary.totals.entry(row.currency).or_default() +=
-                        u128::from(row.amount.get());
-                    *summary.counts.entry(row.currency).or_default() += 1;
-                    summary.valid += 1;
-                    on_row(RowOutcome::Valid(row));
                 }
-                Err(errors) => {
-                    summary.invalid += 1;
-                    summary.errors.extend(errors.iter().cloned());
-                    on_row(RowOutcome::Rejected(RejectedRow {
-                        line,
-                        fields: cells(record),
-                        errors,
-                        reference: reference.to_string(),
-                        phone: phone.to_string(),
-                        amount: amount.to_string(),
-                        currency: currency.to_string(),
-                    }));
-                }
+            }
+            for (record, &line) in batch.iter().zip(&lines) {
+                let draft = rules.check(line, record);
+                let keys = RowKeys {
+                    reference: draft
+                        .reference
+                        .as_deref()
+                        .map(|r| duplicates.reference_key(r)),
+                    triple: match (&draft.phone, draft.amount, draft.currency) {
+                        (Some(phone), Some(amount), Some(currency)) if draft.errors.is_empty() => {
+                            Some(triple_key(phone, amount, currency))
+                        }
+                        _ => None,
+                    },
+                };
+                drafts.push((draft, keys));
+            }
+            duplicates.warm(drafts.iter().map(|(_, keys)| keys));
+            for ((draft, keys), record) in drafts.drain(..).zip(&batch) {
+                let mut outcome =
+                    finish_row(draft, keys, record, &rules, &columns, &mut duplicates);
+                summary.record(&mut outcome);
+                on_row(outcome.0);
+            }
+            if let Some(err) = failure {
+                return Err(err);
+            }
+            if lines.len() < BATCH {
+                break;
             }
         }
 
@@ -153,6 +152,85 @@ impl<'o, R: Read> Ingester<'o, R> {
         }
         check_controls(&mut summary, opts);
         Ok(summary)
+    }
+}
+
+/// The whole-file rules for one row, in file order: duplicate reference, then (for a valid
+/// row) repeated payment and occurrence.
+fn finish_row(
+    mut draft: Draft,
+    keys: RowKeys,
+    record: &StringRecord,
+    rules: &Rules<'_>,
+    columns: &Columns,
+    duplicates: &mut Duplicates,
+) -> (RowOutcome, Vec<Warning>) {
+    let line = draft.line;
+    let [reference, phone, amount, currency] = rules.raw_key_cells(record);
+    if let Some(key) = keys.reference
+        && let Some(first) = duplicates.reference(key, line)
+    {
+        draft.errors.push(RowError::at(
+            line,
+            "reference",
+            reference,
+            format!("duplicate reference, first used on line {first}"),
+        ));
+    }
+    draft
+        .errors
+        .sort_by_key(|error| columns.position(&error.column));
+    match draft.finish() {
+        Ok((mut row, mut notes)) => {
+            let key = keys
+                .triple
+                .unwrap_or_else(|| triple_key(&row.phone, row.amount, row.currency));
+            let (first, occurrence) = duplicates.triple(key, line);
+            row.occurrence = occurrence;
+            if let Some(first) = first {
+                notes.push(Warning {
+                    line: Some(line),
+                    column: None,
+                    value: None,
+                    message: format!(
+                        "same phone, amount and currency as line {first}: this payee will be paid again (remove the row if that is a mistake)"
+                    ),
+                    kind: WarningKind::RepeatedPayment,
+                });
+            }
+            (RowOutcome::Valid(row), notes)
+        }
+        Err(errors) => (
+            RowOutcome::Rejected(RejectedRow {
+                line,
+                fields: cells(record),
+                errors,
+                reference: reference.to_string(),
+                phone: phone.to_string(),
+                amount: amount.to_string(),
+                currency: currency.to_string(),
+            }),
+            Vec::new(),
+        ),
+    }
+}
+
+impl Summary {
+    /// Count one row's outcome.
+    fn record(&mut self, (outcome, notes): &mut (RowOutcome, Vec<Warning>)) {
+        self.rows += 1;
+        self.warnings.append(notes);
+        match outcome {
+            RowOutcome::Valid(row) => {
+                *self.totals.entry(row.currency).or_default() += u128::from(row.amount.get());
+                *self.counts.entry(row.currency).or_default() += 1;
+                self.valid += 1;
+            }
+            RowOutcome::Rejected(row) => {
+                self.invalid += 1;
+                self.errors.extend(row.errors.iter().cloned());
+            }
+        }
     }
 }
 
