@@ -1,1 +1,98 @@
-//! CSV ingest and validation (DESIGN §2). STUB: built by the validation work (issue 2).
+//! CSV ingest and validation (DESIGN §2): a payout file streams in, every row comes out either
+//! as a checked [`PayeeRow`](crate::domain::PayeeRow) or as a [`RejectedRow`] naming each
+//! problem with its physical line, and a [`Summary`] gives counts, totals and warnings.
+//!
+//! Layout:
+//! - `source`: bytes → records (reader settings, text/binary sniffing, delimiter detection,
+//!   physical line numbers);
+//! - `header`: header names and aliases → column indices;
+//! - `rules`: the per-row rules; `seen`: duplicate detection in bounded memory;
+//! - `stream`: the pass over the file and the control totals;
+//! - `outcome`, `error`: what callers get back;
+//! - `rejects`, `render`: the rejects file and the text/JSON report;
+//! - `sample`: large valid files for benchmarks.
+//!
+//! Memory is bounded by the number of problems reported, never by the number of rows: about
+//! 40 bytes per row for duplicate detection, plus the warnings and errors kept for the summary.
+
+mod error;
+mod header;
+mod outcome;
+mod rejects;
+mod render;
+mod rules;
+mod sample;
+mod seen;
+mod source;
+mod stream;
+
+#[cfg(test)]
+mod tests;
+
+use std::{fs::File, io::Read, path::Path};
+
+pub use error::IngestError;
+pub use outcome::{RejectedRow, RowError, RowOutcome, Summary, Warning, WarningKind};
+pub use rejects::RejectsWriter;
+pub use render::{render_json, render_text};
+pub use rules::MAX_DESCRIPTION_CHARS;
+pub use sample::write_sample;
+pub use stream::Ingester;
+
+use crate::domain::{AmountUnit, Currency, Limits, Money, ProviderKind};
+
+/// How to read and judge a file; built by the CLI from `InputArgs`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IngestOptions {
+    pub provider: ProviderKind,
+    /// Column delimiter; `None` detects `,`, `;` or tab from the header line.
+    pub delimiter: Option<u8>,
+    /// Currency for rows whose currency cell is empty or absent (`--currency`).
+    pub default_currency: Option<Currency>,
+    /// How the `amount` column is written (`amount_minor` is always minor units).
+    pub amount_unit: AmountUnit,
+    pub limits: Limits,
+    /// `--expect-count`: the number of data rows the file must have.
+    pub expect_count: Option<u64>,
+    /// `--expect-total`: the total of the valid rows per currency.
+    pub expect_totals: Vec<Money>,
+}
+
+impl IngestOptions {
+    /// Defaults for a provider: detected delimiter, major units, no limits, no controls.
+    pub fn new(provider: ProviderKind) -> IngestOptions {
+        IngestOptions {
+            provider,
+            delimiter: None,
+            default_currency: None,
+            amount_unit: AmountUnit::Major,
+            limits: Limits::default(),
+            expect_count: None,
+            expect_totals: Vec::new(),
+        }
+    }
+}
+
+/// Check a whole file in one pass. `on_row` is called once per data row, in file order, as the
+/// file streams. On `Err` (e.g. a line that is not UTF-8 halfway through) the caller must
+/// discard the rows it was given.
+pub fn ingest<R: Read>(
+    input: R,
+    opts: &IngestOptions,
+    on_row: impl FnMut(RowOutcome),
+) -> Result<Summary, IngestError> {
+    Ingester::open(input, opts)?.run(on_row)
+}
+
+/// [`ingest`] a file by path.
+pub fn ingest_path(
+    path: &Path,
+    opts: &IngestOptions,
+    on_row: impl FnMut(RowOutcome),
+) -> Result<Summary, IngestError> {
+    let file = File::open(path).map_err(|source| IngestError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    ingest(file, opts, on_row)
+}

@@ -1,0 +1,183 @@
+//! The two faces of a [`Summary`]: a readable report for the clerk (problems first, warnings
+//! grouped so a thousand normalised phones do not bury the one real problem, then the counts
+//! and totals) and one JSON object for scripts.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    io::{self, Write},
+};
+
+use serde::Serialize;
+
+use super::{RowError, Summary, Warning, WarningKind};
+use crate::domain::format_major;
+
+/// Warnings of one kind shown in text before the rest are counted.
+const WARNINGS_SHOWN_PER_KIND: usize = 10;
+
+/// `{"rows","valid","invalid","warnings","totals","errors"}`, totals in major units as strings.
+#[derive(Serialize)]
+struct Report<'a> {
+    rows: u64,
+    valid: u64,
+    invalid: u64,
+    warnings: &'a [Warning],
+    totals: BTreeMap<&'static str, String>,
+    errors: &'a [RowError],
+}
+
+/// The summary as one JSON object (no trailing newline).
+pub fn render_json(summary: &Summary) -> String {
+    let report = Report {
+        rows: summary.rows,
+        valid: summary.valid,
+        invalid: summary.invalid,
+        warnings: &summary.warnings,
+        totals: summary
+            .totals
+            .iter()
+            .map(|(currency, total)| (currency.code(), format_major(*total, *currency)))
+            .collect(),
+        errors: &summary.errors,
+    };
+    // Serialising plain strings and numbers cannot fail; fall back to a valid object anyway.
+    serde_json::to_string(&report).unwrap_or_else(|err| {
+        serde_json::json!({ "error": format!("cannot render the report: {err}") }).to_string()
+    })
+}
+
+/// The readable report: every problem with its line, warnings (at most ten of each kind, then a
+/// count), then rows/valid/invalid/warnings and the total per currency.
+pub fn render_text(summary: &Summary, out: &mut (impl Write + ?Sized)) -> io::Result<()> {
+    if !summary.errors.is_empty() {
+        writeln!(out, "Problems ({}):", summary.errors.len())?;
+        for error in &summary.errors {
+            writeln!(out, "  {error}")?;
+        }
+        writeln!(out)?;
+    }
+    if !summary.warnings.is_empty() {
+        writeln!(out, "Warnings ({}):", summary.warnings.len())?;
+        let mut shown: HashMap<WarningKind, usize> = HashMap::new();
+        for warning in &summary.warnings {
+            let count = shown.entry(warning.kind).or_default();
+            *count += 1;
+            if *count <= WARNINGS_SHOWN_PER_KIND {
+                writeln!(out, "  {warning}")?;
+            }
+        }
+        let mut hidden: Vec<(WarningKind, usize)> = shown
+            .into_iter()
+            .filter(|(_, n)| *n > WARNINGS_SHOWN_PER_KIND)
+            .map(|(kind, n)| (kind, n - WARNINGS_SHOWN_PER_KIND))
+            .collect();
+        hidden.sort();
+        for (kind, n) in hidden {
+            writeln!(
+                out,
+                "  ... and {n} more {} (--format json lists every warning)",
+                kind.label()
+            )?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "Summary:")?;
+    writeln!(out, "  rows      {}", summary.rows)?;
+    writeln!(out, "  valid     {}", summary.valid)?;
+    writeln!(out, "  invalid   {}", summary.invalid)?;
+    writeln!(out, "  warnings  {}", summary.warnings.len())?;
+    if summary.totals.is_empty() {
+        writeln!(out, "  total     nothing to pay")?;
+    }
+    for (currency, total) in &summary.totals {
+        let rows = summary.counts.get(currency).copied().unwrap_or(0);
+        writeln!(
+            out,
+            "  total     {currency} {} ({rows} {})",
+            format_major(*total, *currency),
+            if rows == 1 { "row" } else { "rows" }
+        )?;
+    }
+    writeln!(out)?;
+    if summary.is_clean() {
+        writeln!(out, "OK: every row is valid.")?;
+    } else if summary.invalid > 0 {
+        writeln!(
+            out,
+            "NOT READY: {} {} must be fixed before paying (see Problems above).",
+            summary.invalid,
+            if summary.invalid == 1 { "row" } else { "rows" }
+        )?;
+    } else {
+        writeln!(
+            out,
+            "NOT READY: the control figures do not match (see Problems above)."
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Currency;
+
+    fn summary() -> Summary {
+        let mut s = Summary {
+            rows: 3,
+            valid: 2,
+            invalid: 1,
+            ..Summary::default()
+        };
+        s.totals.insert(Currency::UGX, 25_000);
+        s.counts.insert(Currency::UGX, 1);
+        s.totals.insert(Currency::KES, 250_050);
+        s.counts.insert(Currency::KES, 1);
+        s.errors
+            .push(RowError::at(17, "phone", "2.567E+11", "looks mangled"));
+        for line in 2..30 {
+            s.warnings.push(Warning {
+                line: Some(line),
+                column: Some("phone".into()),
+                value: Some("0700123456".into()),
+                message: "normalised \"0700123456\" to 256700123456".into(),
+                kind: WarningKind::PhoneNormalised,
+            });
+        }
+        s
+    }
+
+    #[test]
+    fn json_has_exactly_the_agreed_keys_and_major_unit_totals() {
+        let value: serde_json::Value = serde_json::from_str(&render_json(&summary())).unwrap();
+        let keys: Vec<&String> = value.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            ["errors", "invalid", "rows", "totals", "valid", "warnings"]
+        );
+        assert_eq!(value["totals"]["UGX"], "25000");
+        assert_eq!(value["totals"]["KES"], "2500.50");
+        assert_eq!(value["errors"][0]["line"], 17);
+        assert_eq!(value["errors"][0]["column"], "phone");
+        assert_eq!(value["warnings"].as_array().unwrap().len(), 28);
+    }
+
+    #[test]
+    fn text_lists_problems_groups_warnings_and_totals() {
+        let mut out = Vec::new();
+        render_text(&summary(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("  line 17, phone \"2.567E+11\": looks mangled"),
+            "{text}"
+        );
+        assert_eq!(text.matches("normalised \"0700123456\"").count(), 10);
+        assert!(
+            text.contains("... and 18 more normalised phone numbers"),
+            "{text}"
+        );
+        assert!(text.contains("total     UGX 25000 (1 row)"), "{text}");
+        assert!(text.contains("total     KES 2500.50 (1 row)"), "{text}");
+        assert!(text.contains("NOT READY: 1 row"), "{text}");
+    }
+}

@@ -1,0 +1,430 @@
+//! The rules of DESIGN §2 for one row, in isolation: every cell is parsed into its domain type
+//! and every problem becomes one [`RowError`] (a row never stops at its first problem).
+//! Rules that need the rest of the file (duplicates, controls) live in `stream.rs`.
+
+use csv::StringRecord;
+
+use super::{
+    RowError, Warning, WarningKind,
+    error::accepted,
+    header::Columns,
+    source::{cell, cells},
+};
+use crate::domain::{
+    AmountError, AmountUnit, Country, Currency, Limits, MinorUnits, Operator, OperatorError,
+    PayeeRow, Phone, PhoneError, ProviderKind, format_major,
+};
+
+/// At most this many characters in a description (assumed; DESIGN §2).
+pub const MAX_DESCRIPTION_CHARS: usize = 100;
+
+/// Everything the per-row rules need, computed once per file.
+pub(crate) struct Rules<'a> {
+    provider: ProviderKind,
+    columns: &'a Columns,
+    default_currency: Option<Currency>,
+    delimiter: char,
+    /// Effective (min, max) per currency, indexed like `Currency::ALL`.
+    ranges: [(Option<MinorUnits>, Option<MinorUnits>); Currency::ALL.len()],
+}
+
+/// A row after the per-row rules: its checked values so far, problems, and notes that become
+/// warnings only if the row turns out valid.
+#[derive(Debug)]
+pub(crate) struct Draft {
+    pub line: u64,
+    pub reference: Option<String>,
+    pub phone: Option<Phone>,
+    pub amount: Option<MinorUnits>,
+    pub currency: Option<Currency>,
+    pub operator: Option<Operator>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub description: Option<String>,
+    pub document: Option<(String, String)>,
+    pub errors: Vec<RowError>,
+    pub notes: Vec<Warning>,
+}
+
+impl<'a> Rules<'a> {
+    pub(crate) fn new(
+        provider: ProviderKind,
+        columns: &'a Columns,
+        default_currency: Option<Currency>,
+        limits: &Limits,
+        delimiter: u8,
+    ) -> Rules<'a> {
+        Rules {
+            provider,
+            columns,
+            default_currency,
+            delimiter: char::from(delimiter),
+            ranges: Currency::ALL.map(|c| limits.range(provider, c)),
+        }
+    }
+
+    /// The raw reference, phone, amount and currency cells (for a rejected row).
+    pub(crate) fn raw_key_cells<'r>(&self, record: &'r StringRecord) -> [&'r str; 4] {
+        let c = self.columns;
+        let at = |index: Option<usize>| index.map_or("", |i| cell(record, i));
+        [
+            at(c.reference),
+            at(Some(c.phone)),
+            at(Some(c.amount)),
+            at(c.currency),
+        ]
+    }
+
+    /// Apply every per-row rule to `record`, which starts on physical line `line`.
+    pub(crate) fn check(&self, line: u64, record: &StringRecord) -> Draft {
+        let c = self.columns;
+        let mut draft = Draft {
+            line,
+            reference: None,
+            phone: None,
+            amount: None,
+            currency: None,
+            operator: None,
+            first_name: None,
+            last_name: None,
+            description: None,
+            document: None,
+            errors: Vec::new(),
+            notes: Vec::new(),
+        };
+        let at = |index: Option<usize>| index.map_or("", |i| cell(record, i));
+
+        // Currency first: it decides the phone's country, the amount's decimals, the operators.
+        let currency_raw = at(c.currency);
+        let parsed = self.currency(&mut draft, currency_raw);
+        let country = parsed.map(Currency::country);
+
+        if let Some(raw) = c.reference.map(|i| cell(record, i)) {
+            match raw.trim() {
+                "" => draft.notes.push(Warning {
+                    line: Some(line),
+                    column: Some("reference".into()),
+                    value: Some(raw.to_string()),
+                    message: "is empty; this row is identified by its phone, amount and currency"
+                        .into(),
+                    kind: WarningKind::EmptyReference,
+                }),
+                reference => draft.reference = Some(reference.to_string()),
+            }
+        }
+        self.phone(&mut draft, cell(record, c.phone), country);
+        self.amount(&mut draft, cell(record, c.amount), parsed);
+        if let Some(index) = c.operator {
+            self.operator(&mut draft, cell(record, index), country);
+        }
+        self.names(&mut draft, record);
+        let description = at(c.description);
+        let chars = description.trim().chars().count();
+        if chars > MAX_DESCRIPTION_CHARS {
+            draft.fail(
+                "description",
+                description,
+                format!(
+                    "is {chars} characters long; at most {MAX_DESCRIPTION_CHARS} are allowed (assumed provider limit)"
+                ),
+            );
+        } else if chars > 0 {
+            draft.description = Some(description.trim().to_string());
+        }
+        self.document(&mut draft, at(c.document_type), at(c.document_value));
+        self.shape(&mut draft, record);
+        draft
+    }
+
+    /// The row's currency (or `--currency`), if it is one payrun knows. Errors are recorded;
+    /// the currency is returned even when the provider refuses it, so the other cells can still
+    /// be checked against its country.
+    fn currency(&self, draft: &mut Draft, raw: &str) -> Option<Currency> {
+        if raw.trim().is_empty() {
+            if self.default_currency.is_none() {
+                draft.fail(
+                    "currency",
+                    raw,
+                    "is missing; write the ISO code (UGX, KES, ...) or give --currency",
+                );
+            }
+            draft.currency = self.default_currency;
+            return self.default_currency;
+        }
+        match Currency::parse(raw) {
+            Ok(currency) if self.provider.accepts(currency) => {
+                draft.currency = Some(currency);
+                Some(currency)
+            }
+            Ok(currency) => {
+                draft.fail(
+                    "currency",
+                    raw,
+                    format!(
+                        "{} does not pay {currency}; it pays {}",
+                        self.provider,
+                        accepted(self.provider)
+                    ),
+                );
+                Some(currency)
+            }
+            Err(_) => {
+                let hint = local_currency_hint(raw)
+                    .map(|(what, code)| format!(" ({what}? write {code})"))
+                    .unwrap_or_default();
+                draft.fail(
+                    "currency",
+                    raw,
+                    format!(
+                        "is not a currency {} pays{hint}; use one of {}",
+                        self.provider,
+                        accepted(self.provider)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn phone(&self, draft: &mut Draft, raw: &str, country: Option<Country>) {
+        match Phone::parse(raw, country) {
+            Ok((phone, normalised)) => {
+                if normalised {
+                    draft.notes.push(Warning {
+                        line: Some(draft.line),
+                        column: Some("phone".into()),
+                        value: Some(raw.to_string()),
+                        message: format!("normalised {raw:?} to {phone}"),
+                        kind: WarningKind::PhoneNormalised,
+                    });
+                }
+                draft.phone = Some(phone);
+            }
+            Err(PhoneError::Missing) => draft.fail(
+                "phone",
+                raw,
+                "is missing; every row needs the payee's mobile-money number",
+            ),
+            Err(err) => draft.fail("phone", raw, err.to_string()),
+        }
+    }
+
+    fn amount(&self, draft: &mut Draft, raw: &str, currency: Option<Currency>) {
+        let column = self.columns.amount_name;
+        let parsed = match (self.columns.amount_unit, currency) {
+            (AmountUnit::Minor, _) => MinorUnits::parse_minor(raw),
+            (AmountUnit::Major, Some(currency)) => MinorUnits::parse_major(raw, currency),
+            // Unknown currency: check what does not depend on it. Any decimals up to 2 are
+            // accepted here; the currency error already stops the row.
+            (AmountUnit::Major, None) => match MinorUnits::parse_major(raw, Currency::KES) {
+                Err(AmountError::TooManyDecimals { .. }) => return,
+                other => other,
+            },
+        };
+        let amount = match parsed {
+            Ok(amount) => amount,
+            Err(AmountError::Missing) => {
+                return draft.fail(column, raw, "is missing; every row needs an amount");
+            }
+            Err(err) => return draft.fail(column, raw, err.to_string()),
+        };
+        draft.amount = Some(amount);
+        let Some(currency) = draft.currency else {
+            return;
+        };
+        let (min, max) = self.ranges[currency as usize];
+        if let Some(min) = min.filter(|min| amount < *min) {
+            let source = if self.provider.documented_min(currency) == Some(min) {
+                format!("the minimum documented by {}", self.provider)
+            } else {
+                "from the limits file".to_string()
+            };
+            draft.fail(
+                column,
+                raw,
+                format!(
+                    "is below the minimum of {} {currency} for {} ({source})",
+                    format_major(u128::from(min.get()), currency),
+                    self.provider
+                ),
+            );
+        }
+        if let Some(max) = max.filter(|max| amount > *max) {
+            draft.fail(
+                column,
+                raw,
+                format!(
+                    "is above the maximum of {} {currency} for {} (from the limits file)",
+                    format_major(u128::from(max.get()), currency),
+                    self.provider
+                ),
+            );
+        }
+    }
+
+    fn operator(&self, draft: &mut Draft, raw: &str, country: Option<Country>) {
+        let needed = format!("{} needs the payee's mobile operator", self.provider);
+        let Some(country) = country.filter(|c| !Operator::list(*c).is_empty()) else {
+            if raw.trim().is_empty() {
+                draft.fail("operator", raw, format!("is missing; {needed}"));
+            }
+            return;
+        };
+        match Operator::parse(raw, country) {
+            Ok(operator) => draft.operator = Some(operator),
+            Err(OperatorError::Missing(list)) => draft.fail(
+                "operator",
+                raw,
+                format!("is missing; {needed}, one of: {}", list.join(", ")),
+            ),
+            Err(err) => draft.fail("operator", raw, err.to_string()),
+        }
+    }
+
+    fn names(&self, draft: &mut Draft, record: &StringRecord) {
+        let c = self.columns;
+        let required = self.provider.needs_operator_and_names();
+        let needed = format!("{} needs the payee's first and last name", self.provider);
+        for (index, column, slot) in [
+            (c.first_name, "first_name", &mut draft.first_name),
+            (c.last_name, "last_name", &mut draft.last_name),
+        ] {
+            let Some(index) = index else { continue };
+            let raw = cell(record, index);
+            match raw.trim() {
+                "" if required => draft.errors.push(RowError::at(
+                    draft.line,
+                    column,
+                    raw,
+                    format!("is missing; {needed}"),
+                )),
+                "" => {}
+                name => *slot = Some(name.to_string()),
+            }
+        }
+        let Some(index) = c.name else { return };
+        let raw = cell(record, index);
+        let name = raw.trim();
+        match name.rfind(char::is_whitespace) {
+            _ if name.is_empty() && required => {
+                draft.fail("name", raw, format!("is missing; {needed}"))
+            }
+            _ if name.is_empty() => {}
+            Some(split) => {
+                draft.first_name = Some(name[..split].trim_end().to_string());
+                draft.last_name = Some(name[split..].trim_start().to_string());
+            }
+            None if required => draft.fail(
+                "name",
+                raw,
+                format!(
+                    "has one word only; {needed}, separated by a space (or use first_name and last_name columns)"
+                ),
+            ),
+            None => draft.first_name = Some(name.to_string()),
+        }
+    }
+
+    fn document(&self, draft: &mut Draft, kind: &str, value: &str) {
+        match (kind.trim(), value.trim()) {
+            ("", "") => {}
+            ("", _) => draft.fail(
+                "document_type",
+                kind,
+                "is missing while document_value is given; give both or neither",
+            ),
+            (_, "") => draft.fail(
+                "document_value",
+                value,
+                "is missing while document_type is given; give both or neither",
+            ),
+            (kind, value) => draft.document = Some((kind.to_string(), value.to_string())),
+        }
+    }
+
+    /// More cells than the header means a value with an unquoted delimiter shifted the row.
+    fn shape(&self, draft: &mut Draft, record: &StringRecord) {
+        let width = self.columns.width;
+        if record.len() <= width {
+            return;
+        }
+        let all = cells(record);
+        let extra = &all[width..];
+        if extra.iter().all(|cell| cell.trim().is_empty()) {
+            return;
+        }
+        draft.fail(
+            "row",
+            &extra.join(&self.delimiter.to_string()),
+            format!(
+                "has {} cells but the header has {width}; a value probably contains {:?}: put that value in double quotes",
+                record.len(),
+                self.delimiter
+            ),
+        );
+    }
+}
+
+impl Draft {
+    fn fail(&mut self, column: &str, value: &str, reason: impl Into<String>) {
+        self.errors
+            .push(RowError::at(self.line, column, value, reason));
+    }
+
+    /// The payee row when every rule passed (occurrence still 0), else the errors.
+    pub(crate) fn finish(mut self) -> Result<(PayeeRow, Vec<Warning>), Vec<RowError>> {
+        match (self.phone, self.amount, self.currency) {
+            (Some(phone), Some(amount), Some(currency)) if self.errors.is_empty() => Ok((
+                PayeeRow {
+                    line: self.line,
+                    reference: self.reference,
+                    phone,
+                    amount,
+                    currency,
+                    operator: self.operator,
+                    first_name: self.first_name,
+                    last_name: self.last_name,
+                    description: self.description,
+                    document: self.document,
+                    occurrence: 0,
+                },
+                self.notes,
+            )),
+            (phone, amount, currency) => {
+                if self.errors.is_empty() {
+                    // Unreachable by construction; never let a row through half-checked.
+                    let missing = [
+                        ("phone", phone.is_none()),
+                        ("amount", amount.is_none()),
+                        ("currency", currency.is_none()),
+                    ];
+                    for (column, _) in missing.iter().filter(|(_, m)| *m) {
+                        self.errors
+                            .push(RowError::at(self.line, column, "", "could not be read"));
+                    }
+                }
+                Err(self.errors)
+            }
+        }
+    }
+}
+
+/// Local ways of writing a currency, to suggest the ISO code.
+fn local_currency_hint(raw: &str) -> Option<(&'static str, &'static str)> {
+    let text: String = raw
+        .trim()
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    Some(match text.as_str() {
+        "ush" | "ushs" | "shs" | "ugshs" => ("Uganda shillings", "UGX"),
+        "ksh" | "kshs" | "kes" => ("Kenya shillings", "KES"),
+        "tsh" | "tshs" | "tzs" => ("Tanzania shillings", "TZS"),
+        "frw" | "rwf" | "rf" => ("Rwanda francs", "RWF"),
+        "ghc" | "gh" | "cedi" | "cedis" => ("Ghana cedis", "GHS"),
+        "d" | "dalasi" | "dalasis" => ("Gambian dalasi", "GMD"),
+        "fcfa" | "cfa" | "xaf" => ("CFA francs", "XAF"),
+        _ => return None,
+    })
+}
