@@ -10,7 +10,9 @@ use rusqlite::params;
 
 use crate::domain::{PayeeRow, ProviderKind};
 use crate::ingest::{self, IngestError, IngestOptions, RejectedRow, RowOutcome, Summary};
-use crate::journal::{Journal, JournalError, NewBatch, PlanStats, PlannedRow, RejectedInsert, RowState, now_ms};
+use crate::journal::{
+    Journal, JournalError, NewBatch, PlanStats, PlannedRow, RejectedInsert, RowState, now_ms,
+};
 use crate::keys;
 use crate::provider::{self, BodyContext};
 
@@ -49,7 +51,8 @@ pub fn planned_row(
         batch_id,
         callback_url,
     };
-    let body = provider::request_body(provider, row, &key, &ctx).map_err(|e| PlanError::Body(e.to_string()))?;
+    let body = provider::request_body(provider, row, &key, &ctx)
+        .map_err(|e| PlanError::Body(e.to_string()))?;
     Ok(PlannedRow {
         line: row.line,
         identity,
@@ -121,11 +124,7 @@ pub fn plan_new(
         }
         check_summary(summary, skip_invalid)
     })?;
-    let summary = outcome?;
-    let stats = PlanStats {
-        planned: summary.valid,
-        rejected: summary.invalid,
-    };
+    let (stats, summary) = outcome?;
     Ok(Planned { stats, summary })
 }
 
@@ -154,7 +153,10 @@ struct Existing {
     seen: bool,
 }
 
-fn load_existing(journal: &Journal, batch_id: &str) -> Result<HashMap<String, Existing>, JournalError> {
+fn load_existing(
+    journal: &Journal,
+    batch_id: &str,
+) -> Result<HashMap<String, Existing>, JournalError> {
     let mut stmt = journal.conn().prepare(
         "SELECT identity, id, state, phone, amount_minor, currency, line FROM rows
          WHERE batch_id = ?1 AND idem_key IS NOT NULL",
@@ -203,7 +205,10 @@ pub fn replan_changed(
     })?;
     let summary = check_summary(summary, batch.settings.skip_invalid)?;
 
-    let tx = journal.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(JournalError::from)?;
+    let tx = journal
+        .conn_mut()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(JournalError::from)?;
     let now = now_ms();
     let mut result = Replanned::default();
     let mut fresh = Vec::new();
@@ -220,7 +225,11 @@ pub fn replan_changed(
         if same {
             result.unchanged += 1;
             if old.line != planned.line {
-                tx.execute("UPDATE rows SET line = ?2 WHERE id = ?1", params![old.id, planned.line as i64]).map_err(JournalError::from)?;
+                tx.execute(
+                    "UPDATE rows SET line = ?2 WHERE id = ?1",
+                    params![old.id, planned.line as i64],
+                )
+                .map_err(JournalError::from)?;
             }
         } else if old.state == RowState::Planned {
             tx.execute(
@@ -233,10 +242,20 @@ pub fn replan_changed(
         } else {
             let note = format!(
                 "line {} now says {} {} to {}, but {} {} to {} was already {}; not paid again",
-                planned.line, planned.amount_text, planned.currency, planned.phone,
-                old.amount_minor, old.currency, old.phone, old.state
+                planned.line,
+                planned.amount_text,
+                planned.currency,
+                planned.phone,
+                old.amount_minor,
+                old.currency,
+                old.phone,
+                old.state
             );
-            tx.execute("UPDATE rows SET conflict = ?2, updated_at = ?3 WHERE id = ?1", params![old.id, note, now]).map_err(JournalError::from)?;
+            tx.execute(
+                "UPDATE rows SET conflict = ?2, updated_at = ?3 WHERE id = ?1",
+                params![old.id, note, now],
+            )
+            .map_err(JournalError::from)?;
             result.conflicts += 1;
         }
     }
@@ -255,18 +274,31 @@ pub fn replan_changed(
                 params![old.id, now],
             ).map_err(JournalError::from)?;
             result.conflicts += 1;
-            vanished_sent_phones.insert((old.phone.clone(), old.currency.clone()), (old.line, old.state.to_string()));
+            vanished_sent_phones.insert(
+                (old.phone.clone(), old.currency.clone()),
+                (old.line, old.state.to_string()),
+            );
         }
     }
     // New identities: a payee added, unless it replaces a sent row of the same phone.
     for planned in fresh {
-        let replaced = planned.reference.is_none()
-            .then(|| vanished_sent_phones.get(&(planned.phone.clone(), planned.currency.code().to_string())))
+        let replaced = planned
+            .reference
+            .is_none()
+            .then(|| {
+                vanished_sent_phones
+                    .get(&(planned.phone.clone(), planned.currency.code().to_string()))
+            })
             .flatten();
         if let Some((old_line, old_state)) = replaced {
             let note = format!(
                 "line {} pays {} {} to {}, which was already {} for line {} with another amount; not paid",
-                planned.line, planned.amount_text, planned.currency, planned.phone, old_state, old_line
+                planned.line,
+                planned.amount_text,
+                planned.currency,
+                planned.phone,
+                old_state,
+                old_line
             );
             tx.execute(
                 "INSERT INTO rows (batch_id, line, identity, reference, phone, amount_minor, amount_text, currency,
@@ -306,7 +338,8 @@ pub fn replan_changed(
     tx.execute(
         "UPDATE batches SET file_path = ?2, file_sha256 = ?3, updated_at = ?4 WHERE id = ?1",
         params![batch.id, path.to_string_lossy(), file_sha256, now],
-    ).map_err(JournalError::from)?;
+    )
+    .map_err(JournalError::from)?;
     tx.commit().map_err(JournalError::from)?;
     Ok((result, summary))
 }

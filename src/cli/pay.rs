@@ -104,7 +104,8 @@ pub async fn pay(
     journal_path: &Path,
 ) -> anyhow::Result<Exit> {
     endpoint.check_key(batch.provider)?;
-    let (actor, thread) = JournalActor::spawn(journal).context("cannot start the journal thread")?;
+    let (actor, thread) =
+        JournalActor::spawn(journal).context("cannot start the journal thread")?;
     let ctx = Ctx {
         actor: actor.clone(),
         batch: &batch,
@@ -114,11 +115,13 @@ pub async fn pay(
     };
     let result = match batch.provider {
         ProviderKind::Rohopay => {
-            let client = RohopayClient::new(&endpoint.config).context("cannot build the HTTP client")?;
+            let client =
+                RohopayClient::new(&endpoint.config).context("cannot build the HTTP client")?;
             with_lock(Arc::new(client), &ctx).await
         }
         ProviderKind::Rumbapay => {
-            let client = RumbapayClient::new(&endpoint.config).context("cannot build the HTTP client")?;
+            let client =
+                RumbapayClient::new(&endpoint.config).context("cannot build the HTTP client")?;
             with_lock(Arc::new(client), &ctx).await
         }
     };
@@ -203,7 +206,10 @@ async fn send_locked<P: Provider>(
         return Ok(final_exit(&before, None, ctx));
     }
     let totals = open_totals(&counts);
-    println!("Pre-flight for batch {} ({})", ctx.batch.id, ctx.batch.file_name);
+    println!(
+        "Pre-flight for batch {} ({})",
+        ctx.batch.id, ctx.batch.file_name
+    );
     println!("  provider: {} {}", ctx.batch.provider, ctx.label);
     println!(
         "  to send:  {open} payout(s); {} already with the provider, {} failed, {} rejected",
@@ -215,7 +221,10 @@ async fn send_locked<P: Provider>(
     for (currency, (planned, doubtful)) in &totals {
         let mut line = format!("  {currency} {}", major(planned + doubtful, currency));
         if *doubtful > 0 {
-            line.push_str(&format!(" (of which {} may already be paid: in doubt)", major(*doubtful, currency)));
+            line.push_str(&format!(
+                " (of which {} may already be paid: in doubt)",
+                major(*doubtful, currency)
+            ));
         }
         match check_balance(provider.as_ref(), currency, *planned).await {
             BalanceCheck::Enough(balance) => {
@@ -355,7 +364,10 @@ fn final_exit(figures: &BatchFigures, stop: Option<&StopReason>, ctx: &Ctx<'_>) 
             return Exit::Usage;
         }
         Some(StopReason::LockLost) => {
-            println!("Stopped: another payrun process took over batch {}.", figures.batch);
+            println!(
+                "Stopped: another payrun process took over batch {}.",
+                figures.batch
+            );
             return Exit::Incomplete;
         }
         Some(StopReason::JournalFailed(why)) => {
@@ -381,7 +393,10 @@ fn final_exit(figures: &BatchFigures, stop: Option<&StopReason>, ctx: &Ctx<'_>) 
         println!("  {open} payout(s) not settled yet; resume with: {resume}");
     }
     if figures.count(RowState::Failed) + figures.count(RowState::Rejected) > 0 {
-        println!("  see `payrun report {}` for each failed or rejected row", figures.batch);
+        println!(
+            "  see `payrun report {}` for each failed or rejected row",
+            figures.batch
+        );
     }
     Exit::Incomplete
 }

@@ -59,7 +59,8 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Exit> {
     let batch = journal.batch(&args.batch)?;
     let out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
@@ -82,7 +83,9 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Exit> {
                 let sep: &[u8] = if first { b"\n" } else { b",\n" };
                 first = false;
                 out.write_all(sep)
-                    .and_then(|()| serde_json::to_writer(&mut out, &r).map_err(std::io::Error::other))
+                    .and_then(|()| {
+                        serde_json::to_writer(&mut out, &r).map_err(std::io::Error::other)
+                    })
                     .map_err(|e| JournalError::Corrupt(format!("cannot write report: {e}")))
             })?;
             out.write_all(b"\n]\n")?;

@@ -51,12 +51,14 @@ async fn run_async(args: RunArgs) -> anyhow::Result<Exit> {
         opts,
     };
     let jp = journal_path.clone();
-    let (journal, batch) = tokio::task::spawn_blocking(move || -> anyhow::Result<(Journal, Batch)> {
-        let mut journal = Journal::open(&jp).with_context(|| format!("cannot open journal {}", jp.display()))?;
-        let batch = resolve(&mut journal, &request)?;
-        Ok((journal, batch))
-    })
-    .await??;
+    let (journal, batch) =
+        tokio::task::spawn_blocking(move || -> anyhow::Result<(Journal, Batch)> {
+            let mut journal = Journal::open(&jp)
+                .with_context(|| format!("cannot open journal {}", jp.display()))?;
+            let batch = resolve(&mut journal, &request)?;
+            Ok((journal, batch))
+        })
+        .await??;
     pay::pay(journal, batch, &args.send, endpoint, &journal_path).await
 }
 
@@ -115,7 +117,11 @@ fn resolve(journal: &mut Journal, req: &PlanRequest) -> anyhow::Result<Batch> {
             ))
             .into());
         }
-        if let Some(other) = journal.batches_for_path(&path_text(&req.path))?.into_iter().next() {
+        if let Some(other) = journal
+            .batches_for_path(&path_text(&req.path))?
+            .into_iter()
+            .next()
+        {
             return Err(Refused(format!(
                 "{file} was already paid as batch {} and has changed since. To continue that batch with the edited \
                  file: payrun run {file} --batch {} --allow-changed-file. To pay it as a separate new batch \
@@ -159,10 +165,10 @@ pub fn check_sandbox(batch: &Batch, sandbox: bool) -> anyhow::Result<()> {
 }
 
 fn plan(journal: &mut Journal, id: String, req: &PlanRequest) -> anyhow::Result<Batch> {
-    let file_name = req
-        .path
-        .file_name()
-        .map_or_else(|| path_text(&req.path), |n| n.to_string_lossy().into_owned());
+    let file_name = req.path.file_name().map_or_else(
+        || path_text(&req.path),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let new = NewBatch {
         id: id.clone(),
         file_name,
@@ -179,7 +185,10 @@ fn plan(journal: &mut Journal, id: String, req: &PlanRequest) -> anyhow::Result<
                 "Planned batch {id}: {} payout(s){} (journal {})",
                 planned.stats.planned,
                 if planned.stats.rejected > 0 {
-                    format!(", {} invalid row(s) recorded as rejected", planned.stats.rejected)
+                    format!(
+                        ", {} invalid row(s) recorded as rejected",
+                        planned.stats.rejected
+                    )
                 } else {
                     String::new()
                 },
@@ -199,7 +208,10 @@ fn plan(journal: &mut Journal, id: String, req: &PlanRequest) -> anyhow::Result<
         }
         Err(PlanError::ControlMismatch(summary)) => {
             print_problems(&summary);
-            Err(Refused("the file does not match its control count/total; nothing was sent".into()).into())
+            Err(
+                Refused("the file does not match its control count/total; nothing was sent".into())
+                    .into(),
+            )
         }
         Err(PlanError::Ingest(e)) => Err(anyhow::Error::new(e)),
         Err(e) => Err(e.into()),
@@ -232,7 +244,10 @@ fn replan(journal: &mut Journal, batch: Batch, req: &PlanRequest) -> anyhow::Res
         }
         Err(PlanError::ControlMismatch(summary)) => {
             print_problems(&summary);
-            Err(Refused("the file does not match its control count/total; nothing was sent".into()).into())
+            Err(
+                Refused("the file does not match its control count/total; nothing was sent".into())
+                    .into(),
+            )
         }
         Err(e) => Err(e.into()),
     }

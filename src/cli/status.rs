@@ -33,11 +33,20 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
                 .collect::<Result<_, _>>()?;
             match args.format {
                 TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&all)?),
-                TextOrJson::Text if all.is_empty() => println!("no batches in {}", args.journal.journal.display()),
+                TextOrJson::Text if all.is_empty() => {
+                    println!("no batches in {}", args.journal.journal.display())
+                }
                 TextOrJson::Text => {
-                    println!("{:<36} {:<9} {:>7}  {:<20}  states", "BATCH", "PROVIDER", "ROWS", "UPDATED");
+                    println!(
+                        "{:<36} {:<9} {:>7}  {:<20}  states",
+                        "BATCH", "PROVIDER", "ROWS", "UPDATED"
+                    );
                     for f in &all {
-                        let provider = if f.sandbox { format!("{}*", f.provider) } else { f.provider.clone() };
+                        let provider = if f.sandbox {
+                            format!("{}*", f.provider)
+                        } else {
+                            f.provider.clone()
+                        };
                         println!(
                             "{:<36} {:<9} {:>7}  {:<20}  {}",
                             f.batch,

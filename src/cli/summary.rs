@@ -102,7 +102,11 @@ impl BatchFigures {
 
     /// Readable multi-line block.
     pub fn text(&self) -> String {
-        let mode = if self.sandbox { " (sandbox: simulated, no money moved)" } else { "" };
+        let mode = if self.sandbox {
+            " (sandbox: simulated, no money moved)"
+        } else {
+            ""
+        };
         let mut out = format!(
             "batch {} · {}{} · {}\n  rows {}: {}\n",
             self.batch,
@@ -114,7 +118,9 @@ impl BatchFigures {
         );
         for (cur, total) in &self.totals {
             let paid = self.paid.get(cur).map_or("0", String::as_str);
-            out.push_str(&format!("  {cur} {total} in the file, {paid} with the provider\n"));
+            out.push_str(&format!(
+                "  {cur} {total} in the file, {paid} with the provider\n"
+            ));
         }
         if self.conflicts > 0 {
             out.push_str(&format!(

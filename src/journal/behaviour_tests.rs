@@ -50,6 +50,7 @@ fn plan(journal: &mut Journal, id: &str, rows: &[PlannedRow]) -> PlanStats {
         })
         .unwrap()
         .unwrap()
+        .0
 }
 
 fn state(journal: &Journal, identity: &str) -> RowState {
@@ -79,7 +80,7 @@ fn planning_is_all_or_nothing() {
     let failed = journal
         .plan_new_batch(&new_batch("b1"), |sink| {
             sink.planned(&planned(2, "A"));
-            Err("file became unreadable on line 3")
+            Err::<(), _>("file became unreadable on line 3")
         })
         .unwrap();
     assert!(failed.is_err());

@@ -23,8 +23,14 @@ pub struct LockInfo {
     pub age_ms: i64,
 }
 
-/// Lock columns of a batch row: token, pid, host, heartbeat.
-type LockColumns = (Option<String>, Option<i64>, Option<String>, Option<i64>);
+/// Lock columns of a batch row: token, pid, process start time, host, heartbeat.
+type LockColumns = (
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+);
 
 fn hostname() -> String {
     nix::unistd::gethostname()
@@ -33,13 +39,33 @@ fn hostname() -> String {
         .unwrap_or_else(|| "unknown-host".to_string())
 }
 
-/// Whether a pid on this host is still running.
-fn pid_alive(pid: i64) -> bool {
+/// A process's state letter and start time (clock ticks since boot) from `/proc/<pid>/stat`.
+fn proc_stat(pid: i64) -> Option<(char, i64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain spaces; fields follow the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let start = fields.nth(18)?.parse().ok()?;
+    Some((state, start))
+}
+
+/// This process's start time, recorded with the lock so a reused pid is not mistaken for it.
+fn own_start_time() -> Option<i64> {
+    proc_stat(i64::from(std::process::id())).map(|(_, start)| start)
+}
+
+/// Whether the lock owner (a pid on this host, started at `started`) is still running. A zombie
+/// (killed but not yet reaped) is dead; so is a pid now used by a process started later.
+fn owner_alive(pid: i64, started: Option<i64>) -> bool {
+    if let Some((state, start)) = proc_stat(pid) {
+        return state != 'Z' && state != 'X' && started.is_none_or(|s| s == start);
+    }
     let Ok(raw) = i32::try_from(pid) else {
         return false;
     };
     match nix::sys::signal::kill(nix::unistd::Pid::from_raw(raw), None) {
-        Ok(()) => true,
+        Ok(()) => !std::path::Path::new("/proc/self/stat").exists(),
         Err(nix::errno::Errno::ESRCH) => false,
         Err(_) => true,
     }
@@ -59,12 +85,13 @@ impl Journal {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let current: Option<LockColumns> = tx
             .query_row(
-                "SELECT lock_token, lock_pid, lock_host, lock_heartbeat FROM batches WHERE id = ?1",
+                "SELECT lock_token, lock_pid, lock_started, lock_host, lock_heartbeat FROM batches
+                 WHERE id = ?1",
                 [batch_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;
-        let Some((token, held_pid, held_host, heartbeat)) = current else {
+        let Some((token, held_pid, held_started, held_host, heartbeat)) = current else {
             return Err(JournalError::BatchNotFound(batch_id.to_string()));
         };
         let now = now_ms();
@@ -73,7 +100,7 @@ impl Journal {
             let held_pid = held_pid.unwrap_or(0);
             let held_host = held_host.unwrap_or_default();
             let age_ms = now - heartbeat.unwrap_or(0);
-            let dead = held_host == host && !pid_alive(held_pid);
+            let dead = held_host == host && !owner_alive(held_pid, held_started);
             if !dead && age_ms < STALE_AFTER_MS {
                 return Err(JournalError::Locked {
                     batch: batch_id.to_string(),
@@ -90,9 +117,10 @@ impl Journal {
         }
         let new_token = uuid::Uuid::new_v4().to_string();
         tx.execute(
-            "UPDATE batches SET lock_token = ?2, lock_pid = ?3, lock_host = ?4, lock_heartbeat = ?5
+            "UPDATE batches SET lock_token = ?2, lock_pid = ?3, lock_started = ?4, lock_host = ?5,
+                                lock_heartbeat = ?6
              WHERE id = ?1",
-            params![batch_id, new_token, pid, host, now],
+            params![batch_id, new_token, pid, own_start_time(), host, now],
         )?;
         tx.commit()?;
         Ok((LockToken(new_token), taken_over))
@@ -101,8 +129,8 @@ impl Journal {
     /// Give the lock back (no-op if it was taken over meanwhile).
     pub fn release_lock(&self, batch_id: &str, token: &LockToken) -> Result<(), JournalError> {
         self.conn().execute(
-            "UPDATE batches SET lock_token = NULL, lock_pid = NULL, lock_host = NULL,
-                                lock_heartbeat = NULL
+            "UPDATE batches SET lock_token = NULL, lock_pid = NULL, lock_started = NULL,
+                                lock_host = NULL, lock_heartbeat = NULL
              WHERE id = ?1 AND lock_token = ?2",
             params![batch_id, token.0],
         )?;
@@ -142,4 +170,31 @@ pub fn check(
         .optional()?;
     held.map(|_| ())
         .ok_or_else(|| JournalError::LockLost(batch_id.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_own_process_and_spots_zombies_and_reuse() {
+        let me = i64::from(std::process::id());
+        let (state, start) = proc_stat(me).expect("/proc is readable");
+        assert_ne!(state, 'Z');
+        assert!(owner_alive(me, Some(start)));
+        assert!(
+            !owner_alive(me, Some(start + 1)),
+            "same pid, other start time = pid reuse"
+        );
+        assert!(!owner_alive(2_147_483_646, None));
+
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = i64::from(child.id());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(
+            !owner_alive(pid, None),
+            "an exited, unreaped child is a zombie, not an owner"
+        );
+        child.wait().unwrap();
+    }
 }

@@ -114,14 +114,15 @@ impl PlanSink<'_> {
 }
 
 impl Journal {
-    /// Create `batch` and fill it from `produce`, atomically. If `produce` returns an error
+    /// Create `batch` and fill it from `produce`, atomically; returns the rows written and
+    /// `produce`'s own value. If `produce` returns an error
     /// (e.g. the file turned out unreadable half way), nothing is written and the error is
     /// handed back in the inner `Err`.
-    pub fn plan_new_batch<E>(
+    pub fn plan_new_batch<T, E>(
         &mut self,
         batch: &NewBatch,
-        produce: impl FnOnce(&mut PlanSink<'_>) -> Result<(), E>,
-    ) -> Result<Result<PlanStats, E>, JournalError> {
+        produce: impl FnOnce(&mut PlanSink<'_>) -> Result<T, E>,
+    ) -> Result<Result<(PlanStats, T), E>, JournalError> {
         let tx = self
             .conn_mut()
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -139,12 +140,12 @@ impl Journal {
             if let Some(err) = sink.error {
                 return Err(err);
             }
-            produced.map(|()| sink.stats)
+            produced.map(|value| (sink.stats, value))
         };
         match outcome {
-            Ok(stats) => {
+            Ok(done) => {
                 tx.commit()?;
-                Ok(Ok(stats))
+                Ok(Ok(done))
             }
             Err(e) => Ok(Err(e)),
         }

@@ -22,6 +22,7 @@ CREATE TABLE batches (
     updated_at      INTEGER NOT NULL,
     lock_token      TEXT,
     lock_pid        INTEGER,
+    lock_started    INTEGER,
     lock_host       TEXT,
     lock_heartbeat  INTEGER
 );
