@@ -263,10 +263,16 @@ async fn send_locked<P: Provider>(
     let stop = Arc::new(Stop::default());
     let interrupts = super::signals::watch(stop.clone(), ctx.resume.clone());
     let progress = Arc::new(Progress::new(open, false));
+    let defaults = SendOptions::default();
     let opts = SendOptions {
         rate: NonZeroU32::new(ctx.send.rate).unwrap_or(NonZeroU32::MIN),
         concurrency: usize::try_from(ctx.send.concurrency).unwrap_or(4),
-        ..SendOptions::default()
+        max_tries: std::env::var("PAYRUN_MAX_TRIES")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(defaults.max_tries),
+        ..defaults
     };
     let report = runner::send_batch(
         provider,

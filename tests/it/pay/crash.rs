@@ -1,0 +1,81 @@
+//! A run killed with SIGKILL, or interrupted with Ctrl-C, is resumed to the end with no payee
+//! paid twice and none skipped.
+
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::support::pay::{Fixture, assert_exactly_once, batch_id, code, text, ugx_payees};
+use crate::support::sim::SimConfig;
+
+/// Start `run` slowly enough to be caught midway.
+fn slow_run(fx: &Fixture, file: &std::path::Path) -> tokio::process::Child {
+    fx.payrun()
+        .args(["run", file.to_str().unwrap(), "--provider", "rohopay", "--yes"])
+        .args(["--rate", "40", "--concurrency", "4"])
+        .spawn()
+        .unwrap()
+}
+
+async fn resume_until_done(fx: &Fixture, batch: &str) {
+    for _ in 0..5 {
+        let out = fx.exec(&["resume", batch, "--yes", "--rate", "500"]).await;
+        match code(&out) {
+            0 => return,
+            1 => continue,
+            other => panic!("resume exited {other}: {}", text(&out)),
+        }
+    }
+    panic!("batch {batch} never finished");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_mid_run_then_resume_pays_each_row_once() {
+    let fx = Fixture::new(SimConfig::default()).await;
+    let file = fx.csv("payroll.csv", &ugx_payees(60));
+    let mut child = slow_run(&fx, &file);
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    child.start_kill().unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(out.status.code(), None, "killed by a signal");
+    let batch = batch_id(&out);
+    let paid_before = fx.ledger().await.len();
+    assert!(paid_before > 0 && paid_before < 60, "killed midway: {paid_before} paid");
+
+    resume_until_done(&fx, &batch).await;
+    assert_eq!(assert_exactly_once(&fx.report(&batch).await, &fx.ledger().await), 60);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_exits_130_with_the_resume_command() {
+    let fx = Fixture::new(SimConfig::default()).await;
+    let file = fx.csv("payroll.csv", &ugx_payees(60));
+    let child = slow_run(&fx, &file);
+    let pid = Pid::from_raw(i32::try_from(child.id().unwrap()).unwrap());
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    kill(pid, Signal::SIGINT).unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(code(&out), 130, "{}", text(&out));
+    let batch = batch_id(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("payrun resume {batch} --journal")), "{stdout}");
+    let status = fx.status(&batch).await;
+    assert_eq!(status["states"]["sending"], 0, "in-flight requests were drained: {status}");
+    assert!(status["states"]["planned"].as_u64().unwrap() > 0, "{status}");
+
+    resume_until_done(&fx, &batch).await;
+    assert_eq!(assert_exactly_once(&fx.report(&batch).await, &fx.ledger().await), 60);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_process_on_the_same_batch_is_refused() {
+    let fx = Fixture::new(SimConfig::default()).await;
+    let file = fx.csv("payroll.csv", &ugx_payees(40));
+    let mut first = slow_run(&fx, &file);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let second = fx.run(&file, "rohopay", &[]).await;
+    assert_eq!(code(&second), 3, "{}", text(&second));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("being sent by another payrun"));
+    assert_eq!(first.wait().await.unwrap().code(), Some(0));
+}

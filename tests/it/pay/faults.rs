@@ -1,0 +1,106 @@
+//! Provider faults: dropped connections (executed, no answer), 5xx, 429 with Retry-After,
+//! timeouts. None of them may pay a row twice or fail a row that may have been paid.
+
+use crate::support::pay::{Fixture, assert_exactly_once, batch_id, code, states, text, ugx_payees};
+use crate::support::sim::SimConfig;
+
+async fn run_and_resume(fx: &Fixture, rows: usize) -> (String, Vec<serde_json::Value>) {
+    let file = fx.csv("payroll.csv", &ugx_payees(rows));
+    let out = fx.run(&file, "rohopay", &["--rate", "500", "--concurrency", "8"]).await;
+    assert!(matches!(code(&out), 0 | 1), "{}", text(&out));
+    let batch = batch_id(&out);
+    let mut finished = code(&out) == 0;
+    for _ in 0..6 {
+        if finished {
+            break;
+        }
+        let out = fx.exec(&["resume", &batch, "--yes", "--rate", "500"]).await;
+        assert!(matches!(code(&out), 0 | 1), "{}", text(&out));
+        finished = code(&out) == 0;
+    }
+    assert!(finished, "batch {batch} never finished: {:?}", fx.status(&batch).await);
+    (batch, fx.ledger().await)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dropped_connections_never_double_pay() {
+    let fx = Fixture::new(SimConfig {
+        seed: 7,
+        drop_rate: 0.3,
+        ..SimConfig::default()
+    })
+    .await;
+    let (batch, ledger) = run_and_resume(&fx, 50).await;
+    assert_eq!(assert_exactly_once(&fx.report(&batch).await, &ledger), 50);
+    let retried = ledger.iter().filter(|e| e["requests"].as_u64() > Some(1)).count();
+    assert!(retried > 5, "drops were exercised: {retried} rows needed more than one request");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_errors_are_retried_with_the_same_key() {
+    let fx = Fixture::new(SimConfig {
+        seed: 3,
+        error_rate: 0.3,
+        ..SimConfig::default()
+    })
+    .await;
+    let (batch, ledger) = run_and_resume(&fx, 50).await;
+    assert_eq!(assert_exactly_once(&fx.report(&batch).await, &ledger), 50);
+    assert!(ledger.iter().any(|e| e["requests"].as_u64() > Some(1)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_after_pauses_the_whole_provider() {
+    let fx = Fixture::new(SimConfig {
+        rate_limit: Some(10),
+        ..SimConfig::default()
+    })
+    .await;
+    let file = fx.csv("payroll.csv", &ugx_payees(30));
+    let out = fx.run(&file, "rohopay", &["--rate", "200", "--concurrency", "4"]).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let ledger = fx.ledger().await;
+    assert_eq!(assert_exactly_once(&fx.report(&batch_id(&out)).await, &ledger), 30);
+    let requests: u64 = ledger.iter().map(|e| e["requests"].as_u64().unwrap()).sum();
+    // Honouring Retry-After as a provider-wide pause costs at most a few 429s per second
+    // (the requests already in flight); per-request retries would hammer it far more.
+    assert!(requests > 30, "the rate limit was hit");
+    assert!(requests <= 30 + 20, "{requests} requests for 30 payouts: Retry-After ignored?");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn timeouts_leave_rows_in_doubt_never_failed_never_paid_twice() {
+    let fx = Fixture::new(SimConfig {
+        slow_rate: 1.0,
+        slow_ms: 1500,
+        ..SimConfig::default()
+    })
+    .await;
+    let file = fx.csv("payroll.csv", &ugx_payees(3));
+    let out = fx
+        .payrun()
+        .env("PAYRUN_HTTP_TIMEOUT", "0.3")
+        .env("PAYRUN_MAX_TRIES", "3")
+        .args(["run", file.to_str().unwrap(), "--provider", "rohopay", "--yes", "--rate", "100"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let batch = batch_id(&out);
+    let report = fx.report(&batch).await;
+    assert_eq!(states(&report).get("in_doubt"), Some(&3), "{report:?}");
+    let ledger = fx.ledger().await;
+    assert_eq!(ledger.len(), 3, "each executed once although sent {} times", ledger.len());
+    assert!(ledger.iter().all(|e| e["requests"].as_u64() >= Some(2)));
+
+    // Once the provider answers in time, resume settles them with the same keys.
+    let out = fx
+        .payrun()
+        .env("PAYRUN_HTTP_TIMEOUT", "5")
+        .args(["resume", &batch, "--yes"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(assert_exactly_once(&fx.report(&batch).await, &fx.ledger().await), 3);
+}

@@ -1,0 +1,9 @@
+//! `payrun run` / `resume` / `status` / `report` against the simulator over loopback, with a
+//! real journal file: exactly-once under kills, drops and rate limits; every refusal.
+
+mod changed;
+mod clean;
+mod crash;
+mod faults;
+mod refusals;
+mod rumbapay;
