@@ -6,7 +6,7 @@
 //! [`spawn`]. It is written from the seed documents alone and shares no wire types or helpers
 //! with payrun's provider clients, so a client bug and a simulator bug cannot agree and hide.
 //!
-//! Layout: [`config`] (what to simulate) · `server` (accept loop, dropped connections) ·
+//! Layout: `config` (what to simulate) · `server` (accept loop, dropped connections) ·
 //! `rohopay` / `rumbapay` (the two APIs) · `state` + `payout` (memory) · `faults`, `settle`,
 //! `callback`, `ledger`, and small pure helpers (`money`, `ids`, `clock`, `auth`).
 

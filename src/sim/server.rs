@@ -18,7 +18,7 @@ use tokio::{
 };
 use tower::ServiceExt;
 
-use super::faults::AfterExec;
+use super::{faults::AfterExec, state::SimState};
 
 /// How long in-flight requests may take to finish after shutdown is asked for.
 pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -41,8 +41,27 @@ impl ConnKill {
     }
 }
 
-/// Finish an executed payout request according to its post-execution fault.
-pub(crate) async fn deliver(after: AfterExec, kill: &ConnKill, response: Response) -> Response {
+/// How a payout request was handled under the state lock.
+pub(crate) enum Handled {
+    /// A payout was executed (index in the ledger); post-execution faults apply.
+    Executed(usize, Response),
+    /// Answered without executing anything (replay, conflict, refusal).
+    Answered(Response),
+}
+
+/// Finish a payout request: schedule the settlement of an executed payout, then answer
+/// according to its post-execution fault (answer, answer late, or drop the connection).
+pub(crate) async fn finish(
+    sim: &SimState,
+    handled: Handled,
+    after: AfterExec,
+    kill: &ConnKill,
+) -> Response {
+    let (idx, response) = match handled {
+        Handled::Answered(response) => return response,
+        Handled::Executed(idx, response) => (idx, response),
+    };
+    sim.schedule_settlement(idx, after.delay());
     match after {
         AfterExec::Answer => response,
         AfterExec::Slow(delay) => {

@@ -29,7 +29,7 @@ use super::{
     clock,
     faults::{AfterExec, Dice, Fault, server_fault_is_unavailable},
     payout::{Detail, Payout, Provider, Status, planned_outcome},
-    server::{ConnKill, deliver},
+    server::{ConnKill, Handled, finish},
     state::{Core, SimState},
 };
 
@@ -83,24 +83,20 @@ async fn disburse(
     let request = validate::disbursement(&body);
     let digest: [u8; 32] = Sha256::digest(&body).into();
     let after = AfterExec::decide(&dice, &sim.config);
-    let executed = {
+    let handled = {
         let mut core = sim.lock();
-        let found = core.executed(PROVIDER, key);
-        match found {
-            Some(p) => Err(replay(p, digest)),
-            None => request
+        match core.executed(PROVIDER, key) {
+            Some(first) => Handled::Answered(replay(first, digest)),
+            None => match request
                 .map_err(RohoError::Validation)
                 .and_then(|request| execute(&mut core, &sim.config, &dice, request, digest, after))
-                .map_err(IntoResponse::into_response),
+            {
+                Ok((idx, response)) => Handled::Executed(idx, response),
+                Err(err) => Handled::Answered(err.into_response()),
+            },
         }
     };
-    match executed {
-        Ok((idx, response)) => {
-            sim.schedule_settlement(idx, after.delay());
-            deliver(after, &kill, response).await
-        }
-        Err(response) => response,
-    }
+    finish(&sim, handled, after, &kill).await
 }
 
 /// Answer a request whose key already executed a payout.

@@ -30,7 +30,7 @@ use super::{
     clock,
     faults::{AfterExec, Dice, Fault, server_fault_is_unavailable},
     payout::{Detail, Payout, Provider, Status, planned_outcome},
-    server::{ConnKill, deliver},
+    server::{ConnKill, Handled, finish},
     state::{Core, SimState},
 };
 
@@ -71,9 +71,9 @@ async fn payout(
         return RumbaError::Unauthorized.into_response();
     }
     let after = AfterExec::decide(&dice, &sim.config);
-    let executed = {
+    let handled = {
         let mut core = sim.lock();
-        match core.executed(PROVIDER, &reference) {
+        let outcome = match core.executed(PROVIDER, &reference) {
             Some(Payout {
                 detail: Detail::Rumbapay(first),
                 ..
@@ -82,15 +82,13 @@ async fn payout(
                 .and_then(validate::check)
                 .map_err(RumbaError::InvalidParams)
                 .and_then(|checked| execute(&mut core, &sim.config, &dice, checked, after)),
+        };
+        match outcome {
+            Ok((idx, response)) => Handled::Executed(idx, response),
+            Err(err) => Handled::Answered(err.into_response()),
         }
     };
-    match executed {
-        Ok((idx, response)) => {
-            sim.schedule_settlement(idx, after.delay());
-            deliver(after, &kill, response).await
-        }
-        Err(err) => err.into_response(),
-    }
+    finish(&sim, handled, after, &kill).await
 }
 
 /// Draw the balance down and record the payout; returns its index and the answer.
