@@ -48,7 +48,7 @@ async fn status_and_report_describe_the_batch() {
         assert!(status["states"][state].is_u64(), "states.{state} missing: {status}");
     }
     assert_eq!(status["states"]["accepted"], 5);
-    assert_eq!(status["totals"]["UGX"], "56000");
+    assert_eq!(status["totals"]["UGX"], "55000"); // 10000 + 10500 + 11000 + 11500 + 12000
 
     let report = fx.report(&batch).await;
     let row = &report[0];
