@@ -115,11 +115,10 @@ impl Rules<'_> {
         if record.len() <= width {
             return;
         }
+        // Extra cells, even empty ones, mean the values after an unquoted delimiter moved one
+        // column to the right: a phone or amount may now sit under the wrong header.
         let all = cells(record);
         let extra = &all[width..];
-        if extra.iter().all(|cell| cell.trim().is_empty()) {
-            return;
-        }
         draft.fail(
             "row",
             &extra.join(&self.delimiter.to_string()),

@@ -130,8 +130,15 @@ fn extra_cells_shift_the_row_and_are_an_error() {
     assert_eq!(errors(&summary), [(Some(2), "row".into())]);
     assert_eq!(summary.errors[0].value, " November");
     assert!(summary.errors[0].reason.contains("double quotes"));
+    // Shifted into optional columns, with only empty cells past the header: still an error.
     let (summary, _) = run(
-        "phone,amount,currency\n256700123456,25000,UGX,,\n256700123457,25000\n",
+        "phone,amount,currency,description,notes\n256700123456,25000,UGX,Salary, November,,\n",
+        &rohopay(),
+    );
+    assert_eq!(errors(&summary), [(Some(2), "row".into())]);
+    // Short rows are fine: the missing cells are empty.
+    let (summary, _) = run(
+        "phone,amount,currency,description\n256700123456,25000,UGX\n256700123457,25000\n",
         &rohopay(),
     );
     assert_eq!(errors(&summary), [(Some(3), "currency".into())]);
