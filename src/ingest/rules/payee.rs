@@ -15,10 +15,10 @@ use crate::{
 
 impl Rules<'_> {
     pub(super) fn operator(&self, draft: &mut Draft, raw: &str, country: Option<Country>) {
-        let needed = format!("{} needs the payee's mobile operator", self.provider);
+        let needed = || format!("{} needs the payee's mobile operator", self.provider);
         let Some(country) = country.filter(|c| !Operator::list(*c).is_empty()) else {
             if raw.trim().is_empty() {
-                draft.fail("operator", raw, format!("is missing; {needed}"));
+                draft.fail("operator", raw, format!("is missing; {}", needed()));
             }
             return;
         };
@@ -27,7 +27,7 @@ impl Rules<'_> {
             Err(OperatorError::Missing(list)) => draft.fail(
                 "operator",
                 raw,
-                format!("is missing; {needed}, one of: {}", list.join(", ")),
+                format!("is missing; {}, one of: {}", needed(), list.join(", ")),
             ),
             Err(err) => draft.fail("operator", raw, err.to_string()),
         }
@@ -36,7 +36,7 @@ impl Rules<'_> {
     pub(super) fn names(&self, draft: &mut Draft, record: &StringRecord) {
         let c = self.columns;
         let required = self.provider.needs_operator_and_names();
-        let needed = format!("{} needs the payee's first and last name", self.provider);
+        let needed = || format!("{} needs the payee's first and last name", self.provider);
         for (index, column, slot) in [
             (c.first_name, "first_name", &mut draft.first_name),
             (c.last_name, "last_name", &mut draft.last_name),
@@ -48,7 +48,7 @@ impl Rules<'_> {
                     draft.line,
                     column,
                     raw,
-                    format!("is missing; {needed}"),
+                    format!("is missing; {}", needed()),
                 )),
                 "" => {}
                 name => *slot = Some(name.to_string()),
@@ -57,11 +57,13 @@ impl Rules<'_> {
         let Some(index) = c.name else { return };
         let raw = cell(record, index);
         let name = raw.trim();
-        match name.rfind(char::is_whitespace) {
-            _ if name.is_empty() && required => {
-                draft.fail("name", raw, format!("is missing; {needed}"))
+        if name.is_empty() {
+            if required {
+                draft.fail("name", raw, format!("is missing; {}", needed()));
             }
-            _ if name.is_empty() => {}
+            return;
+        }
+        match name.rfind(char::is_whitespace) {
             Some(split) => {
                 draft.first_name = Some(name[..split].trim_end().to_string());
                 draft.last_name = Some(name[split..].trim_start().to_string());
@@ -70,7 +72,8 @@ impl Rules<'_> {
                 "name",
                 raw,
                 format!(
-                    "has one word only; {needed}, separated by a space (or use first_name and last_name columns)"
+                    "has one word only; {}, separated by a space (or use first_name and last_name columns)",
+                    needed()
                 ),
             ),
             None => draft.first_name = Some(name.to_string()),

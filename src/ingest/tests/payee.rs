@@ -62,6 +62,12 @@ fn names_required_for_rumbapay() {
     );
     assert_eq!(errors(&summary), [(Some(2), "name".into())]);
     assert!(summary.errors[0].reason.contains("one word"));
+    let (summary, _) = run(
+        &format!("{named}254712973246,100,KES,mpesa,  \n"),
+        &rumbapay(),
+    );
+    assert_eq!(errors(&summary), [(Some(2), "name".into())]);
+    assert!(summary.errors[0].reason.contains("is missing"));
 }
 
 #[test]
