@@ -153,9 +153,12 @@ fn precheck(raw: &str) -> Result<&str, AmountError> {
     if looks_scientific(text) {
         return Err(AmountError::Scientific);
     }
-    if let Some(sep) = text
+    let is_separator = |c: char| matches!(c, ',' | ' ' | '\'' | '_' | '\u{a0}');
+    // Only a number written with separators gets the separator advice; words are not a number.
+    if text
         .chars()
-        .find(|c| matches!(c, ',' | ' ' | '\'' | '_' | '\u{a0}'))
+        .all(|c| c.is_ascii_digit() || c == '.' || is_separator(c))
+        && let Some(sep) = text.chars().find(|c| is_separator(*c))
     {
         return Err(AmountError::Separator(sep));
     }
@@ -293,6 +296,18 @@ mod tests {
             Err(AmountError::Separator(' '))
         );
         assert_eq!(major("abc", Currency::UGX), Err(AmountError::NotANumber));
+        assert_eq!(
+            major("six hundred", Currency::UGX),
+            Err(AmountError::NotANumber)
+        );
+        assert_eq!(
+            major("UGX 25000", Currency::UGX),
+            Err(AmountError::NotANumber)
+        );
+        assert_eq!(
+            major("1'000.50", Currency::KES),
+            Err(AmountError::Separator('\''))
+        );
         assert_eq!(major("12.", Currency::KES), Err(AmountError::NotANumber));
         assert_eq!(major(".5", Currency::KES), Err(AmountError::NotANumber));
         assert_eq!(major("1.2.3", Currency::KES), Err(AmountError::NotANumber));

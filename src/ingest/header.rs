@@ -304,11 +304,17 @@ mod tests {
         assert_eq!((c.phone, c.amount, c.currency), (0, 1, Some(2)));
         assert_eq!((c.reference, c.description), (Some(3), Some(4)));
         let c = columns(
-            &["Phone Number", "amount", "CURRENCY"],
+            &[
+                "Phone Number",
+                "amount",
+                "CURRENCY",
+                "First-Name",
+                "last name",
+            ],
             ProviderKind::Rohopay,
         )
         .unwrap();
-        assert_eq!(c.phone, 0);
+        assert_eq!((c.phone, c.first_name, c.last_name), (0, Some(3), Some(4)));
         let c = columns(
             &["mobile", "amount_minor", "currency"],
             ProviderKind::Rohopay,

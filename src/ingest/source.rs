@@ -73,6 +73,8 @@ pub(crate) struct Records<R: Read> {
     record: Option<StringRecord>,
     /// A record buffer to read into, recycled from the last record handed out.
     spare: Option<ByteRecord>,
+    /// The file starts with Excel's `sep=;` line, which is not the header.
+    skip_separator_line: bool,
     delimiter: u8,
 }
 
@@ -82,9 +84,10 @@ impl<R: Read> Records<R> {
     pub(crate) fn open(mut input: R, given: Option<u8>) -> Result<Records<R>, IngestError> {
         let prefix = sniff(&mut input)?;
         check_text(&prefix)?;
-        let delimiter = match given {
-            Some(d) => d,
-            None => detect_delimiter(&prefix)?,
+        let separator_line = excel_separator_line(&prefix);
+        let delimiter = match (given, separator_line) {
+            (Some(d), _) | (None, Some(d)) => d,
+            (None, None) => detect_delimiter(&prefix)?,
         };
         let tap = Tap {
             inner: Cursor::new(prefix).chain(input),
@@ -96,6 +99,7 @@ impl<R: Read> Records<R> {
             reader: reader_builder(delimiter).from_reader(tap),
             record: None,
             spare: None,
+            skip_separator_line: separator_line.is_some(),
             delimiter,
         })
     }
@@ -141,6 +145,10 @@ impl<R: Read> Records<R> {
                 return Ok(None);
             }
             if is_blank(&bytes) {
+                continue;
+            }
+            if self.skip_separator_line {
+                self.skip_separator_line = false;
                 continue;
             }
             let line = self.start_line(&bytes);
@@ -280,6 +288,16 @@ fn check_text(prefix: &[u8]) -> Result<(), IngestError> {
     Ok(())
 }
 
+/// Excel writes `sep=;` as the first line of some CSV exports to name the delimiter.
+fn excel_separator_line(prefix: &[u8]) -> Option<u8> {
+    let line = header_line(prefix);
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    match line.trim_ascii_end() {
+        [s, e, p, b'=', delimiter] if [*s, *e, *p].eq_ignore_ascii_case(b"sep") => Some(*delimiter),
+        _ => None,
+    }
+}
+
 /// `,` unless the header line has more `;` or tabs (outside quotes). A tie is refused.
 fn detect_delimiter(prefix: &[u8]) -> Result<u8, IngestError> {
     let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
@@ -360,6 +378,19 @@ mod tests {
             detect_delimiter(b"a,b;c\n"),
             Err(IngestError::Delimiter { .. })
         ));
+    }
+
+    #[test]
+    fn excel_separator_line_names_the_delimiter_and_is_not_the_header() {
+        let got = lines(b"\xEF\xBB\xBFsep=;\r\nphone;amount\r\n1;2\r\n");
+        assert_eq!(got[0], (2, vec!["phone".to_string(), "amount".to_string()]));
+        assert_eq!(got[1].0, 3);
+        let got = lines(b"SEP=|\na|b,c\n");
+        assert_eq!(got[0].1, vec!["a".to_string(), "b,c".to_string()]);
+        assert_eq!(
+            lines(b"sep,x\n1,2\n")[0].1,
+            vec!["sep".to_string(), "x".into()]
+        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 mod controls;
 mod dialect;
+mod duplicates;
+mod payee;
 mod props;
 mod rules;
 

@@ -1,18 +1,16 @@
 //! The rules of DESIGN §2 for one row, in isolation: every cell is parsed into its domain type
 //! and every problem becomes one [`RowError`] (a row never stops at its first problem).
-//! Rules that need the rest of the file (duplicates, controls) live in `stream.rs`.
+//! Rules that need the rest of the file (duplicates, controls) live in `stream.rs`; the rules
+//! for who is paid (operator, names, description, document, row shape) in `payee.rs`.
 
 use csv::StringRecord;
 
-use super::{
-    RowError, Warning, WarningKind,
-    error::accepted,
-    header::Columns,
-    source::{cell, cells},
-};
+mod payee;
+
+use super::{RowError, Warning, WarningKind, error::accepted, header::Columns, source::cell};
 use crate::domain::{
-    AmountError, AmountUnit, Country, Currency, Limits, MinorUnits, Operator, OperatorError,
-    PayeeRow, Phone, PhoneError, ProviderKind, format_major,
+    AmountError, AmountUnit, Country, Currency, Limits, MinorUnits, Operator, PayeeRow, Phone,
+    PhoneError, ProviderKind, format_major,
 };
 
 /// At most this many characters in a description (assumed; DESIGN §2).
@@ -118,19 +116,7 @@ impl<'a> Rules<'a> {
             self.operator(&mut draft, cell(record, index), country);
         }
         self.names(&mut draft, record);
-        let description = at(c.description);
-        let chars = description.trim().chars().count();
-        if chars > MAX_DESCRIPTION_CHARS {
-            draft.fail(
-                "description",
-                description,
-                format!(
-                    "is {chars} characters long; at most {MAX_DESCRIPTION_CHARS} are allowed (assumed provider limit)"
-                ),
-            );
-        } else if chars > 0 {
-            draft.description = Some(description.trim().to_string());
-        }
+        self.description(&mut draft, at(c.description));
         self.document(&mut draft, at(c.document_type), at(c.document_value));
         self.shape(&mut draft, record);
         draft
@@ -169,7 +155,7 @@ impl<'a> Rules<'a> {
                 Some(currency)
             }
             Err(_) => {
-                let hint = local_currency_hint(raw)
+                let hint = payee::local_currency_hint(raw)
                     .map(|(what, code)| format!(" ({what}? write {code})"))
                     .unwrap_or_default();
                 draft.fail(
@@ -261,108 +247,6 @@ impl<'a> Rules<'a> {
             );
         }
     }
-
-    fn operator(&self, draft: &mut Draft, raw: &str, country: Option<Country>) {
-        let needed = format!("{} needs the payee's mobile operator", self.provider);
-        let Some(country) = country.filter(|c| !Operator::list(*c).is_empty()) else {
-            if raw.trim().is_empty() {
-                draft.fail("operator", raw, format!("is missing; {needed}"));
-            }
-            return;
-        };
-        match Operator::parse(raw, country) {
-            Ok(operator) => draft.operator = Some(operator),
-            Err(OperatorError::Missing(list)) => draft.fail(
-                "operator",
-                raw,
-                format!("is missing; {needed}, one of: {}", list.join(", ")),
-            ),
-            Err(err) => draft.fail("operator", raw, err.to_string()),
-        }
-    }
-
-    fn names(&self, draft: &mut Draft, record: &StringRecord) {
-        let c = self.columns;
-        let required = self.provider.needs_operator_and_names();
-        let needed = format!("{} needs the payee's first and last name", self.provider);
-        for (index, column, slot) in [
-            (c.first_name, "first_name", &mut draft.first_name),
-            (c.last_name, "last_name", &mut draft.last_name),
-        ] {
-            let Some(index) = index else { continue };
-            let raw = cell(record, index);
-            match raw.trim() {
-                "" if required => draft.errors.push(RowError::at(
-                    draft.line,
-                    column,
-                    raw,
-                    format!("is missing; {needed}"),
-                )),
-                "" => {}
-                name => *slot = Some(name.to_string()),
-            }
-        }
-        let Some(index) = c.name else { return };
-        let raw = cell(record, index);
-        let name = raw.trim();
-        match name.rfind(char::is_whitespace) {
-            _ if name.is_empty() && required => {
-                draft.fail("name", raw, format!("is missing; {needed}"))
-            }
-            _ if name.is_empty() => {}
-            Some(split) => {
-                draft.first_name = Some(name[..split].trim_end().to_string());
-                draft.last_name = Some(name[split..].trim_start().to_string());
-            }
-            None if required => draft.fail(
-                "name",
-                raw,
-                format!(
-                    "has one word only; {needed}, separated by a space (or use first_name and last_name columns)"
-                ),
-            ),
-            None => draft.first_name = Some(name.to_string()),
-        }
-    }
-
-    fn document(&self, draft: &mut Draft, kind: &str, value: &str) {
-        match (kind.trim(), value.trim()) {
-            ("", "") => {}
-            ("", _) => draft.fail(
-                "document_type",
-                kind,
-                "is missing while document_value is given; give both or neither",
-            ),
-            (_, "") => draft.fail(
-                "document_value",
-                value,
-                "is missing while document_type is given; give both or neither",
-            ),
-            (kind, value) => draft.document = Some((kind.to_string(), value.to_string())),
-        }
-    }
-
-    /// More cells than the header means a value with an unquoted delimiter shifted the row.
-    fn shape(&self, draft: &mut Draft, record: &StringRecord) {
-        let width = self.columns.width;
-        if record.len() <= width {
-            return;
-        }
-        let all = cells(record);
-        let extra = &all[width..];
-        if extra.iter().all(|cell| cell.trim().is_empty()) {
-            return;
-        }
-        draft.fail(
-            "row",
-            &extra.join(&self.delimiter.to_string()),
-            format!(
-                "has {} cells but the header has {width}; a value probably contains {:?}: put that value in double quotes",
-                record.len(),
-                self.delimiter
-            ),
-        );
-    }
 }
 
 impl Draft {
@@ -407,24 +291,4 @@ impl Draft {
             }
         }
     }
-}
-
-/// Local ways of writing a currency, to suggest the ISO code.
-fn local_currency_hint(raw: &str) -> Option<(&'static str, &'static str)> {
-    let text: String = raw
-        .trim()
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    Some(match text.as_str() {
-        "ush" | "ushs" | "shs" | "ugshs" => ("Uganda shillings", "UGX"),
-        "ksh" | "kshs" | "kes" => ("Kenya shillings", "KES"),
-        "tsh" | "tshs" | "tzs" => ("Tanzania shillings", "TZS"),
-        "frw" | "rwf" | "rf" => ("Rwanda francs", "RWF"),
-        "ghc" | "gh" | "cedi" | "cedis" => ("Ghana cedis", "GHS"),
-        "d" | "dalasi" | "dalasis" => ("Gambian dalasi", "GMD"),
-        "fcfa" | "cfa" | "xaf" => ("CFA francs", "XAF"),
-        _ => return None,
-    })
 }
