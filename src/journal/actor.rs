@@ -149,6 +149,7 @@ fn commit_group(conn: &mut Connection, group: Vec<WriteFn>) {
                 sp.rollback()?;
             }
         }
+        crate::crash::point("mid-group-commit");
         tx.commit()
     })();
     let error = committed.err().map(|e| e.to_string());

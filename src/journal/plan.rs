@@ -144,6 +144,7 @@ impl Journal {
         };
         match outcome {
             Ok(done) => {
+                crate::crash::point("mid-plan");
                 tx.commit()?;
                 Ok(Ok(done))
             }
