@@ -14,5 +14,6 @@ pub mod journal;
 pub mod keys;
 pub mod planner;
 pub mod provider;
+pub mod reconcile;
 pub mod runner;
 pub mod sim;
