@@ -6,23 +6,22 @@
 //! `payrun validate` binary (cargo builds it for benches: `CARGO_BIN_EXE_payrun`) as a child
 //! process, reporting its wall-clock rate and its peak RSS from `getrusage(RUSAGE_CHILDREN)`.
 //!
-//! The child is started from a small re-exec of this bench (`--measure-child`), not from the
-//! bench itself: a child shares its parent's memory until it execs, so spawning from a parent
-//! that has just ingested a million rows would inflate the child's recorded peak.
+//! The child is measured through `common::measure_payrun` (a re-exec of this bench, so the
+//! child's peak RSS is its own).
 //!
 //! `PAYRUN_BENCH_ROWS` changes the row count (default 1,000,000).
 
-use std::{
-    fs::File,
-    path::Path,
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+#[path = "common/mod.rs"]
+mod common;
 
-use nix::sys::resource::{UsageWho, getrusage};
 use payrun::{
     domain::ProviderKind,
     ingest::{IngestOptions, RowOutcome, ingest_path, write_sample},
+};
+use std::{
+    fs::File,
+    path::Path,
+    time::{Duration, Instant},
 };
 
 const RUNS: usize = 3;
@@ -30,15 +29,7 @@ const TARGET_ROWS_PER_SEC: f64 = 1_000_000.0;
 const TARGET_RSS_MB: f64 = 64.0;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("--measure-child") {
-        return measure_child(&args[2..]);
-    }
-    // `cargo bench` passes `--bench`; a filter that is not ours means "not this bench".
-    if std::env::args()
-        .skip(1)
-        .any(|a| !a.starts_with("--") && a != "validate")
-    {
+    if common::handle_measure_child()? || common::filtered_out("validate") {
         return Ok(());
     }
     let rows: u64 = match std::env::var("PAYRUN_BENCH_ROWS") {
@@ -85,8 +76,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let rss_ok = rss_mb <= TARGET_RSS_MB;
             println!(
                 "target: >= {TARGET_ROWS_PER_SEC:.0} rows/s {}, peak RSS <= {TARGET_RSS_MB:.0} MB {}",
-                if rate_ok { "MET" } else { "NOT MET" },
-                if rss_ok { "MET" } else { "NOT MET" },
+                common::verdict(rate_ok),
+                common::verdict(rss_ok),
             );
         }
     }
@@ -116,51 +107,19 @@ fn in_process(path: &Path, provider: ProviderKind, rows: u64) -> Result<Duration
     Ok(elapsed)
 }
 
-/// One run of the real binary through `--measure-child`: (wall-clock time, peak RSS in KiB).
+/// One run of the real binary through the measuring child: (wall-clock time, peak RSS in KiB).
 fn child(path: &Path, provider: ProviderKind) -> Result<(Duration, i64), String> {
-    let output = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
-        .arg("--measure-child")
-        .arg(env!("CARGO_BIN_EXE_payrun"))
-        .args([
+    let path = path.to_str().ok_or("temp path is not UTF-8")?;
+    let m = common::measure_payrun(
+        &[
             "validate",
             "--format",
             "json",
             "--provider",
             provider.name(),
-        ])
-        .arg(path)
-        .output()
-        .map_err(|e| format!("cannot run the measuring child: {e}"))?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        return Err(format!(
-            "payrun validate failed: {text}{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let mut fields = text.split_whitespace();
-    let seconds: f64 = fields
-        .next()
-        .and_then(|f| f.parse().ok())
-        .ok_or("no time")?;
-    let kib: i64 = fields.next().and_then(|f| f.parse().ok()).ok_or("no RSS")?;
-    Ok((Duration::from_secs_f64(seconds), kib))
-}
-
-/// `--measure-child PROGRAM ARGS...`: run it with output discarded, require exit 0, print
-/// "<seconds> <peak RSS KiB>". Linux reports `ru_maxrss` in KiB.
-fn measure_child(command: &[String]) -> Result<(), Box<dyn std::error::Error>> {
-    let (program, args) = command.split_first().ok_or("nothing to run")?;
-    let started = Instant::now();
-    let status = Command::new(program)
-        .args(args)
-        .stdout(Stdio::null())
-        .status()?;
-    let elapsed = started.elapsed();
-    if !status.success() {
-        return Err(format!("{program} exited with {status}").into());
-    }
-    let kib = getrusage(UsageWho::RUSAGE_CHILDREN)?.max_rss();
-    println!("{} {kib}", elapsed.as_secs_f64());
-    Ok(())
+            path,
+        ],
+        &[],
+    )?;
+    Ok((m.elapsed, m.peak_rss_kib))
 }

@@ -94,38 +94,88 @@ fn check_summary(summary: Summary, skip_invalid: bool) -> Result<Summary, PlanEr
     Ok(summary)
 }
 
-/// Validate `path` and create `batch` with all its rows in one transaction.
+/// One row on its way from the CSV thread to the journal.
+enum Item {
+    Planned(PlannedRow),
+    Rejected(RejectedInsert),
+}
+
+/// Rows handed from the CSV thread to the journal thread at a time.
+const CHUNK: usize = 1024;
+
+/// Validate `path` and create `batch` with all its rows in one transaction. Two threads work
+/// at once: this one inserts into SQLite while a second reads, validates and derives each
+/// row's key and body.
 pub fn plan_new(
     journal: &mut Journal,
     batch: &NewBatch,
     path: &Path,
     opts: &IngestOptions,
 ) -> Result<Planned, PlanError> {
-    let callback = batch.settings.callback_url.clone();
     let skip_invalid = batch.settings.skip_invalid;
     let outcome = journal.plan_new_batch(batch, |sink| {
-        let mut failure = None;
-        let summary = ingest::ingest_path(path, opts, |outcome| {
-            if failure.is_some() {
-                return;
-            }
-            match outcome {
-                RowOutcome::Valid(row) => {
-                    match planned_row(batch.provider, &batch.id, callback.as_deref(), &row) {
-                        Ok(planned) => sink.planned(&planned),
-                        Err(e) => failure = Some(e),
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(8);
+            let producer = scope.spawn(move || produce(batch, path, opts, &tx));
+            for chunk in rx {
+                for item in chunk {
+                    match item {
+                        Item::Planned(row) => sink.planned(&row),
+                        Item::Rejected(row) => sink.rejected(&row),
                     }
                 }
-                RowOutcome::Rejected(row) => sink.rejected(&rejected_insert(&row)),
             }
-        })?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        check_summary(summary, skip_invalid)
+            let summary = producer
+                .join()
+                .map_err(|_| PlanError::Body("the CSV thread panicked".into()))??;
+            check_summary(summary, skip_invalid)
+        })
     })?;
     let (stats, summary) = outcome?;
     Ok(Planned { stats, summary })
+}
+
+/// The CSV side of planning: stream, validate, derive keys and bodies, send in chunks.
+fn produce(
+    batch: &NewBatch,
+    path: &Path,
+    opts: &IngestOptions,
+    tx: &std::sync::mpsc::SyncSender<Vec<Item>>,
+) -> Result<Summary, PlanError> {
+    let callback = batch.settings.callback_url.as_deref();
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let mut failure = None;
+    let summary = ingest::ingest_path(path, opts, |outcome| {
+        if failure.is_some() {
+            return;
+        }
+        let item = match outcome {
+            RowOutcome::Valid(row) => {
+                match planned_row(batch.provider, &batch.id, callback, &row) {
+                    Ok(planned) => Item::Planned(planned),
+                    Err(e) => {
+                        failure = Some(e);
+                        return;
+                    }
+                }
+            }
+            RowOutcome::Rejected(row) => Item::Rejected(rejected_insert(&row)),
+        };
+        chunk.push(item);
+        if chunk.len() == CHUNK {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+            if tx.send(full).is_err() {
+                failure = Some(PlanError::Body("the journal stopped taking rows".into()));
+            }
+        }
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    if !chunk.is_empty() && tx.send(chunk).is_err() {
+        return Err(PlanError::Body("the journal stopped taking rows".into()));
+    }
+    Ok(summary)
 }
 
 /// What an edited file changed in an existing batch.

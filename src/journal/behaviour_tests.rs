@@ -110,7 +110,10 @@ fn duplicate_identity_in_a_batch_is_refused() {
         sink.planned(&planned(3, "A"));
         Ok::<(), String>(())
     });
-    assert!(result.is_err(), "UNIQUE(batch, identity) must hold");
+    assert!(
+        result.is_err(),
+        "same identity → same key: the unique key index must refuse it"
+    );
     assert!(journal.find_batch("b1").unwrap().is_none());
 }
 

@@ -103,6 +103,9 @@ impl Journal {
             )));
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Up to 64 MiB of page cache: planning a million rows inserts random UUID keys into an
+        // index, which thrashes SQLite's 2 MiB default.
+        conn.pragma_update(None, "cache_size", -65_536)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         schema::migrate(&mut conn)?;
         Ok(Journal {

@@ -53,10 +53,14 @@ CREATE TABLE rows (
     last_error          TEXT,
     conflict            TEXT,
     created_at          INTEGER NOT NULL,
-    updated_at          INTEGER NOT NULL,
-    UNIQUE (batch_id, identity)
+    updated_at          INTEGER NOT NULL
 );
+-- Batch-scoped reads (status, report). Rows are appended in id order, so this is cheap.
+CREATE INDEX rows_batch ON rows (batch_id, id);
+-- What a resume still has to send: a million-row batch with ten rows left is found at once.
 CREATE INDEX rows_open ON rows (batch_id, id) WHERE state IN ('planned','sending','in_doubt');
+-- Never two rows with the same idempotency key. The key is derived from the batch and the
+-- row's identity, so this also keeps identities unique within a batch.
 CREATE UNIQUE INDEX rows_key ON rows (idem_key) WHERE idem_key IS NOT NULL;
 CREATE INDEX rows_provider_id ON rows (provider_id) WHERE provider_id IS NOT NULL;
 CREATE INDEX rows_request_id ON rows (request_id) WHERE request_id IS NOT NULL;

@@ -1,0 +1,264 @@
+//! `cargo bench --bench pay`: the paying targets of DESIGN §7, measured on this machine with
+//! the release binary against the simulator on loopback (in this bench's process):
+//!
+//! 1. pay 100,000 rows at unlimited rate, journaled with full durability: ≥ 5,000 payouts/s;
+//! 2. `--rate 100` over 3,000 rows: achieved rate within 3 % of 100/s, and never more than
+//!    100 (+1 burst) sends in any one-second window (from the simulator's receive times);
+//! 3. planning a 1,000,000-row batch into the journal: ≤ 3 s;
+//! 4. resuming that batch with 10 rows left: the first payout reaches the provider ≤ 1 s after
+//!    `payrun resume` starts.
+//!
+//! A report, not a gate: misses are printed as NOT MET. `PAYRUN_BENCH_SCALE` (e.g. 0.1)
+//! shrinks every row count for a quick look.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::fs::File;
+use std::path::Path;
+use std::time::{Instant, SystemTime};
+
+use payrun::domain::ProviderKind;
+use payrun::ingest::{IngestOptions, write_sample};
+use payrun::journal::{BatchSettings, Journal, NewBatch};
+use payrun::planner;
+use payrun::sim::{self, SimConfig, SimHandle};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+fn main() -> Result<()> {
+    if common::handle_measure_child()? || common::filtered_out("pay") {
+        return Ok(());
+    }
+    let scale: f64 = std::env::var("PAYRUN_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    let rows = |n: f64| ((n * scale) as u64).max(10);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let dir = tempfile::tempdir()?;
+    runtime.block_on(unlimited(dir.path(), rows(100_000.0)))?;
+    runtime.block_on(rated(dir.path(), rows(3_000.0)))?;
+    let (journal, batch) = plan_big(dir.path(), rows(1_000_000.0))?;
+    runtime.block_on(resume_big(&journal, &batch))?;
+    Ok(())
+}
+
+fn sample(dir: &Path, name: &str, rows: u64) -> Result<std::path::PathBuf> {
+    let path = dir.join(name);
+    write_sample(File::create(&path)?, ProviderKind::Rohopay, rows, 7)?;
+    Ok(path)
+}
+
+fn env_for(sim: &SimHandle) -> Vec<(&'static str, String)> {
+    vec![
+        ("ROHOPAY_API_KEY", "live_bench".to_string()),
+        ("ROHOPAY_BASE_URL", sim.rohopay_base_url()),
+        ("PAYRUN_PROGRESS_SECS", "3600".to_string()),
+    ]
+}
+
+/// Every executed payout's receive time, and how many requests carried its key.
+async fn ledger(sim: &SimHandle) -> Result<Vec<(OffsetDateTime, u64)>> {
+    let entries: Vec<serde_json::Value> = reqwest::get(sim.ledger_url()).await?.json().await?;
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let at = e["created_at"]
+            .as_str()
+            .ok_or("ledger entry without created_at")?;
+        out.push((
+            OffsetDateTime::parse(at, &Rfc3339)?,
+            e["requests"].as_u64().unwrap_or(0),
+        ));
+    }
+    Ok(out)
+}
+
+/// Measure `payrun ARGS` on a blocking thread (the simulator keeps serving meanwhile).
+async fn measure(args: Vec<String>, envs: Vec<(&'static str, String)>) -> Result<common::Measured> {
+    let measured = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        common::measure_payrun(&args, &envs)
+    })
+    .await?;
+    Ok(measured?)
+}
+
+fn owned(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| (*a).to_string()).collect()
+}
+
+/// The "Sent N payout(s) in S s (R/s achieved" line of `run`.
+fn sent_rate(stdout: &str) -> Option<f64> {
+    let line = stdout.lines().find(|l| l.starts_with("Sent "))?;
+    let rate = line.split(" s (").nth(1)?.split('/').next()?;
+    rate.trim().parse().ok()
+}
+
+async fn unlimited(dir: &Path, rows: u64) -> Result<()> {
+    let file = sample(dir, "unlimited.csv", rows)?;
+    let sim = sim::spawn(SimConfig::default()).await?;
+    let journal = dir.join("unlimited.db");
+    let args = [
+        "run",
+        file.to_str().ok_or("path")?,
+        "--provider",
+        "rohopay",
+        "--yes",
+        "--journal",
+        journal.to_str().ok_or("path")?,
+        "--rate",
+        "100000",
+        "--concurrency",
+        "64",
+    ];
+    let m = measure(owned(&args), env_for(&sim)).await?;
+    let paid = ledger(&sim).await?;
+    let once = paid.len() as u64 == rows && paid.iter().all(|(_, n)| *n == 1);
+    let end_to_end = rows as f64 / m.elapsed.as_secs_f64();
+    let sending = sent_rate(&m.stdout).unwrap_or(0.0);
+    println!(
+        "pay {rows} rows, unlimited rate, concurrency 64: {:.2} s end to end (plan + send) = {end_to_end:.0} payouts/s; \
+         sending phase {sending:.0} payouts/s; peak RSS {:.1} MB; ledger {} payouts, exactly once: {once}",
+        m.elapsed.as_secs_f64(),
+        m.peak_rss_mb(),
+        paid.len()
+    );
+    println!(
+        "  target >= 5000 payouts/s end to end: {}",
+        common::verdict(end_to_end >= 5000.0 && once)
+    );
+    sim.shutdown().await;
+    Ok(())
+}
+
+async fn rated(dir: &Path, rows: u64) -> Result<()> {
+    let file = sample(dir, "rated.csv", rows)?;
+    let sim = sim::spawn(SimConfig::default()).await?;
+    let journal = dir.join("rated.db");
+    let args = [
+        "run",
+        file.to_str().ok_or("path")?,
+        "--provider",
+        "rohopay",
+        "--yes",
+        "--journal",
+        journal.to_str().ok_or("path")?,
+        "--rate",
+        "100",
+        "--concurrency",
+        "4",
+    ];
+    measure(owned(&args), env_for(&sim)).await?;
+    let mut times: Vec<OffsetDateTime> = ledger(&sim).await?.into_iter().map(|(t, _)| t).collect();
+    times.sort();
+    let (Some(first), Some(last)) = (times.first(), times.last()) else {
+        return Err("nothing was paid".into());
+    };
+    let span = (*last - *first).as_seconds_f64();
+    let achieved = (times.len() - 1) as f64 / span;
+    let mut worst = 0;
+    let mut start = 0;
+    for end in 0..times.len() {
+        while (times[end] - times[start]).as_seconds_f64() >= 1.0 {
+            start += 1;
+        }
+        worst = worst.max(end - start + 1);
+    }
+    let within = (achieved - 100.0).abs() <= 3.0;
+    println!(
+        "--rate 100 over {} rows: achieved {achieved:.2}/s over {span:.2} s; most in any 1 s window: {worst}",
+        times.len()
+    );
+    println!(
+        "  target within 3 % of 100/s: {}; never above 100 + burst 1 in a window: {}",
+        common::verdict(within),
+        common::verdict(worst <= 101)
+    );
+    sim.shutdown().await;
+    Ok(())
+}
+
+fn plan_big(dir: &Path, rows: u64) -> Result<(std::path::PathBuf, String)> {
+    let file = sample(dir, "big.csv", rows)?;
+    let journal_path = dir.join("big.db");
+    let mut journal = Journal::open(&journal_path)?;
+    let batch = NewBatch {
+        id: "big-batch".into(),
+        file_name: "big.csv".into(),
+        file_path: file.to_string_lossy().into_owned(),
+        file_sha256: payrun::keys::file_sha256(&file)?,
+        provider: ProviderKind::Rohopay,
+        sandbox: false,
+        base_url: "http://127.0.0.1".into(),
+        settings: BatchSettings::default(),
+    };
+    let started = Instant::now();
+    let planned = planner::plan_new(
+        &mut journal,
+        &batch,
+        &file,
+        &IngestOptions::new(ProviderKind::Rohopay),
+    )?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "plan {} rows (validate, key, body, insert; one transaction): {secs:.2} s = {:.0} rows/s; journal {:.0} MB",
+        planned.stats.planned,
+        planned.stats.planned as f64 / secs,
+        std::fs::metadata(&journal_path)?.len() as f64 / 1e6
+    );
+    println!(
+        "  target <= 3 s for 1,000,000 rows: {}",
+        common::verdict(secs <= 3.0 * rows as f64 / 1e6)
+    );
+    drop(journal);
+    // Leave 10 rows to send: the rest are already paid.
+    let conn = rusqlite::Connection::open(&journal_path)?;
+    conn.execute(
+        "UPDATE rows SET state = 'succeeded' WHERE batch_id = 'big-batch'
+         AND id <= (SELECT MAX(id) - 10 FROM rows WHERE batch_id = 'big-batch')",
+        [],
+    )?;
+    Ok((journal_path, batch.id))
+}
+
+async fn resume_big(journal: &Path, batch: &str) -> Result<()> {
+    let sim = sim::spawn(SimConfig::default()).await?;
+    let started = SystemTime::now();
+    let args = [
+        "resume",
+        batch,
+        "--yes",
+        "--journal",
+        journal.to_str().ok_or("path")?,
+        "--rate",
+        "1000",
+    ];
+    let m = measure(owned(&args), env_for(&sim)).await?;
+    let paid = ledger(&sim).await?;
+    let first = paid
+        .iter()
+        .map(|(t, _)| *t)
+        .min()
+        .ok_or("resume sent nothing")?;
+    let start = OffsetDateTime::from(started);
+    let to_first = (first - start).as_seconds_f64();
+    println!(
+        "resume a 1,000,000-row batch with {} rows left: first payout {:.3} s after start, done in {:.2} s, peak RSS {:.1} MB",
+        paid.len(),
+        to_first,
+        m.elapsed.as_secs_f64(),
+        m.peak_rss_mb()
+    );
+    println!(
+        "  target sending starts <= 1 s: {}",
+        common::verdict(to_first <= 1.0 && paid.len() == 10)
+    );
+    sim.shutdown().await;
+    Ok(())
+}
