@@ -16,3 +16,4 @@ pub mod planner;
 pub mod provider;
 pub mod runner;
 pub mod sim;
+pub mod webhook;
