@@ -67,7 +67,7 @@ pub async fn receive(State(ep): State<Arc<Endpoint>>, request: Request) -> Respo
         Ok(tag) => tag,
         Err(e) => return ep.refuse(peer, StatusCode::UNAUTHORIZED, &e.to_string()),
     };
-    // Honours the router's `DefaultBodyLimit`: a larger body is refused with 413 unbuffered.
+    // Honours the router's `DefaultBodyLimit`: reading stops at the limit with a 413.
     let body = match Bytes::from_request(request, &()).await {
         Ok(body) => body,
         Err(rejection) => {

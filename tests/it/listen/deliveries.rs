@@ -244,3 +244,31 @@ async fn a_rohopay_callback_ahead_of_its_answer_is_retried_not_lost() {
     assert_eq!(state_of(&fx.journal, row.id), "succeeded");
     receiver.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_journal_write_is_500_and_leaves_the_row_as_it_was() {
+    let (fx, rows, receiver, _) = setup("rohopay").await;
+    // Break the write half way: the state change succeeds, recording the delivery cannot.
+    rusqlite::Connection::open(&fx.journal)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER refuse_deliveries BEFORE INSERT ON webhook_deliveries
+             BEGIN SELECT RAISE(ABORT, 'disk says no'); END",
+        )
+        .unwrap();
+    let (status, _) = deliver(
+        &receiver.url("rohopay"),
+        &rohopay_callback(&rows[0], "successful"),
+    )
+    .await;
+    assert_eq!(status, 500, "the provider must retry");
+    assert_eq!(
+        state_of(&fx.journal, rows[0].id),
+        "accepted",
+        "rolled back as a whole"
+    );
+    assert!(webhook_events(&fx.journal).is_empty());
+    let lines = receiver.lines();
+    assert!(lines[0].contains("journal write failed"), "{lines:#?}");
+    receiver.stop().await;
+}
