@@ -1,7 +1,7 @@
 //! One provider's webhook endpoint, step by step: secret configured (else 503), signature
 //! header present and hex (else 401, body unread), body within the limit (else 413),
 //! signature valid (else 401), body readable (else 400), then the journal decides
-//! ([`apply`](super::apply)) and the answer is 200 once that decision is durable (500 if it
+//! ([`apply`]) and the answer is 200 once that decision is durable (500 if it
 //! could not be written, so the provider retries). Every delivery gets one log line.
 
 use std::net::SocketAddr;
