@@ -14,6 +14,7 @@ pub mod journal;
 pub mod keys;
 pub mod planner;
 pub mod provider;
+pub mod reconcile;
 pub mod runner;
 pub mod sim;
 pub mod webhook;

@@ -150,7 +150,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Batch id. Default: <file stem>-<first 12 hex of the file's SHA-256>.
+    /// Batch id. Default: the file name without extension, a dash, and the first 12 hex digits of
+    /// the file's SHA-256.
     #[arg(long, value_name = "ID")]
     pub batch: Option<String>,
 
@@ -218,6 +219,14 @@ pub struct ReconcileArgs {
 
     #[command(flatten)]
     pub journal: JournalArgs,
+
+    /// Status queries per second.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub rate: u32,
+
+    /// Queries in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: u32,
 }
 
 #[derive(Debug, Args)]

@@ -4,8 +4,8 @@
 mod args;
 mod generate;
 mod listen;
-mod not_built;
 mod pay;
+mod reconcile;
 mod report;
 mod resume;
 mod run;
@@ -36,7 +36,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Resume(args) => resume::run(args),
         Command::Status(args) => status::run(args),
         Command::Report(args) => report::run(args),
-        Command::Reconcile(_) => not_built::command("reconcile"),
+        Command::Reconcile(args) => reconcile::run(args),
         Command::Listen(args) => listen::run(args),
         Command::Sim(args) => sim::run(args),
         Command::Generate(args) => generate::run(args),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::SendArgs;
-use super::summary::{BatchFigures, major};
+use super::summary::{BatchFigures, grouped, major};
 use crate::domain::{Currency, ProviderKind};
 use crate::exit::{Exit, Refused};
 use crate::journal::{Batch, Journal, JournalActor, JournalError, RowState, StateCount};
@@ -219,22 +219,29 @@ async fn send_locked<P: Provider>(
     );
     let mut shortfalls = Vec::new();
     for (currency, (planned, doubtful)) in &totals {
-        let mut line = format!("  {currency} {}", major(planned + doubtful, currency));
+        let mut line = format!(
+            "  {currency} {}",
+            grouped(&major(planned + doubtful, currency))
+        );
         if *doubtful > 0 {
             line.push_str(&format!(
                 " (of which {} may already be paid: in doubt)",
-                major(*doubtful, currency)
+                grouped(&major(*doubtful, currency))
             ));
         }
         match check_balance(provider.as_ref(), currency, *planned).await {
-            BalanceCheck::Enough(balance) => {
-                line.push_str(&format!(" · balance {}", major(balance, currency)))
+            BalanceCheck::Enough(_) if ctx.batch.sandbox && ctx.send.sandbox_balance.is_none() => {
+                line.push_str(" · balance unlimited (sandbox)")
             }
+            BalanceCheck::Enough(balance) => line.push_str(&format!(
+                " · balance {}",
+                grouped(&major(balance, currency))
+            )),
             BalanceCheck::Short(balance) => {
                 line.push_str(&format!(
                     " · balance {} · SHORT by {}",
-                    major(balance, currency),
-                    major(planned - balance, currency)
+                    grouped(&major(balance, currency)),
+                    grouped(&major(planned - balance, currency))
                 ));
                 shortfalls.push(currency.clone());
             }
@@ -274,19 +281,18 @@ async fn send_locked<P: Provider>(
             .unwrap_or(defaults.max_tries),
         ..defaults
     };
+    let (rate, concurrency) = (opts.rate, opts.concurrency);
     let report = runner::send_batch(
-        provider,
+        provider.clone(),
         ctx.actor.clone(),
         &ctx.batch.id,
-        token,
+        token.clone(),
         opts,
         progress.clone(),
         stop,
     )
     .await?;
     interrupts.abort();
-
-    let (after, _) = figures(ctx).await?;
     let secs = report.elapsed.as_secs_f64().max(0.001);
     println!(
         "Sent {} payout(s) in {:.1} s ({:.1}/s achieved, {} HTTP requests)",
@@ -295,6 +301,18 @@ async fn send_locked<P: Provider>(
         report.dispatched as f64 / secs,
         runner::attempts(&progress.tally)
     );
+    if ctx.batch.sandbox && report.stop.is_none() {
+        // The simulator settles at once; ask it now, so the demo ends with final states.
+        let settled =
+            super::reconcile::with_token(provider, &ctx.actor, ctx.batch, token, rate, concurrency)
+                .await?;
+        println!(
+            "Sandbox: asked the simulator for final states: {} payout(s) updated",
+            settled.changes.len()
+        );
+    }
+
+    let (after, _) = figures(ctx).await?;
     print!("{}", after.text());
     if report.abandoned > 0 {
         println!(

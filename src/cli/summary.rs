@@ -16,6 +16,25 @@ pub fn major(amount_minor: u128, currency: &str) -> String {
     }
 }
 
+/// Thousands separators for people: `62350000` → `62,350,000`, `1520.50` → `1,520.50`.
+pub fn grouped(amount: &str) -> String {
+    let (int, frac) = amount
+        .split_once('.')
+        .map_or((amount, None), |(i, f)| (i, Some(f)));
+    let mut out = String::with_capacity(amount.len() + int.len() / 3);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(frac) = frac {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
+}
+
 /// A batch's figures, in the shape `status --format json` prints.
 #[derive(Debug, Serialize)]
 pub struct BatchFigures {
@@ -119,7 +138,9 @@ impl BatchFigures {
         for (cur, total) in &self.totals {
             let paid = self.paid.get(cur).map_or("0", String::as_str);
             out.push_str(&format!(
-                "  {cur} {total} in the file, {paid} with the provider\n"
+                "  {cur} {} in the file, {} with the provider\n",
+                grouped(total),
+                grouped(paid)
             ));
         }
         if self.conflicts > 0 {
@@ -129,5 +150,19 @@ impl BatchFigures {
             ));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(grouped("62350000"), "62,350,000");
+        assert_eq!(grouped("1520.50"), "1,520.50");
+        assert_eq!(grouped("999"), "999");
+        assert_eq!(grouped("1000"), "1,000");
+        assert_eq!(grouped("0.05"), "0.05");
     }
 }

@@ -33,8 +33,8 @@ pub use lookup::{
 };
 pub use plan::{PlanSink, PlanStats, PlannedRow, RejectedInsert};
 pub use rows::{
-    Attempt, OpenRow, Outcome, ReportRow, StateCount, advance, log_attempt, mark_sending,
-    open_rows_page, record_outcome,
+    Attempt, OpenRow, Outcome, ReportRow, StateCount, UnsettledRow, advance, log_attempt,
+    mark_sending, open_rows_page, record_outcome, unsettled_rows,
 };
 pub use schema::SCHEMA_VERSION;
 pub use state::RowState;

@@ -19,6 +19,19 @@ pub struct OpenRow {
     pub request_id: Option<String>,
 }
 
+/// A row whose final state the provider may still have to tell (`reconcile`).
+#[derive(Clone, Debug)]
+pub struct UnsettledRow {
+    pub id: i64,
+    pub line: u64,
+    pub reference: Option<String>,
+    pub state: RowState,
+    pub key: String,
+    pub body: Vec<u8>,
+    pub request_id: Option<String>,
+    pub unconfirmed: bool,
+}
+
 /// One HTTP attempt (or webhook, or query), appended to the event log.
 #[derive(Clone, Debug)]
 pub struct Attempt {
@@ -116,6 +129,43 @@ pub fn open_rows_page(
             amount_minor: to_u64(r.get::<_, Option<i64>>(6)?.unwrap_or(0)),
             currency: r.get(7)?,
             request_id: r.get(8)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Rows of a batch that are accepted (pending at the provider) or whose fate is unknown.
+pub fn unsettled_rows(
+    conn: &Connection,
+    batch_id: &str,
+) -> Result<Vec<UnsettledRow>, JournalError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, line, reference, state, idem_key, request_body, request_id, unconfirmed
+         FROM rows WHERE batch_id = ?1 AND state IN ('accepted','in_doubt','sending')
+         ORDER BY line, id",
+    )?;
+    let mut rows = stmt.query([batch_id])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let state: String = r.get(3)?;
+        let (Some(key), Some(body)) = (
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, Option<Vec<u8>>>(5)?,
+        ) else {
+            return Err(JournalError::Corrupt(format!(
+                "row {id} has no key or body"
+            )));
+        };
+        out.push(UnsettledRow {
+            id,
+            line: to_u64(r.get(1)?),
+            reference: r.get(2)?,
+            state: state_of(&state)?,
+            key,
+            body,
+            request_id: r.get(6)?,
+            unconfirmed: r.get(7)?,
         });
     }
     Ok(out)

@@ -13,7 +13,7 @@ pub use config::{ConfigError, ProviderConfig};
 pub use http::retry_after_from;
 
 use crate::domain::{Currency, PayeeRow, ProviderKind};
-use crate::journal::RowState;
+use crate::journal::{Outcome, RowState};
 
 /// A payout's state as the provider reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +102,26 @@ impl Callback {
             phone: None,
             amount_minor: None,
             currency: None,
+        }
+    }
+}
+
+impl Receipt {
+    /// What the journal records for this answer.
+    pub fn into_outcome(self) -> Outcome {
+        let state = self.status.row_state();
+        Outcome {
+            state: Some(state),
+            error: (state == RowState::Failed)
+                .then(|| format!("provider reported the payout {}", self.status_word)),
+            provider_status: Some(self.status_word),
+            provider_id: self.provider_id,
+            provider_reference: self.provider_reference,
+            internal_reference: self.internal_reference,
+            request_id: self.request_id,
+            routed_provider: self.routed_provider,
+            failover_reason: self.failover_reason,
+            unconfirmed: self.unconfirmed,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! cleanly (draining what is in flight) on Ctrl-C, an empty wallet, refused credentials or an
 //! unreachable provider. Every row's fate is in the journal before this returns.
 
-mod backoff;
+pub(crate) mod backoff;
 mod pacer;
 mod progress;
 mod row;
@@ -17,6 +17,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+pub use pacer::Pacer;
 pub use progress::{Progress, Tally};
 pub use stop::{Stop, StopReason};
 
@@ -24,7 +25,6 @@ use crate::journal::{
     HEARTBEAT_EVERY_MS, JournalActor, JournalError, LockToken, heartbeat, open_rows_page,
 };
 use crate::provider::Provider;
-use pacer::Pacer;
 use row::Shared;
 
 /// How to send.

@@ -80,23 +80,6 @@ fn certainly_not_executed(err: &ProviderError) -> bool {
     )
 }
 
-fn receipt_outcome(receipt: Receipt) -> Outcome {
-    let state = receipt.status.row_state();
-    Outcome {
-        state: Some(state),
-        error: (state == RowState::Failed)
-            .then(|| format!("provider reported the payout {}", receipt.status_word)),
-        provider_status: Some(receipt.status_word),
-        provider_id: receipt.provider_id,
-        provider_reference: receipt.provider_reference,
-        internal_reference: receipt.internal_reference,
-        request_id: receipt.request_id,
-        routed_provider: receipt.routed_provider,
-        failover_reason: receipt.failover_reason,
-        unconfirmed: receipt.unconfirmed,
-    }
-}
-
 /// The row was not settled: in doubt if any request may have been executed, else planned again.
 fn unsettled(maybe_executed: bool, error: Option<String>) -> Outcome {
     Outcome {
@@ -143,7 +126,7 @@ async fn attempt<P: Provider>(shared: &Shared<P>, row: &OpenRow) -> (Outcome, u3
         let err = match result {
             Ok(receipt) => {
                 shared.consecutive_transport.store(0, Ordering::Relaxed);
-                return (receipt_outcome(receipt), requests);
+                return (receipt.into_outcome(), requests);
             }
             Err(err) => err,
         };

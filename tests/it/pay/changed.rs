@@ -22,20 +22,42 @@ async fn edited_amount_on_a_paid_row_is_a_conflict_not_a_payment() {
     assert_eq!(fx.ledger().await.len(), 3);
 
     let out = fx
-        .run(&file, "rohopay", &["--batch", &batch, "--allow-changed-file", "--rate", "500"])
+        .run(
+            &file,
+            "rohopay",
+            &["--batch", &batch, "--allow-changed-file", "--rate", "500"],
+        )
         .await;
     assert_eq!(code(&out), 1, "a conflict needs a person: {}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("1 added") && stdout.contains("1 conflict"), "{stdout}");
+    assert!(
+        stdout.contains("1 added") && stdout.contains("1 conflict"),
+        "{stdout}"
+    );
     let report = fx.report(&batch).await;
     let ledger = fx.ledger().await;
     assert_eq!(ledger.len(), 4, "the new row only: {ledger:?}");
-    let changed = report.iter().find(|r| r["reference"] == "EMP-0001").unwrap();
-    assert!(changed["error"].as_str().unwrap().contains("conflict"), "{changed}");
-    assert_eq!(changed["amount"], "10500", "the journal keeps what was paid");
-    let paid = ledger.iter().find(|e| e["phone"] == changed["phone"]).unwrap();
+    let changed = report
+        .iter()
+        .find(|r| r["reference"] == "EMP-0001")
+        .unwrap();
+    assert!(
+        changed["error"].as_str().unwrap().contains("conflict"),
+        "{changed}"
+    );
+    assert_eq!(
+        changed["amount"], "10500",
+        "the journal keeps what was paid"
+    );
+    let paid = ledger
+        .iter()
+        .find(|e| e["phone"] == changed["phone"])
+        .unwrap();
     assert_eq!(paid["amount_minor"], 10500);
-    let added = report.iter().find(|r| r["reference"] == "EMP-0003").unwrap();
+    let added = report
+        .iter()
+        .find(|r| r["reference"] == "EMP-0003")
+        .unwrap();
     assert_eq!(added["state"], "accepted");
 }
 
@@ -43,19 +65,36 @@ async fn edited_amount_on_a_paid_row_is_a_conflict_not_a_payment() {
 async fn without_references_an_edited_amount_is_caught_by_phone() {
     let fx = Fixture::new(SimConfig::default()).await;
     let path = fx.dir.path().join("agents.csv");
-    std::fs::write(&path, "phone,amount,currency\n256770110001,5000,UGX\n256770110008,6000,UGX\n").unwrap();
+    std::fs::write(
+        &path,
+        "phone,amount,currency\n256770110001,5000,UGX\n256770110008,6000,UGX\n",
+    )
+    .unwrap();
     let out = fx.run(&path, "rohopay", &["--rate", "500"]).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let batch = batch_id(&out);
-    std::fs::write(&path, "phone,amount,currency\n256770110001,5000,UGX\n256770110008,7000,UGX\n").unwrap();
+    std::fs::write(
+        &path,
+        "phone,amount,currency\n256770110001,5000,UGX\n256770110008,7000,UGX\n",
+    )
+    .unwrap();
     let out = fx
-        .run(&path, "rohopay", &["--batch", &batch, "--allow-changed-file", "--rate", "500"])
+        .run(
+            &path,
+            "rohopay",
+            &["--batch", &batch, "--allow-changed-file", "--rate", "500"],
+        )
         .await;
     assert_eq!(code(&out), 1, "{}", text(&out));
-    assert_eq!(fx.ledger().await.len(), 2, "6000 was paid; 7000 is not paid on top");
+    assert_eq!(
+        fx.ledger().await.len(),
+        2,
+        "6000 was paid; 7000 is not paid on top"
+    );
     let report = fx.report(&batch).await;
     assert!(
-        report.iter().any(|r| r["amount"] == "7000" && r["state"] == "rejected"
+        report.iter().any(|r| r["amount"] == "7000"
+            && r["state"] == "rejected"
             && r["error"].as_str().unwrap_or("").contains("already")),
         "{report:?}"
     );

@@ -8,7 +8,9 @@ use crate::support::sim::SimConfig;
 async fn clean_run_pays_every_row_once_and_rerun_pays_nothing_new() {
     let fx = Fixture::new(SimConfig::default()).await;
     let file = fx.csv("payroll.csv", &ugx_payees(40));
-    let out = fx.run(&file, "rohopay", &["--rate", "500", "--concurrency", "8"]).await;
+    let out = fx
+        .run(&file, "rohopay", &["--rate", "500", "--concurrency", "8"])
+        .await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let batch = batch_id(&out);
     assert!(batch.starts_with("payroll-"), "{batch}");
@@ -22,7 +24,10 @@ async fn clean_run_pays_every_row_once_and_rerun_pays_nothing_new() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("Nothing left to send"));
     let ledger = fx.ledger().await;
     assert_eq!(ledger.len(), 40);
-    assert!(ledger.iter().all(|e| e["requests"] == 1), "re-run sent nothing");
+    assert!(
+        ledger.iter().all(|e| e["requests"] == 1),
+        "re-run sent nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -44,8 +49,19 @@ async fn status_and_report_describe_the_batch() {
     assert_eq!(status["batch"], batch.as_str());
     assert_eq!(status["provider"], "rohopay");
     assert_eq!(status["rows"], 5);
-    for state in ["succeeded", "accepted", "failed", "in_doubt", "rejected", "planned", "sending"] {
-        assert!(status["states"][state].is_u64(), "states.{state} missing: {status}");
+    for state in [
+        "succeeded",
+        "accepted",
+        "failed",
+        "in_doubt",
+        "rejected",
+        "planned",
+        "sending",
+    ] {
+        assert!(
+            status["states"][state].is_u64(),
+            "states.{state} missing: {status}"
+        );
     }
     assert_eq!(status["states"]["accepted"], 5);
     assert_eq!(status["totals"]["UGX"], "55000"); // 10000 + 10500 + 11000 + 11500 + 12000
@@ -53,8 +69,20 @@ async fn status_and_report_describe_the_batch() {
     let report = fx.report(&batch).await;
     let row = &report[0];
     for field in [
-        "line", "reference", "phone", "amount", "currency", "state", "key", "provider",
-        "provider_reference", "request_id", "failover_reason", "error", "attempts", "updated_at",
+        "line",
+        "reference",
+        "phone",
+        "amount",
+        "currency",
+        "state",
+        "key",
+        "provider",
+        "provider_reference",
+        "request_id",
+        "failover_reason",
+        "error",
+        "attempts",
+        "updated_at",
     ] {
         assert!(row.get(field).is_some(), "report lacks {field}: {row}");
     }
@@ -83,8 +111,18 @@ async fn sandbox_pays_the_sample_with_no_account() {
         .payrun()
         .env_remove("ROHOPAY_API_KEY")
         .env_remove("ROHOPAY_BASE_URL")
-        .args(["run", crate::support::sample("payroll.csv").to_str().unwrap()])
-        .args(["--provider", "rohopay", "--sandbox", "--yes", "--rate", "1000"])
+        .args([
+            "run",
+            crate::support::sample("payroll.csv").to_str().unwrap(),
+        ])
+        .args([
+            "--provider",
+            "rohopay",
+            "--sandbox",
+            "--yes",
+            "--rate",
+            "1000",
+        ])
         .output()
         .await
         .unwrap();

@@ -12,7 +12,13 @@ use crate::support::sim::SimConfig;
 /// Start `run` slowly enough to be caught midway.
 fn slow_run(fx: &Fixture, file: &std::path::Path) -> tokio::process::Child {
     fx.payrun()
-        .args(["run", file.to_str().unwrap(), "--provider", "rohopay", "--yes"])
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--provider",
+            "rohopay",
+            "--yes",
+        ])
         .args(["--rate", "40", "--concurrency", "4"])
         .spawn()
         .unwrap()
@@ -41,10 +47,16 @@ async fn sigkill_mid_run_then_resume_pays_each_row_once() {
     assert_eq!(out.status.code(), None, "killed by a signal");
     let batch = batch_id(&out);
     let paid_before = fx.ledger().await.len();
-    assert!(paid_before > 0 && paid_before < 60, "killed midway: {paid_before} paid");
+    assert!(
+        paid_before > 0 && paid_before < 60,
+        "killed midway: {paid_before} paid"
+    );
 
     resume_until_done(&fx, &batch).await;
-    assert_eq!(assert_exactly_once(&fx.report(&batch).await, &fx.ledger().await), 60);
+    assert_eq!(
+        assert_exactly_once(&fx.report(&batch).await, &fx.ledger().await),
+        60
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -59,13 +71,25 @@ async fn ctrl_c_exits_130_with_the_resume_command() {
     assert_eq!(code(&out), 130, "{}", text(&out));
     let batch = batch_id(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(&format!("payrun resume {batch} --journal")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("payrun resume {batch} --journal")),
+        "{stdout}"
+    );
     let status = fx.status(&batch).await;
-    assert_eq!(status["states"]["sending"], 0, "in-flight requests were drained: {status}");
-    assert!(status["states"]["planned"].as_u64().unwrap() > 0, "{status}");
+    assert_eq!(
+        status["states"]["sending"], 0,
+        "in-flight requests were drained: {status}"
+    );
+    assert!(
+        status["states"]["planned"].as_u64().unwrap() > 0,
+        "{status}"
+    );
 
     resume_until_done(&fx, &batch).await;
-    assert_eq!(assert_exactly_once(&fx.report(&batch).await, &fx.ledger().await), 60);
+    assert_eq!(
+        assert_exactly_once(&fx.report(&batch).await, &fx.ledger().await),
+        60
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,7 +6,9 @@ use crate::support::sim::SimConfig;
 
 async fn run_and_resume(fx: &Fixture, rows: usize) -> (String, Vec<serde_json::Value>) {
     let file = fx.csv("payroll.csv", &ugx_payees(rows));
-    let out = fx.run(&file, "rohopay", &["--rate", "500", "--concurrency", "8"]).await;
+    let out = fx
+        .run(&file, "rohopay", &["--rate", "500", "--concurrency", "8"])
+        .await;
     assert!(matches!(code(&out), 0 | 1), "{}", text(&out));
     let batch = batch_id(&out);
     let mut finished = code(&out) == 0;
@@ -18,7 +20,11 @@ async fn run_and_resume(fx: &Fixture, rows: usize) -> (String, Vec<serde_json::V
         assert!(matches!(code(&out), 0 | 1), "{}", text(&out));
         finished = code(&out) == 0;
     }
-    assert!(finished, "batch {batch} never finished: {:?}", fx.status(&batch).await);
+    assert!(
+        finished,
+        "batch {batch} never finished: {:?}",
+        fx.status(&batch).await
+    );
     (batch, fx.ledger().await)
 }
 
@@ -32,8 +38,14 @@ async fn dropped_connections_never_double_pay() {
     .await;
     let (batch, ledger) = run_and_resume(&fx, 50).await;
     assert_eq!(assert_exactly_once(&fx.report(&batch).await, &ledger), 50);
-    let retried = ledger.iter().filter(|e| e["requests"].as_u64() > Some(1)).count();
-    assert!(retried > 5, "drops were exercised: {retried} rows needed more than one request");
+    let retried = ledger
+        .iter()
+        .filter(|e| e["requests"].as_u64() > Some(1))
+        .count();
+    assert!(
+        retried > 5,
+        "drops were exercised: {retried} rows needed more than one request"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -57,15 +69,23 @@ async fn retry_after_pauses_the_whole_provider() {
     })
     .await;
     let file = fx.csv("payroll.csv", &ugx_payees(30));
-    let out = fx.run(&file, "rohopay", &["--rate", "200", "--concurrency", "4"]).await;
+    let out = fx
+        .run(&file, "rohopay", &["--rate", "200", "--concurrency", "4"])
+        .await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let ledger = fx.ledger().await;
-    assert_eq!(assert_exactly_once(&fx.report(&batch_id(&out)).await, &ledger), 30);
+    assert_eq!(
+        assert_exactly_once(&fx.report(&batch_id(&out)).await, &ledger),
+        30
+    );
     let requests: u64 = ledger.iter().map(|e| e["requests"].as_u64().unwrap()).sum();
     // Honouring Retry-After as a provider-wide pause costs at most a few 429s per second
     // (the requests already in flight); per-request retries would hammer it far more.
     assert!(requests > 30, "the rate limit was hit");
-    assert!(requests <= 30 + 20, "{requests} requests for 30 payouts: Retry-After ignored?");
+    assert!(
+        requests <= 30 + 20,
+        "{requests} requests for 30 payouts: Retry-After ignored?"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -81,7 +101,15 @@ async fn timeouts_leave_rows_in_doubt_never_failed_never_paid_twice() {
         .payrun()
         .env("PAYRUN_HTTP_TIMEOUT", "0.3")
         .env("PAYRUN_MAX_TRIES", "3")
-        .args(["run", file.to_str().unwrap(), "--provider", "rohopay", "--yes", "--rate", "100"])
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--provider",
+            "rohopay",
+            "--yes",
+            "--rate",
+            "100",
+        ])
         .output()
         .await
         .unwrap();
@@ -90,7 +118,12 @@ async fn timeouts_leave_rows_in_doubt_never_failed_never_paid_twice() {
     let report = fx.report(&batch).await;
     assert_eq!(states(&report).get("in_doubt"), Some(&3), "{report:?}");
     let ledger = fx.ledger().await;
-    assert_eq!(ledger.len(), 3, "each executed once although sent {} times", ledger.len());
+    assert_eq!(
+        ledger.len(),
+        3,
+        "each executed once although sent {} times",
+        ledger.len()
+    );
     assert!(ledger.iter().all(|e| e["requests"].as_u64() >= Some(2)));
 
     // Once the provider answers in time, resume settles them with the same keys.
@@ -102,5 +135,8 @@ async fn timeouts_leave_rows_in_doubt_never_failed_never_paid_twice() {
         .await
         .unwrap();
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert_eq!(assert_exactly_once(&fx.report(&batch).await, &fx.ledger().await), 3);
+    assert_eq!(
+        assert_exactly_once(&fx.report(&batch).await, &fx.ledger().await),
+        3
+    );
 }

@@ -5,5 +5,6 @@ mod changed;
 mod clean;
 mod crash;
 mod faults;
+mod reconcile;
 mod refusals;
 mod rumbapay;

@@ -9,10 +9,24 @@ async fn test_key_is_refused_before_sending() {
     let fx = Fixture::new(SimConfig::default()).await;
     let file = fx.csv("p.csv", &ugx_payees(3));
     let out = fx
-        .exec_with_env(&["run", file.to_str().unwrap(), "--provider", "rohopay", "--yes"], "ROHOPAY_API_KEY", "test_abc")
+        .exec_with_env(
+            &[
+                "run",
+                file.to_str().unwrap(),
+                "--provider",
+                "rohopay",
+                "--yes",
+            ],
+            "ROHOPAY_API_KEY",
+            "test_abc",
+        )
         .await;
     assert_eq!(code(&out), 3, "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("test key"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("test key"),
+        "{}",
+        text(&out)
+    );
     assert!(fx.ledger().await.is_empty());
 }
 
@@ -27,7 +41,7 @@ async fn insufficient_balance_is_refused_before_sending() {
     let out = fx.run(&file, "rohopay", &[]).await;
     assert_eq!(code(&out), 3, "{}", text(&out));
     let all = text(&out);
-    assert!(all.contains("SHORT by 16500"), "{all}");
+    assert!(all.contains("SHORT by 16,500"), "{all}");
     assert!(all.contains("insufficient balance"), "{all}");
     assert!(fx.ledger().await.is_empty());
 }
@@ -44,10 +58,20 @@ async fn invalid_rows_refuse_the_file_unless_skipped() {
     assert!(stderr.contains("line 4, phone \"2.567E+11\""), "{stderr}");
     assert!(fx.ledger().await.is_empty());
     let listed = fx.exec(&["status"]).await;
-    assert!(String::from_utf8_lossy(&listed.stdout).contains("no batches"), "nothing planned");
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("no batches"),
+        "nothing planned"
+    );
 
-    let out = fx.run(&file, "rohopay", &["--skip-invalid", "--rate", "500"]).await;
-    assert_eq!(code(&out), 1, "rejected rows make the run incomplete: {}", text(&out));
+    let out = fx
+        .run(&file, "rohopay", &["--skip-invalid", "--rate", "500"])
+        .await;
+    assert_eq!(
+        code(&out),
+        1,
+        "rejected rows make the run incomplete: {}",
+        text(&out)
+    );
     let status = fx.status(&batch_id(&out)).await;
     assert_eq!(status["states"]["rejected"], 1);
     assert_eq!(status["states"]["accepted"], 3);
@@ -70,14 +94,24 @@ async fn without_a_terminal_yes_is_required() {
 async fn configuration_errors_exit_2() {
     let fx = Fixture::new(SimConfig::default()).await;
     let file = fx.csv("p.csv", &ugx_payees(2));
-    let args = ["run", file.to_str().unwrap(), "--provider", "rohopay", "--yes"];
+    let args = [
+        "run",
+        file.to_str().unwrap(),
+        "--provider",
+        "rohopay",
+        "--yes",
+    ];
     let no_key = fx.exec_without_env(&args, "ROHOPAY_API_KEY").await;
     assert_eq!(code(&no_key), 2, "{}", text(&no_key));
     assert!(String::from_utf8_lossy(&no_key.stderr).contains("ROHOPAY_API_KEY is not set"));
-    let plain_http = fx.exec_with_env(&args, "ROHOPAY_BASE_URL", "http://api.rohopay.com").await;
+    let plain_http = fx
+        .exec_with_env(&args, "ROHOPAY_BASE_URL", "http://api.rohopay.com")
+        .await;
     assert_eq!(code(&plain_http), 2, "{}", text(&plain_http));
     assert!(String::from_utf8_lossy(&plain_http.stderr).contains("must use https"));
-    let missing = fx.exec(&["run", "/nonexistent.csv", "--provider", "rohopay", "--yes"]).await;
+    let missing = fx
+        .exec(&["run", "/nonexistent.csv", "--provider", "rohopay", "--yes"])
+        .await;
     assert_eq!(code(&missing), 2);
     let unknown = fx.exec(&["resume", "no-such-batch", "--yes"]).await;
     assert_eq!(code(&unknown), 2, "{}", text(&unknown));

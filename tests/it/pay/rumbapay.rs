@@ -11,10 +11,16 @@ async fn pays_kes_decimals_exactly_once() {
     let out = fx.run(&file, "rumbapay", &["--rate", "500"]).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("no balance endpoint"), "balance check skipped visibly: {stdout}");
+    assert!(
+        stdout.contains("no balance endpoint"),
+        "balance check skipped visibly: {stdout}"
+    );
     let report = fx.report(&batch_id(&out)).await;
     assert_eq!(assert_exactly_once(&report, &fx.ledger().await), 20);
-    assert!(report.iter().all(|r| r["request_id"].is_string()), "request ids journaled");
+    assert!(
+        report.iter().all(|r| r["request_id"].is_string()),
+        "request ids journaled"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -40,6 +46,12 @@ async fn duplicate_reference_after_a_lost_answer_is_accepted() {
     assert_eq!(states(&report).get("accepted"), Some(&30), "never failed");
     let ledger = fx.ledger().await;
     assert_eq!(assert_exactly_once(&report, &ledger), 30);
-    let duplicates = ledger.iter().filter(|e| e["requests"].as_u64() > Some(1)).count();
-    assert!(duplicates > 3, "duplicate-reference answers were exercised ({duplicates})");
+    let duplicates = ledger
+        .iter()
+        .filter(|e| e["requests"].as_u64() > Some(1))
+        .count();
+    assert!(
+        duplicates > 3,
+        "duplicate-reference answers were exercised ({duplicates})"
+    );
 }

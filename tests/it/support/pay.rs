@@ -64,7 +64,8 @@ impl Fixture {
 
     /// Write a payout CSV (with operator and names columns, which RohoPay ignores).
     pub fn csv(&self, name: &str, payees: &[Payee]) -> PathBuf {
-        let mut text = String::from("reference,phone,amount,currency,operator,first_name,last_name\n");
+        let mut text =
+            String::from("reference,phone,amount,currency,operator,first_name,last_name\n");
         for p in payees {
             let operator = if p.currency == "KES" { "mpesa" } else { "" };
             text.push_str(&format!(
@@ -176,7 +177,10 @@ pub fn batch_id(out: &Output) -> String {
 pub fn assert_exactly_once(report: &[Value], ledger: &[Value]) -> usize {
     let mut by_key: HashMap<&str, Vec<&Value>> = HashMap::new();
     for entry in ledger {
-        by_key.entry(entry["key"].as_str().unwrap()).or_default().push(entry);
+        by_key
+            .entry(entry["key"].as_str().unwrap())
+            .or_default()
+            .push(entry);
     }
     let mut expected = BTreeMap::new();
     for row in report.iter().filter(|r| r["state"] != "rejected") {
@@ -184,8 +188,16 @@ pub fn assert_exactly_once(report: &[Value], ledger: &[Value]) -> usize {
         expected.insert(key, row);
     }
     for (key, entries) in &by_key {
-        assert_eq!(entries.len(), 1, "key {key} executed {} times: {entries:?}", entries.len());
-        assert!(expected.contains_key(key), "ledger has a payout no row asked for: {entries:?}");
+        assert_eq!(
+            entries.len(),
+            1,
+            "key {key} executed {} times: {entries:?}",
+            entries.len()
+        );
+        assert!(
+            expected.contains_key(key),
+            "ledger has a payout no row asked for: {entries:?}"
+        );
     }
     for (key, row) in &expected {
         let Some(entries) = by_key.get(key) else {
@@ -194,9 +206,19 @@ pub fn assert_exactly_once(report: &[Value], ledger: &[Value]) -> usize {
         let paid = entries[0];
         assert_eq!(paid["currency"], row["currency"], "{row}");
         let phone = row["phone"].as_str().unwrap();
-        assert!(paid["phone"].as_str().unwrap().ends_with(phone), "{paid} vs {row}");
-        let amount_minor = minor(row["amount"].as_str().unwrap(), row["currency"].as_str().unwrap());
-        assert_eq!(paid["amount_minor"].as_u64(), Some(amount_minor), "{paid} vs {row}");
+        assert!(
+            paid["phone"].as_str().unwrap().ends_with(phone),
+            "{paid} vs {row}"
+        );
+        let amount_minor = minor(
+            row["amount"].as_str().unwrap(),
+            row["currency"].as_str().unwrap(),
+        );
+        assert_eq!(
+            paid["amount_minor"].as_u64(),
+            Some(amount_minor),
+            "{paid} vs {row}"
+        );
     }
     expected.len()
 }
@@ -213,7 +235,8 @@ pub fn minor(amount: &str, currency: &str) -> u64 {
 pub fn states(report: &[Value]) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for row in report {
-        *out.entry(row["state"].as_str().unwrap().to_string()).or_default() += 1;
+        *out.entry(row["state"].as_str().unwrap().to_string())
+            .or_default() += 1;
     }
     out
 }

@@ -1,0 +1,134 @@
+//! `payrun reconcile BATCH`: ask the provider for the final state of every accepted or
+//! in-doubt payout, record what changed, and list what still needs a person.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::ReconcileArgs;
+use super::pay::Endpoint;
+use crate::domain::ProviderKind;
+use crate::exit::{Exit, Refused};
+use crate::journal::{Batch, Journal, JournalActor, JournalError, LockToken};
+use crate::provider::{Provider, ProviderConfig, rohopay::RohopayClient, rumbapay::RumbapayClient};
+use crate::reconcile::{self, ReconcileReport};
+
+pub fn run(args: ReconcileArgs) -> anyhow::Result<Exit> {
+    super::runtime()?.block_on(run_async(args))
+}
+
+async fn run_async(args: ReconcileArgs) -> anyhow::Result<Exit> {
+    let path = args.journal.journal.clone();
+    let id = args.batch.clone();
+    let (journal, batch) =
+        tokio::task::spawn_blocking(move || -> anyhow::Result<(Journal, Batch)> {
+            let journal = Journal::open_existing(&path)?;
+            let batch = journal.batch(&id)?;
+            Ok((journal, batch))
+        })
+        .await??;
+    if batch.sandbox {
+        anyhow::bail!(
+            "batch {} was paid against the sandbox simulator, which is gone; `run --sandbox` reconciles at the end of the run",
+            batch.id
+        );
+    }
+    let endpoint = Endpoint {
+        config: ProviderConfig::from_env(batch.provider)?,
+        sim: None,
+    };
+    endpoint.check_key(batch.provider)?;
+    let (actor, thread) =
+        JournalActor::spawn(journal).context("cannot start the journal thread")?;
+    let rate = NonZeroU32::new(args.rate).unwrap_or(NonZeroU32::MIN);
+    let concurrency = usize::try_from(args.concurrency).unwrap_or(4);
+    let outcome = match batch.provider {
+        ProviderKind::Rohopay => {
+            let client = Arc::new(RohopayClient::new(&endpoint.config)?);
+            locked(client, &actor, &batch, rate, concurrency).await
+        }
+        ProviderKind::Rumbapay => {
+            let client = Arc::new(RumbapayClient::new(&endpoint.config)?);
+            locked(client, &actor, &batch, rate, concurrency).await
+        }
+    };
+    drop(actor);
+    let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    let report = outcome?;
+    print_report(&batch, &report);
+    Ok(if report.attention.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Incomplete
+    })
+}
+
+/// Run `reconcile` under the batch lock.
+pub async fn locked<P: Provider>(
+    provider: Arc<P>,
+    actor: &JournalActor,
+    batch: &Batch,
+    rate: NonZeroU32,
+    concurrency: usize,
+) -> anyhow::Result<ReconcileReport> {
+    let id = batch.id.clone();
+    let (token, _) = match actor.call(move |j| j.acquire_lock(&id)).await? {
+        Ok(lock) => lock,
+        Err(e @ JournalError::Locked { .. }) => return Err(Refused(e.to_string()).into()),
+        Err(e) => return Err(e.into()),
+    };
+    let result = with_token(provider, actor, batch, token.clone(), rate, concurrency).await;
+    let id = batch.id.clone();
+    let _ = actor.call(move |j| j.release_lock(&id, &token)).await;
+    result
+}
+
+/// Run `reconcile` when the caller already holds the lock (the end of a sandbox run).
+pub async fn with_token<P: Provider>(
+    provider: Arc<P>,
+    actor: &JournalActor,
+    batch: &Batch,
+    token: LockToken,
+    rate: NonZeroU32,
+    concurrency: usize,
+) -> anyhow::Result<ReconcileReport> {
+    Ok(reconcile::reconcile(provider, actor.clone(), &batch.id, token, rate, concurrency).await?)
+}
+
+fn print_report(batch: &Batch, report: &ReconcileReport) {
+    const SHOWN: usize = 50;
+    println!(
+        "Reconciled batch {}: checked {} payout(s)",
+        batch.id, report.checked
+    );
+    for c in report.changes.iter().take(SHOWN) {
+        println!(
+            "  line {} {}: {} → {}",
+            c.line,
+            c.reference.as_deref().unwrap_or("-"),
+            c.from,
+            c.to
+        );
+    }
+    if report.changes.len() > SHOWN {
+        println!("  ... and {} more change(s)", report.changes.len() - SHOWN);
+    }
+    println!(
+        "  {} changed, {} still pending at the provider, {} need a person",
+        report.changes.len(),
+        report.still_pending,
+        report.attention.len()
+    );
+    if !report.attention.is_empty() {
+        println!("Needs a person:");
+        for a in &report.attention {
+            println!(
+                "  line {} {}: {}",
+                a.line,
+                a.reference.as_deref().unwrap_or("-"),
+                a.why
+            );
+        }
+    }
+}
