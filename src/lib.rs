@@ -17,3 +17,4 @@ pub mod provider;
 pub mod reconcile;
 pub mod runner;
 pub mod sim;
+pub mod webhook;

@@ -3,7 +3,7 @@
 
 mod args;
 mod generate;
-mod not_built;
+mod listen;
 mod pay;
 mod reconcile;
 mod report;
@@ -37,7 +37,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Status(args) => status::run(args),
         Command::Report(args) => report::run(args),
         Command::Reconcile(args) => reconcile::run(args),
-        Command::Listen(_) => not_built::command("listen"),
+        Command::Listen(args) => listen::run(args),
         Command::Sim(args) => sim::run(args),
         Command::Generate(args) => generate::run(args),
     }

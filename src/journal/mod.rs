@@ -10,6 +10,7 @@ mod batch;
 #[cfg(test)]
 mod behaviour_tests;
 mod lock;
+mod lookup;
 mod plan;
 mod rows;
 mod schema;
@@ -26,6 +27,9 @@ pub use actor::JournalActor;
 pub use batch::{Batch, BatchSettings, NewBatch};
 pub use lock::{
     HEARTBEAT_EVERY_MS, LockInfo, LockToken, STALE_AFTER_MS, check as check_lock, heartbeat,
+};
+pub use lookup::{
+    Delivery, RowKey, RowRef, delivery, record_delivery, row_by_id, rows_by, sending_rows_like,
 };
 pub use plan::{PlanSink, PlanStats, PlannedRow, RejectedInsert};
 pub use rows::{

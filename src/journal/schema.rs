@@ -1,5 +1,6 @@
 //! The journal's SQLite schema (DESIGN §5) and its version. One batch table, one row table,
-//! one append-only event table recording every HTTP attempt and status change.
+//! one append-only event table recording every HTTP attempt and status change, and the
+//! webhook delivery table `payrun listen` deduplicates with.
 
 use rusqlite::Connection;
 
@@ -76,6 +77,18 @@ CREATE TABLE events (
     detail      TEXT
 );
 CREATE INDEX events_row ON events (row_id);
+CREATE INDEX rows_internal_reference ON rows (internal_reference)
+    WHERE internal_reference IS NOT NULL;
+
+-- Webhook deliveries already handled by `payrun listen`, by SHA-256 of the raw body, so a
+-- provider's repeated delivery changes nothing. Written in the transaction that applies it.
+CREATE TABLE webhook_deliveries (
+    digest      TEXT PRIMARY KEY,
+    provider    TEXT NOT NULL,
+    row_id      INTEGER,
+    received_at INTEGER NOT NULL,
+    outcome     TEXT NOT NULL
+);
 "#;
 
 /// Create the schema in a new journal, or check an existing one's version.

@@ -56,6 +56,56 @@ pub struct Receipt {
     pub http_status: u16,
 }
 
+/// A terminal-status callback (webhook) as payrun understands it, whichever provider sent
+/// it. Parsed by the provider's own module (`rohopay::parse_callback`,
+/// `rumbapay::parse_callback`) from its private wire types and status map.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Callback {
+    pub status: PayoutStatus,
+    /// The provider's own status word.
+    pub status_word: String,
+    /// RohoPay `data.id` / Rumbapay `identifier`.
+    pub provider_id: Option<String>,
+    /// RohoPay `data.provider_reference`.
+    pub provider_reference: Option<String>,
+    /// RohoPay `data.internal_reference`.
+    pub internal_reference: Option<String>,
+    /// Rumbapay `request_id`.
+    pub request_id: Option<String>,
+    /// The idempotency key payrun sent (Rumbapay `reference`); RohoPay callbacks carry none.
+    pub key: Option<String>,
+    /// RohoPay `data.provider` (the network that executed it).
+    pub routed_provider: Option<String>,
+    pub failover_reason: Option<String>,
+    /// The payee's number as the provider reports it (digits, perhaps with `+`).
+    pub phone: Option<String>,
+    /// The amount in minor units, converted from the provider's unit.
+    pub amount_minor: Option<u64>,
+    /// ISO 4217 code as the provider wrote it.
+    pub currency: Option<String>,
+}
+
+impl Callback {
+    /// The status and ids a callback shares with a payout answer; the payee facts are added
+    /// by the provider's parser.
+    fn from_receipt(r: Receipt) -> Callback {
+        Callback {
+            status: r.status,
+            status_word: r.status_word,
+            provider_id: r.provider_id,
+            provider_reference: r.provider_reference,
+            internal_reference: r.internal_reference,
+            request_id: r.request_id,
+            key: None,
+            routed_provider: r.routed_provider,
+            failover_reason: r.failover_reason,
+            phone: None,
+            amount_minor: None,
+            currency: None,
+        }
+    }
+}
+
 impl Receipt {
     /// What the journal records for this answer.
     pub fn into_outcome(self) -> Outcome {
@@ -74,6 +124,29 @@ impl Receipt {
             unconfirmed: self.unconfirmed,
         }
     }
+}
+
+/// Why a callback body is not one payrun can read.
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    #[error("not a {provider} callback: {source}")]
+    Json {
+        provider: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{provider} callback has no {field}")]
+    Missing {
+        provider: &'static str,
+        field: &'static str,
+    },
+    #[error("{provider} callback amount {amount} is not a valid {currency} amount: {reason}")]
+    Amount {
+        provider: &'static str,
+        amount: String,
+        currency: String,
+        reason: String,
+    },
 }
 
 /// What the runner does about an error.

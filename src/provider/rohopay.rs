@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::http::{self, Answer, excerpt, retry_after_from};
 use super::{
-    BodyContext, PayoutStatus, Provider, ProviderConfig, ProviderError, QueryRef, Receipt,
+    BodyContext, Callback, CallbackError, PayoutStatus, Provider, ProviderConfig, ProviderError,
+    QueryRef, Receipt,
 };
 use crate::domain::{Currency, PayeeRow, ProviderKind};
 
@@ -44,6 +45,16 @@ struct Disbursement {
     status: String,
     provider: Option<String>,
     failover_reason: Option<String>,
+}
+
+/// A callback's `data`: the disbursement with the payee facts it was made for.
+#[derive(Deserialize)]
+struct CallbackData {
+    #[serde(flatten)]
+    disbursement: Disbursement,
+    phone_number: Option<String>,
+    amount: Option<serde_json::Number>,
+    currency: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -107,6 +118,38 @@ pub fn request_body(row: &PayeeRow, ctx: &BodyContext<'_>) -> Result<Vec<u8>, se
         currency: row.currency.code(),
         description: row.description.as_deref().unwrap_or(&default_description),
         callback_url: ctx.callback_url,
+    })
+}
+
+/// Read a terminal-status callback. RohoPay documents none; payrun assumes the disbursement
+/// envelope of the answer, `{"success": true, "data": {...}}`, with the final `status`.
+pub fn parse_callback(body: &[u8]) -> Result<Callback, CallbackError> {
+    const PROVIDER: &str = "rohopay";
+    let envelope: Envelope<CallbackData> =
+        serde_json::from_slice(body).map_err(|source| CallbackError::Json {
+            provider: PROVIDER,
+            source,
+        })?;
+    let Some(data) = envelope.data else {
+        return Err(CallbackError::Missing {
+            provider: PROVIDER,
+            field: "`data` object",
+        });
+    };
+    let amount_minor = match data.amount {
+        None => None,
+        Some(n) => Some(n.as_u64().ok_or_else(|| CallbackError::Amount {
+            provider: PROVIDER,
+            amount: n.to_string(),
+            currency: data.currency.clone().unwrap_or_default(),
+            reason: "RohoPay amounts are whole numbers of the smallest unit".into(),
+        })?),
+    };
+    Ok(Callback {
+        phone: data.phone_number,
+        amount_minor,
+        currency: data.currency,
+        ..Callback::from_receipt(data.disbursement.into())
     })
 }
 
@@ -305,6 +348,47 @@ mod tests {
         assert_eq!(r.internal_reference.as_deref(), Some("RHP-2024-DISP001"));
         assert_eq!(r.provider_reference.as_deref(), Some("0987654321"));
         assert_eq!(r.routed_provider.as_deref(), Some("relworx"));
+    }
+
+    #[test]
+    fn reads_a_callback_in_the_answer_envelope() {
+        let c = parse_callback(
+            br#"{"success":true,"data":{"id":"01j5","internal_reference":"RHP-1",
+            "provider_reference":"0987","status":"successful","type":"disbursement",
+            "provider":"iotec","failover_reason":"timeout","phone_number":"256700123456",
+            "amount":25000,"currency":"UGX","net_amount":25000}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.status, PayoutStatus::Succeeded);
+        assert_eq!(c.status_word, "successful");
+        assert_eq!(c.provider_id.as_deref(), Some("01j5"));
+        assert_eq!(c.internal_reference.as_deref(), Some("RHP-1"));
+        assert_eq!(c.provider_reference.as_deref(), Some("0987"));
+        assert_eq!(c.routed_provider.as_deref(), Some("iotec"));
+        assert_eq!(c.failover_reason.as_deref(), Some("timeout"));
+        assert_eq!(c.phone.as_deref(), Some("256700123456"));
+        assert_eq!(c.amount_minor, Some(25000));
+        assert_eq!(c.currency.as_deref(), Some("UGX"));
+        assert_eq!(c.key, None);
+        let failed = parse_callback(br#"{"success":true,"data":{"id":"x","status":"failed"}}"#);
+        assert_eq!(failed.unwrap().status, PayoutStatus::Failed);
+    }
+
+    #[test]
+    fn refuses_callbacks_it_cannot_read() {
+        for body in [
+            &b"not json"[..],
+            br#"{"success":true}"#,
+            br#"{"success":true,"data":{"id":"x"}}"#,
+            br#"{"success":true,"data":{"id":"x","status":"successful","amount":250.5}}"#,
+            br#"{"success":true,"data":{"id":"x","status":"successful","amount":"25000"}}"#,
+        ] {
+            assert!(
+                parse_callback(body).is_err(),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 
     #[test]

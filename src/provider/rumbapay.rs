@@ -11,9 +11,10 @@ use serde_json::value::RawValue;
 
 use super::http::{self, Answer, excerpt, retry_after_from};
 use super::{
-    BodyContext, PayoutStatus, Provider, ProviderConfig, ProviderError, QueryRef, Receipt,
+    BodyContext, Callback, CallbackError, PayoutStatus, Provider, ProviderConfig, ProviderError,
+    QueryRef, Receipt,
 };
-use crate::domain::{Currency, PayeeRow, ProviderKind, format_major};
+use crate::domain::{Currency, MinorUnits, PayeeRow, ProviderKind, format_major};
 
 #[derive(Serialize)]
 struct PayoutRequest<'a> {
@@ -65,6 +66,15 @@ struct Transaction {
 #[derive(Deserialize)]
 struct StatusBody {
     name: String,
+}
+
+/// The callback's fields beyond those of [`Transaction`]: the reference payrun sent (its
+/// idempotency key) and the amount, kept as written so no float touches it.
+#[derive(Deserialize)]
+struct CallbackFacts {
+    reference: Option<String>,
+    amount: Option<Box<RawValue>>,
+    currency: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -156,6 +166,51 @@ pub fn request_body(
         callback_url: ctx.callback_url,
         extra: vec![BTreeMap::from([("payrun_batch", ctx.batch_id)])],
     })
+}
+
+/// Read a terminal-status callback: the payout object of the seed's Callback example. The
+/// amount is in major units (assumed, as for payouts) and converted exactly to minor units.
+pub fn parse_callback(body: &[u8]) -> Result<Callback, CallbackError> {
+    const PROVIDER: &str = "rumbapay";
+    let json = |source| CallbackError::Json {
+        provider: PROVIDER,
+        source,
+    };
+    let transaction: Transaction = serde_json::from_slice(body).map_err(json)?;
+    let facts: CallbackFacts = serde_json::from_slice(body).map_err(json)?;
+    if transaction.status.is_none() {
+        return Err(CallbackError::Missing {
+            provider: PROVIDER,
+            field: "`status` object",
+        });
+    }
+    let amount_minor = match &facts.amount {
+        None => None,
+        Some(raw) => Some(callback_amount(raw, facts.currency.as_deref())?),
+    };
+    Ok(Callback {
+        key: facts.reference,
+        amount_minor,
+        currency: facts.currency,
+        ..Callback::from_receipt(receipt_of(transaction, 200))
+    })
+}
+
+/// A callback amount (a JSON number, or a string holding one) in major units of `currency`,
+/// as exact minor units.
+fn callback_amount(raw: &RawValue, currency: Option<&str>) -> Result<u64, CallbackError> {
+    let text = serde_json::from_str::<String>(raw.get()).unwrap_or_else(|_| raw.get().to_owned());
+    let error = |reason: String| CallbackError::Amount {
+        provider: "rumbapay",
+        amount: text.clone(),
+        currency: currency.unwrap_or_default().to_owned(),
+        reason,
+    };
+    let currency =
+        Currency::parse(currency.unwrap_or_default()).map_err(|e| error(e.to_string()))?;
+    MinorUnits::parse_major(&text, currency)
+        .map(MinorUnits::get)
+        .map_err(|e| error(e.to_string()))
 }
 
 pub struct RumbapayClient {
@@ -390,6 +445,54 @@ mod tests {
             PayoutStatus::from(RumbapayStatus::from("failed")),
             PayoutStatus::Failed
         );
+    }
+
+    #[test]
+    fn reads_the_seed_callback_with_an_exact_amount() {
+        let c = parse_callback(
+            br#"{"identifier":"MOB000137185","request_id":"6ae8671e-6b6f-4678-981a-36a783aa73ec",
+            "reference":"1234-dfgdgfdfew","description":"My order payin",
+            "status":{"name":"success","date":"2025-08-27T08:27:49.014"},
+            "created_date":"2025-08-27T08:27:45.764","amount":2500,"billing_amount":2500,
+            "currency":"KES","extra":[{"key":"key_2","value":"value"}],
+            "timestamp":"2025-08-27T08:27:49.2818969Z","error_code":0,"error_message":""}"#,
+        )
+        .unwrap();
+        assert_eq!(c.status, PayoutStatus::Succeeded);
+        assert_eq!(c.status_word, "success");
+        assert_eq!(c.key.as_deref(), Some("1234-dfgdgfdfew"));
+        assert_eq!(
+            c.request_id.as_deref(),
+            Some("6ae8671e-6b6f-4678-981a-36a783aa73ec")
+        );
+        assert_eq!(c.provider_id.as_deref(), Some("MOB000137185"));
+        assert_eq!(c.amount_minor, Some(250_000));
+        assert_eq!(c.currency.as_deref(), Some("KES"));
+        assert_eq!(c.phone, None);
+        let cents = parse_callback(
+            br#"{"reference":"r","status":{"name":"failed"},"amount":1520.07,"currency":"KES"}"#,
+        )
+        .unwrap();
+        assert_eq!(cents.amount_minor, Some(152_007));
+        assert_eq!(cents.status, PayoutStatus::Failed);
+    }
+
+    #[test]
+    fn refuses_callbacks_it_cannot_read() {
+        for body in [
+            &b"{"[..],
+            br#"[1,2]"#,
+            br#"{"reference":"r"}"#,
+            br#"{"reference":"r","status":{"name":"success"},"amount":10.123,"currency":"KES"}"#,
+            br#"{"reference":"r","status":{"name":"success"},"amount":10,"currency":"USD"}"#,
+            br#"{"reference":"r","status":{"name":"success"},"amount":10}"#,
+        ] {
+            assert!(
+                parse_callback(body).is_err(),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,110 @@
+//! The webhook receiver behind `payrun listen` (DESIGN §3 Webhooks, issue 5).
+//!
+//! RohoPay and Rumbapay call back when a payout becomes terminal. Each provider has one
+//! endpoint, `POST /webhooks/rohopay` and `POST /webhooks/rumbapay`; `GET /health` answers
+//! `ok`. A delivery is trusted only with a valid `X-Signature: hex(HMAC-SHA256(secret, raw
+//! body))`; it then moves its journal row forward only (a late `pending` never overwrites
+//! `succeeded`), is deduplicated by the SHA-256 of its body, and is answered once the
+//! journal has it on disk. Nothing a sender does — bad signature, huge or malformed body,
+//! unknown payout — stops the server.
+//!
+//! Layout: `secrets` (the signing keys) · `signature` (HMAC and digest) · `handler` (one
+//! endpoint's steps and HTTP answers) · `apply` (the journal transaction) · `report` (the
+//! operator's log lines).
+
+mod apply;
+mod handler;
+mod report;
+mod secrets;
+mod signature;
+
+use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    routing::{get, post},
+};
+use tokio::net::TcpListener;
+
+use crate::domain::ProviderKind;
+use crate::journal::JournalActor;
+
+pub use report::{LogSink, mask_phone};
+pub use secrets::{Secrets, SecretsError, env_var};
+pub use signature::SIGNATURE_HEADER;
+
+/// Largest webhook body accepted; a larger one is answered 413 without being buffered.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// How long open deliveries may take to finish once shutdown is asked for.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The path of `provider`'s endpoint.
+pub fn path(provider: ProviderKind) -> &'static str {
+    match provider {
+        ProviderKind::Rohopay => "/webhooks/rohopay",
+        ProviderKind::Rumbapay => "/webhooks/rumbapay",
+    }
+}
+
+/// Serve both webhook endpoints on `listener` until `shutdown` completes, logging one line per
+/// delivery to stderr; then let open deliveries finish (at most [`DRAIN_TIMEOUT`]) and return.
+pub async fn run(
+    listener: TcpListener,
+    journal: JournalActor,
+    secrets: Secrets,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    serve(listener, journal, secrets, LogSink::stderr(), shutdown).await
+}
+
+/// [`run`] with the delivery lines sent to `log`.
+pub async fn serve(
+    listener: TcpListener,
+    journal: JournalActor,
+    secrets: Secrets,
+    log: LogSink,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let app = router(journal, &secrets, log).into_make_service_with_connect_info::<SocketAddr>();
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        let _ = stopping.send(());
+    };
+    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
+    let drain_limit = async move {
+        match stopped.await {
+            Ok(()) => tokio::time::sleep(DRAIN_TIMEOUT).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        served = server.into_future() => served,
+        () = drain_limit => Ok(()),
+    }
+}
+
+/// The routes, for callers that serve them themselves.
+pub fn router(journal: JournalActor, secrets: &Secrets, log: LogSink) -> Router {
+    let endpoint = |provider| {
+        Arc::new(handler::Endpoint {
+            provider,
+            secret: secrets.get(provider).cloned(),
+            journal: journal.clone(),
+            log: log.clone(),
+        })
+    };
+    Router::new()
+        .route(
+            path(ProviderKind::Rohopay),
+            post(handler::receive).with_state(endpoint(ProviderKind::Rohopay)),
+        )
+        .route(
+            path(ProviderKind::Rumbapay),
+            post(handler::receive).with_state(endpoint(ProviderKind::Rumbapay)),
+        )
+        .route("/health", get(handler::health))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
