@@ -92,7 +92,7 @@ pub enum WarningKind {
 }
 
 impl WarningKind {
-    /// How to describe a group of these in a summary line ("12 more <label>").
+    /// How to describe a group of these in a summary line ("12 more `<label>`").
     pub fn label(self) -> &'static str {
         match self {
             WarningKind::UnknownColumns => "unknown-column warnings",
