@@ -61,7 +61,8 @@ pub struct InputArgs {
     #[arg(long, value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
 
-    /// Currency for every row when the file has no currency column (ISO code, e.g. UGX).
+    /// Currency (ISO code, e.g. UGX) for rows whose currency cell is empty, or every row when the
+    /// file has no currency column.
     #[arg(long)]
     pub currency: Option<Currency>,
 
@@ -111,7 +112,7 @@ pub struct ValidateArgs {
 /// Where the journal lives.
 #[derive(Debug, Clone, Args)]
 pub struct JournalArgs {
-    /// SQLite journal file (created if missing, mode 0600).
+    /// SQLite journal file (`run` creates it, mode 0600; other commands need it to exist).
     #[arg(
         long,
         env = "PAYRUN_JOURNAL",
@@ -169,7 +170,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub allow_changed_file: bool,
 
-    /// HTTPS URL the provider calls with final statuses (see `payrun listen`).
+    /// HTTPS URL the provider calls with final statuses, e.g.
+    /// https://your-host/webhooks/rohopay (see `payrun listen`); http only for loopback.
     #[arg(long, value_name = "URL")]
     pub callback_url: Option<String>,
 }
@@ -194,17 +196,20 @@ pub struct StatusArgs {
     #[command(flatten)]
     pub journal: JournalArgs,
 
+    /// Output: readable text, or JSON (rows and money per state) for scripts.
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
     pub format: TextOrJson,
 }
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
+    /// Batch id (see `payrun status`).
     pub batch: String,
 
     #[command(flatten)]
     pub journal: JournalArgs,
 
+    /// Output: CSV (safe to open in a spreadsheet) or a JSON array.
     #[arg(long, value_enum, default_value_t = CsvOrJson::Csv)]
     pub format: CsvOrJson,
 
@@ -215,6 +220,7 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub struct ReconcileArgs {
+    /// Batch id (see `payrun status`).
     pub batch: String,
 
     #[command(flatten)]

@@ -22,6 +22,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<Exit> {
 
 async fn run_async(args: RunArgs) -> anyhow::Result<Exit> {
     let opts = super::validate::ingest_options(&args.input)?;
+    if let Some(url) = &args.callback_url {
+        crate::provider::check_url("--callback-url", url)?;
+    }
     let path = args
         .input
         .file

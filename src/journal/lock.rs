@@ -130,9 +130,9 @@ impl Journal {
     pub fn release_lock(&self, batch_id: &str, token: &LockToken) -> Result<(), JournalError> {
         self.conn().execute(
             "UPDATE batches SET lock_token = NULL, lock_pid = NULL, lock_started = NULL,
-                                lock_host = NULL, lock_heartbeat = NULL
+                                lock_host = NULL, lock_heartbeat = NULL, updated_at = ?3
              WHERE id = ?1 AND lock_token = ?2",
-            params![batch_id, token.0],
+            params![batch_id, token.0, now_ms()],
         )?;
         Ok(())
     }

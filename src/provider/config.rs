@@ -111,7 +111,12 @@ impl ProviderConfig {
 
 /// https required unless the host is loopback. A trailing slash is dropped so paths join cleanly.
 pub fn parse_base_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
-    let trimmed = value.trim().trim_end_matches('/');
+    check_url(var, value.trim().trim_end_matches('/'))
+}
+
+/// A URL that is https, or http to a loopback host (a local simulator or receiver).
+pub fn check_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let trimmed = value.trim();
     let url = Url::parse(trimmed).map_err(|e| ConfigError::BadUrl {
         var,
         value: value.to_string(),

@@ -9,7 +9,7 @@ pub mod rumbapay;
 
 use std::{future::Future, time::Duration};
 
-pub use config::{ConfigError, ProviderConfig};
+pub use config::{ConfigError, ProviderConfig, check_url};
 pub use http::retry_after_from;
 
 use crate::domain::{Currency, PayeeRow, ProviderKind};
