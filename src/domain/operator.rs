@@ -45,13 +45,12 @@ impl Operator {
         if allowed.is_empty() {
             return Err(OperatorError::NoOperators(country.name()));
         }
-        let given = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-        if given.is_empty() {
+        if raw.trim().is_empty() {
             return Err(OperatorError::Missing(allowed));
         }
         allowed
             .iter()
-            .find(|name| name.eq_ignore_ascii_case(&given))
+            .find(|name| same_words(name, raw))
             .map(|name| Operator { country, name })
             .ok_or_else(|| OperatorError::Unknown {
                 given: raw.trim().to_string(),
@@ -60,12 +59,27 @@ impl Operator {
             })
     }
 
+    /// The operator's name as the provider's list spells it.
     pub fn name(self) -> &'static str {
         self.name
     }
 
     pub fn country(self) -> Country {
         self.country
+    }
+}
+
+/// Same words, ignoring ASCII case and how many spaces separate them; no allocation (this runs
+/// once per row of large files).
+fn same_words(listed: &str, given: &str) -> bool {
+    let mut a = listed.split_whitespace();
+    let mut b = given.split_whitespace();
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => {}
+            _ => return false,
+        }
     }
 }
 

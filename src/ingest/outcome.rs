@@ -127,6 +127,10 @@ impl fmt::Display for Warning {
     }
 }
 
+/// Warnings of one kind kept for the summary; the rest are only counted, so a million-row file
+/// whose every phone is written `+256 ...` does not hold a million warnings in memory.
+pub const WARNINGS_KEPT_PER_KIND: u64 = 1000;
+
 /// The whole file, once every row has been seen.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -138,7 +142,10 @@ pub struct Summary {
     pub totals: BTreeMap<Currency, u128>,
     /// Number of valid rows per currency.
     pub counts: BTreeMap<Currency, u64>,
+    /// The first [`WARNINGS_KEPT_PER_KIND`] warnings of each kind, in file order.
     pub warnings: Vec<Warning>,
+    /// How many warnings of each kind there were, kept or not.
+    pub warning_counts: BTreeMap<WarningKind, u64>,
     /// Every row error, in file order, then the file-level ones.
     pub errors: Vec<RowError>,
     /// The header row as written.
@@ -148,6 +155,28 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Keep `warning` unless its kind already has [`WARNINGS_KEPT_PER_KIND`]; count it either way.
+    pub fn warn(&mut self, warning: Warning) {
+        let count = self.warning_counts.entry(warning.kind).or_default();
+        *count += 1;
+        if *count <= WARNINGS_KEPT_PER_KIND {
+            self.warnings.push(warning);
+        }
+    }
+
+    /// Every warning, including those not kept.
+    pub fn warnings_total(&self) -> u64 {
+        self.warning_counts.values().sum()
+    }
+
+    /// Kinds whose warnings were not all kept, with how many were dropped.
+    pub fn warnings_omitted(&self) -> impl Iterator<Item = (WarningKind, u64)> + '_ {
+        self.warning_counts
+            .iter()
+            .filter(|(_, n)| **n > WARNINGS_KEPT_PER_KIND)
+            .map(|(kind, n)| (*kind, n - WARNINGS_KEPT_PER_KIND))
+    }
+
     /// No row error and no file-level error (warnings are allowed).
     pub fn is_clean(&self) -> bool {
         self.errors.is_empty()

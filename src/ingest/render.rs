@@ -9,11 +9,11 @@ use std::{
 
 use serde::Serialize;
 
-use super::{RowError, Summary, Warning, WarningKind};
+use super::{RowError, Summary, Warning, WarningKind, outcome::WARNINGS_KEPT_PER_KIND};
 use crate::domain::format_major;
 
 /// Warnings of one kind shown in text before the rest are counted.
-const WARNINGS_SHOWN_PER_KIND: usize = 10;
+const WARNINGS_SHOWN_PER_KIND: u64 = 10;
 
 /// `{"rows","valid","invalid","warnings","totals","errors"}`, totals in major units as strings.
 #[derive(Serialize)]
@@ -21,18 +21,29 @@ struct Report<'a> {
     rows: u64,
     valid: u64,
     invalid: u64,
-    warnings: &'a [Warning],
+    warnings: Vec<&'a Warning>,
     totals: BTreeMap<&'static str, String>,
     errors: &'a [RowError],
 }
 
-/// The summary as one JSON object (no trailing newline).
+/// The summary as one JSON object (no trailing newline). Kinds with more warnings than were
+/// kept end with one more entry saying how many are not listed.
 pub fn render_json(summary: &Summary) -> String {
+    let omitted: Vec<Warning> = summary
+        .warnings_omitted()
+        .map(|(kind, n)| Warning {
+            line: None,
+            column: None,
+            value: None,
+            message: format!("... and {n} more {} not listed", kind.label()),
+            kind,
+        })
+        .collect();
     let report = Report {
         rows: summary.rows,
         valid: summary.valid,
         invalid: summary.invalid,
-        warnings: &summary.warnings,
+        warnings: summary.warnings.iter().chain(&omitted).collect(),
         totals: summary
             .totals
             .iter()
@@ -57,8 +68,8 @@ pub fn render_text(summary: &Summary, out: &mut (impl Write + ?Sized)) -> io::Re
         writeln!(out)?;
     }
     if !summary.warnings.is_empty() {
-        writeln!(out, "Warnings ({}):", summary.warnings.len())?;
-        let mut shown: HashMap<WarningKind, usize> = HashMap::new();
+        writeln!(out, "Warnings ({}):", summary.warnings_total())?;
+        let mut shown: HashMap<WarningKind, u64> = HashMap::new();
         for warning in &summary.warnings {
             let count = shown.entry(warning.kind).or_default();
             *count += 1;
@@ -66,18 +77,15 @@ pub fn render_text(summary: &Summary, out: &mut (impl Write + ?Sized)) -> io::Re
                 writeln!(out, "  {warning}")?;
             }
         }
-        let mut hidden: Vec<(WarningKind, usize)> = shown
-            .into_iter()
-            .filter(|(_, n)| *n > WARNINGS_SHOWN_PER_KIND)
-            .map(|(kind, n)| (kind, n - WARNINGS_SHOWN_PER_KIND))
-            .collect();
-        hidden.sort();
-        for (kind, n) in hidden {
-            writeln!(
-                out,
-                "  ... and {n} more {} (--format json lists every warning)",
-                kind.label()
-            )?;
+        for (kind, total) in &summary.warning_counts {
+            if *total > WARNINGS_SHOWN_PER_KIND {
+                writeln!(
+                    out,
+                    "  ... and {} more {} (--format json lists the first {WARNINGS_KEPT_PER_KIND} of each kind)",
+                    total - WARNINGS_SHOWN_PER_KIND,
+                    kind.label()
+                )?;
+            }
         }
         writeln!(out)?;
     }
@@ -85,7 +93,7 @@ pub fn render_text(summary: &Summary, out: &mut (impl Write + ?Sized)) -> io::Re
     writeln!(out, "  rows      {}", summary.rows)?;
     writeln!(out, "  valid     {}", summary.valid)?;
     writeln!(out, "  invalid   {}", summary.invalid)?;
-    writeln!(out, "  warnings  {}", summary.warnings.len())?;
+    writeln!(out, "  warnings  {}", summary.warnings_total())?;
     if summary.totals.is_empty() {
         writeln!(out, "  total     nothing to pay")?;
     }
@@ -136,7 +144,7 @@ mod tests {
         s.errors
             .push(RowError::at(17, "phone", "2.567E+11", "looks mangled"));
         for line in 2..30 {
-            s.warnings.push(Warning {
+            s.warn(Warning {
                 line: Some(line),
                 column: Some("phone".into()),
                 value: Some("0700123456".into()),

@@ -142,7 +142,7 @@ impl<'o, R: Read> Ingester<'o, R> {
         }
 
         if summary.rows == 0 {
-            summary.warnings.push(Warning {
+            summary.warn(Warning {
                 line: None,
                 column: None,
                 value: None,
@@ -219,7 +219,9 @@ impl Summary {
     /// Count one row's outcome.
     fn record(&mut self, (outcome, notes): &mut (RowOutcome, Vec<Warning>)) {
         self.rows += 1;
-        self.warnings.append(notes);
+        for note in notes.drain(..) {
+            self.warn(note);
+        }
         match outcome {
             RowOutcome::Valid(row) => {
                 *self.totals.entry(row.currency).or_default() += u128::from(row.amount.get());

@@ -118,3 +118,40 @@ fn on_row_is_called_once_per_row_in_file_order() {
     assert_eq!(lines, [2, 3, 5]);
     assert_eq!(summary.rows, 3);
 }
+
+#[test]
+fn warnings_beyond_the_cap_are_counted_not_kept() {
+    let rows = outcome::WARNINGS_KEPT_PER_KIND + 500;
+    let mut csv = String::from("reference,phone,amount,currency\n");
+    for i in 0..rows {
+        csv.push_str(&format!("R{i},+256 770 {:06},5000,UGX\n", 100_000 + i));
+    }
+    let (summary, outcomes) = run(&csv, &rohopay());
+    assert_eq!(
+        valid(&outcomes).len() as u64,
+        rows,
+        "warnings never reject a row"
+    );
+    assert_eq!(
+        summary.warnings.len() as u64,
+        outcome::WARNINGS_KEPT_PER_KIND
+    );
+    assert_eq!(summary.warnings_total(), rows);
+    assert_eq!(
+        summary.warnings_omitted().collect::<Vec<_>>(),
+        vec![(WarningKind::PhoneNormalised, 500)]
+    );
+    let json: serde_json::Value = serde_json::from_str(&render_json(&summary)).unwrap();
+    let listed = json["warnings"].as_array().unwrap();
+    assert_eq!(listed.len() as u64, outcome::WARNINGS_KEPT_PER_KIND + 1);
+    let last = listed.last().unwrap();
+    assert!(
+        last["message"].as_str().unwrap().contains("500 more"),
+        "{last}"
+    );
+    let mut text = Vec::new();
+    render_text(&summary, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains(&format!("Warnings ({rows}):")), "{text}");
+    assert!(text.contains(&format!("warnings  {rows}")), "{text}");
+}
