@@ -199,25 +199,7 @@ fn plan(journal: &mut Journal, id: String, req: &PlanRequest) -> anyhow::Result<
             );
             Ok(journal.batch(&id)?)
         }
-        Err(PlanError::Invalid(summary)) => {
-            print_problems(&summary);
-            Err(Refused(format!(
-                "{} invalid row(s) in {}; fix them (see above or `payrun validate`) or add --skip-invalid to pay \
-                 only the valid rows. Nothing was sent.",
-                summary.invalid,
-                req.path.display()
-            ))
-            .into())
-        }
-        Err(PlanError::ControlMismatch(summary)) => {
-            print_problems(&summary);
-            Err(
-                Refused("the file does not match its control count/total; nothing was sent".into())
-                    .into(),
-            )
-        }
-        Err(PlanError::Ingest(e)) => Err(anyhow::Error::new(e)),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(refusal(e)),
     }
 }
 
@@ -237,22 +219,30 @@ fn replan(journal: &mut Journal, batch: Batch, req: &PlanRequest) -> anyhow::Res
             }
             Ok(journal.batch(&batch.id)?)
         }
-        Err(PlanError::Invalid(summary)) => {
+        Err(e) => Err(refusal(e)),
+    }
+}
+
+/// A planning failure as the user sees it: bad rows and control mismatches are refusals
+/// (exit 3) listing the first problems; an unreadable file or a journal error is an error.
+fn refusal(err: PlanError) -> anyhow::Error {
+    match err {
+        PlanError::Invalid(summary) => {
             print_problems(&summary);
-            Err(Refused(format!(
-                "{} invalid row(s) in the edited file; fix them or add --skip-invalid. Nothing was sent.",
+            Refused(format!(
+                "{} invalid row(s); fix them (see above or `payrun validate`) or add --skip-invalid to pay \
+                 only the valid rows. Nothing was sent.",
                 summary.invalid
             ))
-            .into())
+            .into()
         }
-        Err(PlanError::ControlMismatch(summary)) => {
+        PlanError::ControlMismatch(summary) => {
             print_problems(&summary);
-            Err(
-                Refused("the file does not match its control count/total; nothing was sent".into())
-                    .into(),
-            )
+            Refused("the file does not match its control count/total; nothing was sent".into())
+                .into()
         }
-        Err(e) => Err(e.into()),
+        PlanError::Ingest(e) => anyhow::Error::new(e),
+        e => e.into(),
     }
 }
 

@@ -151,48 +151,4 @@ impl Journal {
             Err(e) => Ok(Err(e)),
         }
     }
-
-    /// Insert one more row into an existing batch (used when an edited file adds payees).
-    pub fn insert_planned(&self, batch_id: &str, row: &PlannedRow) -> Result<(), JournalError> {
-        self.conn().execute(
-            INSERT_PLANNED,
-            params![
-                batch_id,
-                row.line as i64,
-                row.identity,
-                row.key,
-                row.reference,
-                row.phone,
-                row.amount_minor as i64,
-                row.amount_text,
-                row.currency.code(),
-                row.body,
-                now_ms()
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// Insert a rejected row into an existing batch (invalid or conflicting rows of an edited file).
-    pub fn insert_rejected(
-        &self,
-        batch_id: &str,
-        row: &RejectedInsert,
-    ) -> Result<(), JournalError> {
-        self.conn().execute(
-            INSERT_REJECTED,
-            params![
-                batch_id,
-                row.line as i64,
-                row.identity(),
-                (!row.reference.is_empty()).then_some(row.reference.as_str()),
-                row.phone,
-                row.amount,
-                row.currency,
-                row.error,
-                now_ms()
-            ],
-        )?;
-        Ok(())
-    }
 }

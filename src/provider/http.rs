@@ -4,9 +4,66 @@
 
 use std::time::{Duration, SystemTime};
 
-use reqwest::{Client, RequestBuilder, Response, StatusCode, header::HeaderMap};
+use reqwest::{Client, RequestBuilder, Response, StatusCode, Url, header::HeaderMap};
+use secrecy::{ExposeSecret, SecretString};
 
 use super::{ProviderConfig, ProviderError};
+
+/// What every provider client holds: the pooled HTTP client, the base URL and the key. Builds
+/// authenticated requests so no client handles the key itself.
+pub struct ApiBase {
+    http: Client,
+    base: Url,
+    key: SecretString,
+    test_key: bool,
+}
+
+impl ApiBase {
+    pub fn new(config: &ProviderConfig) -> Result<ApiBase, reqwest::Error> {
+        Ok(ApiBase {
+            http: client(config)?,
+            base: config.base_url.clone(),
+            key: config.api_key.clone(),
+            test_key: config.is_test_key(),
+        })
+    }
+
+    pub fn is_test_key(&self) -> bool {
+        self.test_key
+    }
+
+    /// `base + path`, plus any extra path segments (escaped).
+    pub fn url(&self, path: &str, segments: &[&str]) -> Result<Url, ProviderError> {
+        let text = format!("{}{path}", self.base.as_str().trim_end_matches('/'));
+        let mut url = Url::parse(&text).map_err(|e| ProviderError::Misconfigured {
+            status: 0,
+            message: format!("{text}: {e}"),
+        })?;
+        if !segments.is_empty() {
+            url.path_segments_mut()
+                .map_err(|()| ProviderError::Misconfigured {
+                    status: 0,
+                    message: "the base URL cannot take a path".into(),
+                })?
+                .extend(segments);
+        }
+        Ok(url)
+    }
+
+    /// A JSON POST with the bearer key.
+    pub fn post(&self, url: Url, body: &[u8]) -> RequestBuilder {
+        self.http
+            .post(url)
+            .bearer_auth(self.key.expose_secret())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_vec())
+    }
+
+    /// A GET with the bearer key.
+    pub fn get(&self, url: Url) -> RequestBuilder {
+        self.http.get(url).bearer_auth(self.key.expose_secret())
+    }
+}
 
 /// Build the client every request of a run shares (connection reuse, timeouts).
 pub fn client(config: &ProviderConfig) -> Result<Client, reqwest::Error> {

@@ -2,11 +2,9 @@
 //! `GET /api/v1/wallet/balance`. Wire types are private to this file; the `success`/`data`
 //! envelope and status words are mapped into payrun's types here and nowhere else.
 
-use reqwest::{Client, Url, header::CONTENT_TYPE};
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::http::{self, Answer, excerpt, retry_after_from};
+use super::http::{self, Answer, ApiBase, excerpt, retry_after_from};
 use super::{
     BodyContext, Callback, CallbackError, PayoutStatus, Provider, ProviderConfig, ProviderError,
     QueryRef, Receipt,
@@ -154,24 +152,14 @@ pub fn parse_callback(body: &[u8]) -> Result<Callback, CallbackError> {
 }
 
 pub struct RohopayClient {
-    http: Client,
-    base: Url,
-    key: SecretString,
-    test_key: bool,
+    api: ApiBase,
 }
 
 impl RohopayClient {
     pub fn new(config: &ProviderConfig) -> Result<RohopayClient, reqwest::Error> {
         Ok(RohopayClient {
-            http: http::client(config)?,
-            base: config.base_url.clone(),
-            key: config.api_key.clone(),
-            test_key: config.is_test_key(),
+            api: ApiBase::new(config)?,
         })
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base.as_str().trim_end_matches('/'))
     }
 }
 
@@ -232,17 +220,12 @@ impl Provider for RohopayClient {
     }
 
     fn is_test_key(&self) -> bool {
-        self.test_key
+        self.api.is_test_key()
     }
 
     async fn submit(&self, key: &str, body: &[u8]) -> Result<Receipt, ProviderError> {
-        let request = self
-            .http
-            .post(self.url("/api/v1/disburse"))
-            .bearer_auth(self.key.expose_secret())
-            .header("Idempotency-Key", key)
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.to_vec());
+        let url = self.api.url("/api/v1/disburse", &[])?;
+        let request = self.api.post(url, body).header("Idempotency-Key", key);
         interpret(http::send(request).await?)
     }
 
@@ -253,16 +236,10 @@ impl Provider for RohopayClient {
     }
 
     async fn balance(&self, currency: Currency) -> Result<Option<u64>, ProviderError> {
-        let mut url = Url::parse(&self.url("/api/v1/wallet/balance")).map_err(|e| {
-            ProviderError::Misconfigured {
-                status: 0,
-                message: e.to_string(),
-            }
-        })?;
+        let mut url = self.api.url("/api/v1/wallet/balance", &[])?;
         url.query_pairs_mut()
             .append_pair("currency", currency.code());
-        let request = self.http.get(url).bearer_auth(self.key.expose_secret());
-        let answer = http::send(request).await?;
+        let answer = http::send(self.api.get(url)).await?;
         if !answer.status.is_success() {
             return Err(error_of(&answer));
         }

@@ -4,12 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use reqwest::{Client, Url, header::CONTENT_TYPE};
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::http::{self, Answer, excerpt, retry_after_from};
+use super::http::{self, Answer, ApiBase, excerpt, retry_after_from};
 use super::{
     BodyContext, Callback, CallbackError, PayoutStatus, Provider, ProviderConfig, ProviderError,
     QueryRef, Receipt,
@@ -214,24 +212,14 @@ fn callback_amount(raw: &RawValue, currency: Option<&str>) -> Result<u64, Callba
 }
 
 pub struct RumbapayClient {
-    http: Client,
-    base: Url,
-    key: SecretString,
-    test_key: bool,
+    api: ApiBase,
 }
 
 impl RumbapayClient {
     pub fn new(config: &ProviderConfig) -> Result<RumbapayClient, reqwest::Error> {
         Ok(RumbapayClient {
-            http: http::client(config)?,
-            base: config.base_url.clone(),
-            key: config.api_key.clone(),
-            test_key: config.is_test_key(),
+            api: ApiBase::new(config)?,
         })
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base.as_str().trim_end_matches('/'))
     }
 }
 
@@ -319,16 +307,11 @@ impl Provider for RumbapayClient {
     }
 
     fn is_test_key(&self) -> bool {
-        self.test_key
+        self.api.is_test_key()
     }
 
     async fn submit(&self, _key: &str, body: &[u8]) -> Result<Receipt, ProviderError> {
-        let request = self
-            .http
-            .post(self.url("/payout"))
-            .bearer_auth(self.key.expose_secret())
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.to_vec());
+        let request = self.api.post(self.api.url("/payout", &[])?, body);
         let answer = http::send(request).await?;
         let status = answer.status.as_u16();
         interpret(answer)?.ok_or(ProviderError::Misconfigured {
@@ -341,19 +324,8 @@ impl Provider for RumbapayClient {
         let Some(request_id) = payout.request_id.as_deref() else {
             return Ok(None);
         };
-        let mut url =
-            Url::parse(&self.url("/transaction")).map_err(|e| ProviderError::Misconfigured {
-                status: 0,
-                message: e.to_string(),
-            })?;
-        url.path_segments_mut()
-            .map_err(|()| ProviderError::Misconfigured {
-                status: 0,
-                message: "base URL cannot take a path".into(),
-            })?
-            .push(request_id);
-        let request = self.http.get(url).bearer_auth(self.key.expose_secret());
-        interpret(http::send(request).await?)
+        let url = self.api.url("/transaction", &[request_id])?;
+        interpret(http::send(self.api.get(url)).await?)
     }
 
     /// No balance endpoint is documented.

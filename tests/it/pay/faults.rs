@@ -97,22 +97,10 @@ async fn timeouts_leave_rows_in_doubt_never_failed_never_paid_twice() {
     })
     .await;
     let file = fx.csv("payroll.csv", &ugx_payees(3));
+    let envs = [("PAYRUN_HTTP_TIMEOUT", "0.3"), ("PAYRUN_MAX_TRIES", "3")];
     let out = fx
-        .payrun()
-        .env("PAYRUN_HTTP_TIMEOUT", "0.3")
-        .env("PAYRUN_MAX_TRIES", "3")
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--provider",
-            "rohopay",
-            "--yes",
-            "--rate",
-            "100",
-        ])
-        .output()
-        .await
-        .unwrap();
+        .run_envs(&file, "rohopay", &["--rate", "100"], &envs)
+        .await;
     assert_eq!(code(&out), 1, "{}", text(&out));
     let batch = batch_id(&out);
     let report = fx.report(&batch).await;
@@ -128,12 +116,8 @@ async fn timeouts_leave_rows_in_doubt_never_failed_never_paid_twice() {
 
     // Once the provider answers in time, resume settles them with the same keys.
     let out = fx
-        .payrun()
-        .env("PAYRUN_HTTP_TIMEOUT", "5")
-        .args(["resume", &batch, "--yes"])
-        .output()
-        .await
-        .unwrap();
+        .exec_with_env(&["resume", &batch, "--yes"], "PAYRUN_HTTP_TIMEOUT", "5")
+        .await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     assert_eq!(
         assert_exactly_once(&fx.report(&batch).await, &fx.ledger().await),

@@ -100,22 +100,10 @@ async fn in_doubt_rohopay_rows_are_settled_by_replay_without_double_payment() {
     })
     .await;
     let file = fx.csv("payroll.csv", &ugx_payees(3));
+    let envs = [("PAYRUN_HTTP_TIMEOUT", "0.2"), ("PAYRUN_MAX_TRIES", "1")];
     let out = fx
-        .payrun()
-        .env("PAYRUN_HTTP_TIMEOUT", "0.2")
-        .env("PAYRUN_MAX_TRIES", "1")
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--provider",
-            "rohopay",
-            "--yes",
-            "--rate",
-            "100",
-        ])
-        .output()
-        .await
-        .unwrap();
+        .run_envs(&file, "rohopay", &["--rate", "100"], &envs)
+        .await;
     assert_eq!(code(&out), 1, "{}", text(&out));
     let batch = batch_id(&out);
     assert_eq!(states(&fx.report(&batch).await).get("in_doubt"), Some(&3));
@@ -141,21 +129,10 @@ async fn rumbapay_rows_in_doubt_without_request_id_need_a_person() {
     })
     .await;
     let file = fx.csv("commissions.csv", &kes_payees(2));
+    let envs = [("PAYRUN_MAX_TRIES", "1")];
     let out = fx
-        .payrun()
-        .env("PAYRUN_MAX_TRIES", "1")
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--provider",
-            "rumbapay",
-            "--yes",
-            "--rate",
-            "100",
-        ])
-        .output()
-        .await
-        .unwrap();
+        .run_envs(&file, "rumbapay", &["--rate", "100"], &envs)
+        .await;
     assert_eq!(code(&out), 1, "{}", text(&out));
     let batch = batch_id(&out);
     let out = fx.exec(&["reconcile", &batch]).await;

@@ -102,7 +102,26 @@ impl Fixture {
 
     /// Like [`Fixture::exec`] with one environment variable overridden.
     pub async fn exec_with_env(&self, args: &[&str], var: &str, value: &str) -> Output {
-        exec(self.payrun().env(var, value).args(args)).await
+        self.exec_envs(args, &[(var, value)]).await
+    }
+
+    /// Like [`Fixture::exec`] with environment variables overridden.
+    pub async fn exec_envs(&self, args: &[&str], envs: &[(&str, &str)]) -> Output {
+        exec(self.payrun().envs(envs.iter().copied()).args(args)).await
+    }
+
+    /// Like [`Fixture::run`] with environment variables overridden.
+    pub async fn run_envs(
+        &self,
+        file: &Path,
+        provider: &str,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Output {
+        let file = file.to_str().unwrap();
+        let mut args = vec!["run", file, "--provider", provider, "--yes"];
+        args.extend_from_slice(extra);
+        self.exec_envs(&args, envs).await
     }
 
     /// Like [`Fixture::exec`] with one environment variable removed.
@@ -112,10 +131,7 @@ impl Fixture {
 
     /// `payrun run FILE --provider P --yes` plus `extra`.
     pub async fn run(&self, file: &Path, provider: &str, extra: &[&str]) -> Output {
-        let file = file.to_str().unwrap();
-        let mut args = vec!["run", file, "--provider", provider, "--yes"];
-        args.extend_from_slice(extra);
-        self.exec(&args).await
+        self.run_envs(file, provider, extra, &[]).await
     }
 
     pub async fn ledger(&self) -> Vec<Value> {
