@@ -2,9 +2,11 @@
 //! code. Commands return `anyhow::Result<Exit>`; errors become one readable line on stderr.
 
 mod args;
+mod endpoint;
 mod generate;
 mod listen;
 mod pay;
+mod preflight;
 mod reconcile;
 mod report;
 mod resume;

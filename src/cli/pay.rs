@@ -2,8 +2,6 @@
 //! sandbox), take the batch lock, show the pre-flight summary and check the balance, confirm,
 //! send, then print the final summary and pick the exit code.
 
-use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
 use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::Arc;
@@ -11,80 +9,14 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::SendArgs;
-use super::summary::{BatchFigures, grouped, major};
-use crate::domain::{Currency, ProviderKind};
+pub use super::endpoint::Endpoint;
+use super::preflight;
+use super::summary::BatchFigures;
+use crate::domain::ProviderKind;
 use crate::exit::{Exit, Refused};
 use crate::journal::{Batch, Journal, JournalActor, JournalError, RowState, StateCount};
-use crate::provider::{Provider, ProviderConfig, rohopay::RohopayClient, rumbapay::RumbapayClient};
+use crate::provider::{Provider, rohopay::RohopayClient, rumbapay::RumbapayClient};
 use crate::runner::{self, Progress, SendOptions, Stop, StopReason};
-use crate::sim::{self, SimConfig, SimHandle};
-
-/// Where payouts go: a real provider from the environment, or the built-in simulator.
-pub struct Endpoint {
-    pub config: ProviderConfig,
-    pub sim: Option<SimHandle>,
-}
-
-/// The sandbox's wallet: effectively unlimited unless `--sandbox-balance` says otherwise.
-const SANDBOX_BALANCE_MINOR: u64 = 1_000_000_000_000_000;
-
-impl Endpoint {
-    pub async fn connect(kind: ProviderKind, send: &SendArgs) -> anyhow::Result<Endpoint> {
-        if !send.sandbox {
-            return Ok(Endpoint {
-                config: ProviderConfig::from_env(kind)?,
-                sim: None,
-            });
-        }
-        let balances = match &send.sandbox_balance {
-            Some(spec) => SimConfig::parse_balances(spec)
-                .map_err(|e| anyhow::anyhow!("--sandbox-balance {spec:?}: {e}"))?,
-            None => BTreeMap::new(),
-        };
-        let sim = sim::spawn(SimConfig {
-            balances,
-            default_balance_minor: SANDBOX_BALANCE_MINOR,
-            ..SimConfig::default()
-        })
-        .await
-        .context("could not start the sandbox simulator")?;
-        let base = match kind {
-            ProviderKind::Rohopay => sim.rohopay_base_url(),
-            ProviderKind::Rumbapay => sim.rumbapay_base_url(),
-        };
-        let config = ProviderConfig::loopback(kind, &base, "live_sandbox")?;
-        Ok(Endpoint {
-            config,
-            sim: Some(sim),
-        })
-    }
-
-    fn label(&self) -> String {
-        if self.sim.is_some() {
-            format!(
-                "SANDBOX: the built-in simulator at {} (simulated, no money moves)",
-                self.config.base_url
-            )
-        } else if self.config.is_test_key() {
-            format!("TEST mode key at {}", self.config.base_url)
-        } else {
-            format!("LIVE at {}", self.config.base_url)
-        }
-    }
-
-    /// Refuse a test key where the provider would refuse the disbursement anyway.
-    pub fn check_key(&self, kind: ProviderKind) -> anyhow::Result<()> {
-        if kind == ProviderKind::Rohopay && self.config.is_test_key() {
-            return Err(Refused(
-                "ROHOPAY_API_KEY is a test key (test_…): RohoPay blocks disbursements in test mode. \
-                 Use a live_ key, or --sandbox to try payrun without money. Nothing was sent."
-                    .into(),
-            )
-            .into());
-        }
-        Ok(())
-    }
-}
 
 /// The command that continues a batch, as printed to the user.
 pub fn resume_command(batch: &Batch, journal: &Path) -> String {
@@ -176,20 +108,6 @@ async fn figures(ctx: &Ctx<'_>) -> anyhow::Result<(BatchFigures, Vec<StateCount>
     Ok((BatchFigures::new(ctx.batch, &counts, conflicts), counts))
 }
 
-/// Per currency: (minor units never sent, minor units possibly already executed).
-fn open_totals(counts: &[StateCount]) -> BTreeMap<String, (u128, u128)> {
-    let mut out: BTreeMap<String, (u128, u128)> = BTreeMap::new();
-    for c in counts.iter().filter(|c| c.state.is_open()) {
-        let entry = out.entry(c.currency.clone()).or_default();
-        if c.state == RowState::Planned {
-            entry.0 += c.amount_minor;
-        } else {
-            entry.1 += c.amount_minor;
-        }
-    }
-    out
-}
-
 async fn send_locked<P: Provider>(
     provider: Arc<P>,
     ctx: &Ctx<'_>,
@@ -205,65 +123,17 @@ async fn send_locked<P: Provider>(
         print!("{}", before.text());
         return Ok(final_exit(&before, None, ctx));
     }
-    let totals = open_totals(&counts);
-    println!(
-        "Pre-flight for batch {} ({})",
-        ctx.batch.id, ctx.batch.file_name
-    );
-    println!("  provider: {} {}", ctx.batch.provider, ctx.label);
-    println!(
-        "  to send:  {open} payout(s); {} already with the provider, {} failed, {} rejected",
-        before.count(RowState::Accepted) + before.count(RowState::Succeeded),
-        before.count(RowState::Failed),
-        before.count(RowState::Rejected)
-    );
-    let mut shortfalls = Vec::new();
-    for (currency, (planned, doubtful)) in &totals {
-        let mut line = format!(
-            "  {currency} {}",
-            grouped(&major(planned + doubtful, currency))
-        );
-        if *doubtful > 0 {
-            line.push_str(&format!(
-                " (of which {} may already be paid: in doubt)",
-                grouped(&major(*doubtful, currency))
-            ));
-        }
-        match check_balance(provider.as_ref(), currency, *planned).await {
-            BalanceCheck::Enough(_) if ctx.batch.sandbox && ctx.send.sandbox_balance.is_none() => {
-                line.push_str(" · balance unlimited (sandbox)")
-            }
-            BalanceCheck::Enough(balance) => line.push_str(&format!(
-                " · balance {}",
-                grouped(&major(balance, currency))
-            )),
-            BalanceCheck::Short(balance) => {
-                line.push_str(&format!(
-                    " · balance {} · SHORT by {}",
-                    grouped(&major(balance, currency)),
-                    grouped(&major(planned - balance, currency))
-                ));
-                shortfalls.push(currency.clone());
-            }
-            BalanceCheck::Unknown(why) => line.push_str(&format!(" · balance not checked: {why}")),
-            BalanceCheck::Failed(why) => {
-                println!("{line}");
-                return Err(Refused(format!(
-                    "could not read the {currency} wallet balance ({why}); nothing was sent"
-                ))
-                .into());
-            }
-        }
-        println!("{line}");
-    }
-    if !shortfalls.is_empty() {
-        return Err(Refused(format!(
-            "insufficient balance in {}; top up and run again. Nothing was sent.",
-            shortfalls.join(", ")
-        ))
-        .into());
-    }
-    if !confirm(ctx.send.yes, open).await? {
+    let sandbox_unlimited = ctx.batch.sandbox && ctx.send.sandbox_balance.is_none();
+    preflight::show_and_check(
+        provider.as_ref(),
+        ctx.batch,
+        &ctx.label,
+        &before,
+        &counts,
+        sandbox_unlimited,
+    )
+    .await?;
+    if !preflight::confirm(ctx.send.yes, open).await? {
         return Err(Refused("not confirmed; nothing was sent".into()).into());
     }
 
@@ -321,50 +191,6 @@ async fn send_locked<P: Provider>(
         );
     }
     Ok(final_exit(&after, report.stop.as_ref(), ctx))
-}
-
-enum BalanceCheck {
-    Enough(u128),
-    Short(u128),
-    Unknown(String),
-    Failed(String),
-}
-
-async fn check_balance<P: Provider>(provider: &P, currency: &str, need: u128) -> BalanceCheck {
-    let Ok(cur) = Currency::parse(currency) else {
-        return BalanceCheck::Unknown(format!("unknown currency {currency}"));
-    };
-    match provider.balance(cur).await {
-        Ok(Some(balance)) if u128::from(balance) >= need => BalanceCheck::Enough(balance.into()),
-        Ok(Some(balance)) => BalanceCheck::Short(balance.into()),
-        Ok(None) if provider.kind() == ProviderKind::Rumbapay => {
-            BalanceCheck::Unknown("Rumbapay documents no balance endpoint".into())
-        }
-        Ok(None) => BalanceCheck::Unknown(format!("the provider did not report a {cur} balance")),
-        Err(e) => BalanceCheck::Failed(e.to_string()),
-    }
-}
-
-/// `--yes`, or a `yes` typed on a terminal.
-async fn confirm(yes: bool, open: u64) -> anyhow::Result<bool> {
-    if yes {
-        return Ok(true);
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(Refused(
-            "not on a terminal, so payrun cannot ask for confirmation; add --yes to send. Nothing was sent."
-                .into(),
-        )
-        .into());
-    }
-    eprint!("Send {open} payout(s)? Type yes to continue: ");
-    let _ = std::io::stderr().flush();
-    let answer = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map(|_| line)
-    })
-    .await??;
-    Ok(answer.trim().eq_ignore_ascii_case("yes"))
 }
 
 /// The exit code and the closing advice.

@@ -12,6 +12,7 @@ mod behaviour_tests;
 mod lock;
 mod lookup;
 mod plan;
+mod queries;
 mod rows;
 mod schema;
 mod state;
@@ -32,9 +33,10 @@ pub use lookup::{
     Delivery, RowKey, RowRef, delivery, record_delivery, row_by_id, rows_by, sending_rows_like,
 };
 pub use plan::{PlanSink, PlanStats, PlannedRow, RejectedInsert};
+pub use queries::{ReportRow, StateCount};
 pub use rows::{
-    Attempt, OpenRow, Outcome, ReportRow, StateCount, UnsettledRow, advance, log_attempt,
-    mark_sending, open_rows_page, record_outcome, unsettled_rows,
+    Attempt, OpenRow, Outcome, UnsettledRow, advance, log_attempt, mark_sending, open_rows_page,
+    record_outcome, unsettled_rows,
 };
 pub use schema::SCHEMA_VERSION;
 pub use state::RowState;

@@ -1,9 +1,9 @@
-//! Row-level reads and writes: the open rows a run still has to send, state transitions with
-//! their provider facts, the attempt log, and the aggregates behind `status` and `report`.
+//! Row-level reads and writes for sending: the open rows a run still has to send, the rows
+//! reconcile asks about, state transitions with their provider facts, and the attempt log.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Journal, JournalError, RowState, now_ms};
+use super::{JournalError, RowState, now_ms};
 
 /// A row that still has to be sent (or resent with the same key and body).
 #[derive(Clone, Debug)]
@@ -58,39 +58,11 @@ pub struct Outcome {
     pub error: Option<String>,
 }
 
-/// Rows and money per state and currency.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StateCount {
-    pub state: RowState,
-    pub currency: String,
-    pub rows: u64,
-    pub amount_minor: u128,
-}
-
-/// Everything `report` prints about one payee.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct ReportRow {
-    pub line: u64,
-    pub reference: Option<String>,
-    pub phone: String,
-    pub amount: String,
-    pub currency: String,
-    pub state: RowState,
-    pub key: Option<String>,
-    pub provider: Option<String>,
-    pub provider_reference: Option<String>,
-    pub request_id: Option<String>,
-    pub failover_reason: Option<String>,
-    pub error: Option<String>,
-    pub attempts: u32,
-    pub updated_at: String,
-}
-
-fn state_of(raw: &str) -> Result<RowState, JournalError> {
+pub(super) fn state_of(raw: &str) -> Result<RowState, JournalError> {
     RowState::parse(raw).ok_or_else(|| JournalError::Corrupt(format!("unknown row state {raw:?}")))
 }
 
-fn to_u64(v: i64) -> u64 {
+pub(super) fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
@@ -305,86 +277,4 @@ pub fn log_attempt(conn: &Connection, row_id: i64, a: &Attempt) -> Result<(), Jo
         a.detail
     ])?;
     Ok(())
-}
-
-impl Journal {
-    /// Rows and money per state and currency for one batch.
-    pub fn state_counts(&self, batch_id: &str) -> Result<Vec<StateCount>, JournalError> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT state, currency, COUNT(*), COALESCE(SUM(amount_minor), 0)
-             FROM rows WHERE batch_id = ?1 GROUP BY state, currency ORDER BY state, currency",
-        )?;
-        let mut rows = stmt.query([batch_id])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let state: String = r.get(0)?;
-            out.push(StateCount {
-                state: state_of(&state)?,
-                currency: r.get(1)?,
-                rows: to_u64(r.get(2)?),
-                amount_minor: u128::from(to_u64(r.get(3)?)),
-            });
-        }
-        Ok(out)
-    }
-
-    /// Number of rows carrying a changed-file conflict note.
-    pub fn conflict_count(&self, batch_id: &str) -> Result<u64, JournalError> {
-        let n: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM rows WHERE batch_id = ?1 AND conflict IS NOT NULL",
-            [batch_id],
-            |r| r.get(0),
-        )?;
-        Ok(to_u64(n))
-    }
-
-    /// Every row of a batch in file order, for `report`.
-    pub fn report_rows(
-        &self,
-        batch_id: &str,
-        mut each: impl FnMut(ReportRow) -> Result<(), JournalError>,
-    ) -> Result<(), JournalError> {
-        let mut stmt = self.conn().prepare(
-            "SELECT line, reference, phone, amount_text, currency, state, idem_key,
-                    COALESCE(routed_provider, CASE WHEN idem_key IS NOT NULL AND attempts > 0
-                        THEN (SELECT provider FROM batches WHERE id = rows.batch_id) END),
-                    COALESCE(provider_reference, provider_id), request_id, failover_reason,
-                    CASE WHEN conflict IS NULL THEN last_error
-                         WHEN last_error IS NULL THEN 'conflict: ' || conflict
-                         ELSE 'conflict: ' || conflict || '; ' || last_error END,
-                    attempts, updated_at
-             FROM rows WHERE batch_id = ?1 ORDER BY line, id",
-        )?;
-        let mut rows = stmt.query([batch_id])?;
-        while let Some(r) = rows.next()? {
-            let state: String = r.get(5)?;
-            each(ReportRow {
-                line: to_u64(r.get(0)?),
-                reference: r.get(1)?,
-                phone: r.get(2)?,
-                amount: r.get(3)?,
-                currency: r.get(4)?,
-                state: state_of(&state)?,
-                key: r.get(6)?,
-                provider: r.get(7)?,
-                provider_reference: r.get(8)?,
-                request_id: r.get(9)?,
-                failover_reason: r.get(10)?,
-                error: r.get(11)?,
-                attempts: u32::try_from(r.get::<_, i64>(12)?).unwrap_or(u32::MAX),
-                updated_at: super::format_ms(r.get(13)?),
-            })?;
-        }
-        Ok(())
-    }
-
-    /// Total rows of a batch.
-    pub fn row_count(&self, batch_id: &str) -> Result<u64, JournalError> {
-        let n: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM rows WHERE batch_id = ?1",
-            [batch_id],
-            |r| r.get(0),
-        )?;
-        Ok(to_u64(n))
-    }
 }

@@ -1,0 +1,115 @@
+//! Reads behind `status` and `report`: rows and money per state and currency, conflicts, and
+//! every row of a batch in file order.
+
+use super::rows::{state_of, to_u64};
+use super::{Journal, JournalError, RowState};
+
+/// Rows and money per state and currency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateCount {
+    pub state: RowState,
+    pub currency: String,
+    pub rows: u64,
+    pub amount_minor: u128,
+}
+
+/// Everything `report` prints about one payee.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ReportRow {
+    pub line: u64,
+    pub reference: Option<String>,
+    pub phone: String,
+    pub amount: String,
+    pub currency: String,
+    pub state: RowState,
+    pub key: Option<String>,
+    pub provider: Option<String>,
+    pub provider_reference: Option<String>,
+    pub request_id: Option<String>,
+    pub failover_reason: Option<String>,
+    pub error: Option<String>,
+    pub attempts: u32,
+    pub updated_at: String,
+}
+
+impl Journal {
+    /// Rows and money per state and currency for one batch.
+    pub fn state_counts(&self, batch_id: &str) -> Result<Vec<StateCount>, JournalError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT state, currency, COUNT(*), COALESCE(SUM(amount_minor), 0)
+             FROM rows WHERE batch_id = ?1 GROUP BY state, currency ORDER BY state, currency",
+        )?;
+        let mut rows = stmt.query([batch_id])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let state: String = r.get(0)?;
+            out.push(StateCount {
+                state: state_of(&state)?,
+                currency: r.get(1)?,
+                rows: to_u64(r.get(2)?),
+                amount_minor: u128::from(to_u64(r.get(3)?)),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Number of rows carrying a changed-file conflict note.
+    pub fn conflict_count(&self, batch_id: &str) -> Result<u64, JournalError> {
+        let n: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM rows WHERE batch_id = ?1 AND conflict IS NOT NULL",
+            [batch_id],
+            |r| r.get(0),
+        )?;
+        Ok(to_u64(n))
+    }
+
+    /// Every row of a batch in file order, for `report`.
+    pub fn report_rows(
+        &self,
+        batch_id: &str,
+        mut each: impl FnMut(ReportRow) -> Result<(), JournalError>,
+    ) -> Result<(), JournalError> {
+        let mut stmt = self.conn().prepare(
+            "SELECT line, reference, phone, amount_text, currency, state, idem_key,
+                    COALESCE(routed_provider, CASE WHEN idem_key IS NOT NULL AND attempts > 0
+                        THEN (SELECT provider FROM batches WHERE id = rows.batch_id) END),
+                    COALESCE(provider_reference, provider_id), request_id, failover_reason,
+                    CASE WHEN conflict IS NULL THEN last_error
+                         WHEN last_error IS NULL THEN 'conflict: ' || conflict
+                         ELSE 'conflict: ' || conflict || '; ' || last_error END,
+                    attempts, updated_at
+             FROM rows WHERE batch_id = ?1 ORDER BY line, id",
+        )?;
+        let mut rows = stmt.query([batch_id])?;
+        while let Some(r) = rows.next()? {
+            let state: String = r.get(5)?;
+            each(ReportRow {
+                line: to_u64(r.get(0)?),
+                reference: r.get(1)?,
+                phone: r.get(2)?,
+                amount: r.get(3)?,
+                currency: r.get(4)?,
+                state: state_of(&state)?,
+                key: r.get(6)?,
+                provider: r.get(7)?,
+                provider_reference: r.get(8)?,
+                request_id: r.get(9)?,
+                failover_reason: r.get(10)?,
+                error: r.get(11)?,
+                attempts: u32::try_from(r.get::<_, i64>(12)?).unwrap_or(u32::MAX),
+                updated_at: super::format_ms(r.get(13)?),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Total rows of a batch.
+    pub fn row_count(&self, batch_id: &str) -> Result<u64, JournalError> {
+        let n: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM rows WHERE batch_id = ?1",
+            [batch_id],
+            |r| r.get(0),
+        )?;
+        Ok(to_u64(n))
+    }
+}
