@@ -23,7 +23,7 @@ pub async fn show_and_check<P: Provider>(
         .iter()
         .map(|s| before.count(*s))
         .sum();
-    let totals = open_totals(&counts);
+    let totals = open_totals(counts);
     println!("Pre-flight for batch {} ({})", batch.id, batch.file_name);
     println!("  provider: {} {}", batch.provider, label);
     println!(
