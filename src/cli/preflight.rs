@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 
-use super::summary::{BatchFigures, grouped, major};
+use super::summary::{grouped, major};
 use crate::domain::{Currency, ProviderKind};
 use crate::exit::Refused;
 use crate::journal::{Batch, RowState, StateCount};
@@ -15,22 +15,17 @@ pub async fn show_and_check<P: Provider>(
     provider: &P,
     batch: &Batch,
     label: &str,
-    before: &BatchFigures,
-    counts: &[StateCount],
+    open_counts: &[StateCount],
+    total_rows: u64,
     sandbox_unlimited: bool,
 ) -> anyhow::Result<()> {
-    let open: u64 = [RowState::Planned, RowState::Sending, RowState::InDoubt]
-        .iter()
-        .map(|s| before.count(*s))
-        .sum();
-    let totals = open_totals(counts);
+    let open: u64 = open_counts.iter().map(|c| c.rows).sum();
+    let totals = open_totals(open_counts);
     println!("Pre-flight for batch {} ({})", batch.id, batch.file_name);
     println!("  provider: {} {}", batch.provider, label);
     println!(
-        "  to send:  {open} payout(s); {} already with the provider, {} failed, {} rejected",
-        before.count(RowState::Accepted) + before.count(RowState::Succeeded),
-        before.count(RowState::Failed),
-        before.count(RowState::Rejected)
+        "  to send:  {open} payout(s); {} other row(s) already settled or rejected (see `payrun status`)",
+        total_rows.saturating_sub(open)
     );
     let mut shortfalls = Vec::new();
     for (currency, (planned, doubtful)) in &totals {

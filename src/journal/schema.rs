@@ -63,6 +63,8 @@ CREATE INDEX rows_open ON rows (batch_id, id) WHERE state IN ('planned','sending
 -- Never two rows with the same idempotency key. The key is derived from the batch and the
 -- row's identity, so this also keeps identities unique within a batch.
 CREATE UNIQUE INDEX rows_key ON rows (idem_key) WHERE idem_key IS NOT NULL;
+-- Conflicts from edited files are rare; counting them must not scan the batch.
+CREATE INDEX rows_conflict ON rows (batch_id) WHERE conflict IS NOT NULL;
 CREATE INDEX rows_provider_id ON rows (provider_id) WHERE provider_id IS NOT NULL;
 CREATE INDEX rows_request_id ON rows (request_id) WHERE request_id IS NOT NULL;
 

@@ -4,7 +4,7 @@
 //! unreachable provider. Every row's fate is in the journal before this returns.
 
 pub(crate) mod backoff;
-mod pacer;
+pub mod pacer;
 mod progress;
 mod row;
 mod stop;

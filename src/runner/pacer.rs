@@ -1,6 +1,8 @@
-//! Pacing for one provider: a GCRA rate limiter (governor) with a burst of one, so sends are
-//! evenly spaced at `--rate` per second, plus a provider-wide pause that a `429 Retry-After`
-//! imposes on every worker at once.
+//! Pacing for one provider: a GCRA rate limiter (governor) spacing sends evenly at `--rate`
+//! per second, plus a provider-wide pause that a `429 Retry-After` imposes on every worker at
+//! once. The burst is [`BURST`]: with a burst of one, every late timer wake-up would push all
+//! later slots back and the achieved rate would drift below `--rate`; a burst of two absorbs that
+//! lateness while any one-second window still holds at most `rate + BURST` sends.
 
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -11,6 +13,9 @@ use tokio::time::Instant;
 
 use super::stop::Stop;
 
+/// Sends allowed back to back after a late wake-up.
+pub const BURST: u32 = 2;
+
 pub struct Pacer {
     limiter: DefaultDirectRateLimiter,
     paused_until: Mutex<Option<Instant>>,
@@ -18,7 +23,8 @@ pub struct Pacer {
 
 impl Pacer {
     pub fn new(per_second: NonZeroU32) -> Pacer {
-        let quota = Quota::per_second(per_second).allow_burst(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(BURST).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_second(per_second).allow_burst(burst);
         Pacer {
             limiter: RateLimiter::direct(quota),
             paused_until: Mutex::new(None),
