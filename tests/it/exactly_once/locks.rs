@@ -1,0 +1,141 @@
+//! The batch lock under crashes and races: two `payrun resume` of one batch started at the same
+//! instant (exactly one sends, the other is refused and says why), a lock left by a SIGKILLed
+//! `run` or `resume` (taken over, with a message naming the dead pid), and a lock released by
+//! a graceful Ctrl-C (nothing to take over). Each ends in the exactly-once checker.
+
+use std::time::Duration;
+
+use super::checker::journal_rows;
+use super::driver::{Batch, PROCESS_DEADLINE};
+use super::process::{Ended, Kill, Running};
+use super::trial::{Cmd, TrialPlan};
+use crate::support::pay::Fixture;
+use crate::support::sim::SimConfig;
+
+const ROWS: usize = 40;
+
+/// A plan slow enough (10 payouts/s) that a process is reliably caught mid-batch.
+fn slow_plan(provider: &'static str, seed: u64) -> TrialPlan {
+    let mut plan = TrialPlan::fixed(provider, ROWS, 2, seed);
+    plan.rate = 10;
+    plan
+}
+
+/// Spawn `cmd`, SIGKILL it after `after` more payouts; returns its pid and how it ended.
+async fn kill_mid_batch(batch: &Batch<'_>, cmd: Cmd, after: usize) -> (i64, Ended) {
+    let running = Running::spawn(&mut batch.command(cmd));
+    let pid = i64::from(running.pid().expect("pid").as_raw());
+    let end = running
+        .finish(Kill::AfterPayouts(after), &batch.fx.sim, PROCESS_DEADLINE)
+        .await;
+    assert!(
+        end.killed(),
+        "{cmd:?} was still sending: {}\n{}",
+        end.describe(),
+        end.text()
+    );
+    (pid, end)
+}
+
+fn lock_pid(batch: &Batch<'_>) -> Option<i64> {
+    let conn = rusqlite::Connection::open(&batch.fx.journal).unwrap();
+    conn.query_row(
+        "SELECT lock_pid FROM batches WHERE id = ?1",
+        [&batch.id],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+async fn finish_and_check(batch: &Batch<'_>) {
+    let mut log = Vec::new();
+    assert_eq!(batch.complete(&mut log).await, Ok(0), "{log:?}");
+    let v = batch.verdict().await;
+    assert!(v.is_clean(), "{:#?}", v.problems);
+    assert_eq!(v.payouts, ROWS);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_resumes_at_once_exactly_one_sends() {
+    let plan = slow_plan("rohopay", 501);
+    let fx = Fixture::new(SimConfig::default()).await;
+    let batch = Batch::new(&fx, &plan);
+    kill_mid_batch(&batch, Cmd::Run, 3).await;
+
+    let first = Running::spawn(&mut batch.command(Cmd::Resume));
+    let second = Running::spawn(&mut batch.command(Cmd::Resume));
+    let (a, b) = tokio::join!(
+        first.finish(Kill::Never, &fx.sim, PROCESS_DEADLINE),
+        second.finish(Kill::Never, &fx.sim, PROCESS_DEADLINE)
+    );
+    let (winner, loser) = if a.code() == Some(3) { (b, a) } else { (a, b) };
+    assert_eq!(loser.code(), Some(3), "one is refused: {}", loser.text());
+    assert!(
+        loser.stderr.contains("being sent by another payrun"),
+        "the refused one says why: {}",
+        loser.text()
+    );
+    assert!(
+        !loser.stdout.contains("Pre-flight"),
+        "refused before sending: {}",
+        loser.text()
+    );
+    assert!(matches!(winner.code(), Some(0 | 1)), "{}", winner.text());
+    assert!(
+        winner.stderr.contains("took over batch"),
+        "{}",
+        winner.text()
+    );
+    finish_and_check(&batch).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lock_left_by_a_killed_process_is_taken_over() {
+    let plan = slow_plan("rumbapay", 502);
+    let fx = Fixture::new(SimConfig::default()).await;
+    let batch = Batch::new(&fx, &plan);
+
+    let (run_pid, _) = kill_mid_batch(&batch, Cmd::Run, 3).await;
+    assert_eq!(
+        lock_pid(&batch),
+        Some(run_pid),
+        "the killed run left its lock behind"
+    );
+
+    let (resume_pid, resumed) = kill_mid_batch(&batch, Cmd::Resume, 3).await;
+    let took_over = format!("took over batch {} from payrun pid {run_pid}", batch.id);
+    assert!(resumed.stderr.contains(&took_over), "{}", resumed.text());
+    assert_eq!(lock_pid(&batch), Some(resume_pid));
+
+    let end = batch.spawn_and_finish(Cmd::Resume, Kill::Never).await;
+    assert_eq!(end.code(), Some(0), "{}", end.text());
+    let took_over = format!("took over batch {} from payrun pid {resume_pid}", batch.id);
+    assert!(end.stderr.contains(&took_over), "{}", end.text());
+    assert_eq!(lock_pid(&batch), None, "released at the end");
+    finish_and_check(&batch).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_releases_the_lock_so_nothing_is_taken_over() {
+    let plan = slow_plan("rohopay", 503);
+    let fx = Fixture::new(SimConfig::default()).await;
+    let batch = Batch::new(&fx, &plan);
+    let end = batch
+        .spawn_and_finish(
+            Cmd::Run,
+            Kill::Interrupt(Duration::from_millis(800), PROCESS_DEADLINE),
+        )
+        .await;
+    assert_eq!(end.code(), Some(130), "{}", end.text());
+    assert_eq!(lock_pid(&batch), None);
+    let rows = journal_rows(&fx.journal, &batch.id).unwrap();
+    assert!(
+        rows.iter().all(|r| r.state != "sending"),
+        "drained: {rows:?}"
+    );
+
+    let end = batch.spawn_and_finish(Cmd::Resume, Kill::Never).await;
+    assert_eq!(end.code(), Some(0), "{}", end.text());
+    assert!(!end.stderr.contains("took over"), "{}", end.text());
+    finish_and_check(&batch).await;
+}
