@@ -139,3 +139,49 @@ async fn ctrl_c_releases_the_lock_so_nothing_is_taken_over() {
     assert!(!end.stderr.contains("took over"), "{}", end.text());
     finish_and_check(&batch).await;
 }
+
+/// Two `run`s of the same new file started together both find no batch and both try to plan
+/// it. Exactly one may plan and send; the other must be refused like any second process
+/// (exit 3, "being sent by another payrun"), not fail on the journal's uniqueness constraint.
+/// A large file keeps planning long enough for the race to happen in most rounds.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_runs_of_a_new_file_at_once_plan_it_once() {
+    const ROUNDS: usize = 6;
+    for round in 0..ROUNDS {
+        let mut plan = TrialPlan::fixed("rohopay", 1, 1, 0);
+        plan.file = super::payfile::PayFile::simple("rohopay", 20_000, true);
+        plan.explicit_batch = round % 2 == 0;
+        plan.rate = 2;
+        let fx = Fixture::new(SimConfig::default()).await;
+        let batch = Batch::new(&fx, &plan);
+        let mut a = Running::spawn(&mut batch.command(Cmd::Run));
+        let mut b = Running::spawn(&mut batch.command(Cmd::Run));
+        // Whichever ends first lost the race; then stop the winner.
+        let first_a = tokio::select! {
+            _ = a.wait() => true,
+            _ = b.wait() => false,
+        };
+        let (loser, winner) = if first_a { (a, b) } else { (b, a) };
+        let winner = winner.finish(Kill::After(Duration::ZERO), &fx.sim, PROCESS_DEADLINE);
+        let loser = loser.finish(Kill::Never, &fx.sim, PROCESS_DEADLINE);
+        let (winner, loser) = tokio::join!(winner, loser);
+        assert!(
+            winner.killed(),
+            "round {round}: the winner was sending: {}",
+            winner.text()
+        );
+        assert_eq!(loser.code(), Some(3), "round {round}: {}", loser.text());
+        assert!(
+            loser.stderr.contains("being sent by another payrun"),
+            "round {round}: {}",
+            loser.text()
+        );
+        let ledger = super::checker::parse_ledger(&fx.ledger().await);
+        let keys: std::collections::HashSet<&str> = ledger.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys.len(),
+            ledger.len(),
+            "round {round}: a key executed twice"
+        );
+    }
+}

@@ -120,6 +120,11 @@ impl Running {
             .map(Pid::from_raw)
     }
 
+    /// Wait for the child to exit on its own (cancel-safe; call [`Running::finish`] after).
+    pub async fn wait(&mut self) {
+        let _ = self.child.wait().await;
+    }
+
     /// Wait until `at` after spawn; false if the child exited first.
     async fn still_running_at(&mut self, at: Duration) -> bool {
         let until = tokio::time::Instant::from_std(self.started + at);
