@@ -135,7 +135,11 @@ fn a_payout_nobody_asked_for_or_with_other_values_is_caught() {
         key: "a-fresh-key-minted-on-resume".into(),
         ..w.ledger[0].clone()
     });
-    assert_rejected(&w, "EXTRA");
+    assert_eq!(
+        assert_rejected(&w, "EXTRA").duplicates,
+        1,
+        "a payout too many"
+    );
 
     let mut w = world();
     w.ledger[1].amount_minor = 50_000;
