@@ -1,9 +1,13 @@
 //! The batch lock under crashes and races: two `payrun resume` of one batch started at the same
-//! instant (exactly one sends, the other is refused and says why), a lock left by a SIGKILLed
-//! `run` or `resume` (taken over, with a message naming the dead pid), and a lock released by
-//! a graceful Ctrl-C (nothing to take over). Each ends in the exactly-once checker.
+//! instant (exactly one sends, the other is refused and says why); two `run`s of one new file
+//! at once (planned once, the second refused the same way); a lock left by a SIGKILLed `run`
+//! or `resume` (taken over, with a message naming the dead pid); a lock released by a graceful
+//! Ctrl-C (nothing to take over); a frozen owner taken over once its heartbeat went stale
+//! (long suite). Each ends in the exactly-once checker.
 
 use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
 
 use super::checker::journal_rows;
 use super::driver::{Batch, PROCESS_DEADLINE};
@@ -184,4 +188,62 @@ async fn two_runs_of_a_new_file_at_once_plan_it_once() {
             "round {round}: a key executed twice"
         );
     }
+}
+
+/// A live owner that freezes (SIGSTOP: a laptop lid closed, a VM paused) stops refreshing its
+/// heartbeat, and after 30 s another resume takes the batch over. When the frozen process
+/// thaws in the middle of that resume it must notice the lost lock and stop; what it had in
+/// flight carries the same keys, so nobody is paid twice and the journal stays consistent.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "slow (~35 s): waits out the 30 s stale-heartbeat limit"]
+async fn a_frozen_owner_is_taken_over_and_stops_when_it_thaws() {
+    let plan = slow_plan("rohopay", 504);
+    let fx = Fixture::new(SimConfig::default()).await;
+    let batch = Batch::new(&fx, &plan);
+    let frozen = Running::spawn(&mut batch.command(Cmd::Run));
+    let frozen_pid = frozen.pid().expect("pid");
+    while fx.ledger().await.len() < 3 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    kill(frozen_pid, Signal::SIGSTOP).unwrap();
+
+    // Resume until one takes over: refused (exit 3) while the heartbeat is fresh.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let taker = loop {
+        assert!(std::time::Instant::now() < deadline, "never taken over");
+        let mut taker = Running::spawn(&mut batch.command(Cmd::Resume));
+        let taker_pid = i64::from(taker.pid().expect("pid").as_raw());
+        let took_over = loop {
+            if lock_pid(&batch) == Some(taker_pid) {
+                break true;
+            }
+            tokio::select! {
+                () = taker.wait() => break false,
+                () = tokio::time::sleep(Duration::from_millis(20)) => {}
+            }
+        };
+        if took_over {
+            break taker;
+        }
+        let refused = taker.finish(Kill::Never, &fx.sim, PROCESS_DEADLINE).await;
+        assert_eq!(refused.code(), Some(3), "{}", refused.text());
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    kill(frozen_pid, Signal::SIGCONT).unwrap();
+
+    let (thawed, taker) = tokio::join!(
+        frozen.finish(Kill::Never, &fx.sim, PROCESS_DEADLINE),
+        taker.finish(Kill::Never, &fx.sim, PROCESS_DEADLINE)
+    );
+    assert_eq!(thawed.code(), Some(1), "{}", thawed.text());
+    assert!(
+        thawed.stdout.contains("took over batch"),
+        "{}",
+        thawed.text()
+    );
+    assert!(taker.stderr.contains("took over batch"), "{}", taker.text());
+    assert!(matches!(taker.code(), Some(0 | 1)), "{}", taker.text());
+    let problems = batch.crash_invariants().await;
+    assert!(problems.is_empty(), "{problems:?}");
+    finish_and_check(&batch).await;
 }
