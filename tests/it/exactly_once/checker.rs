@@ -324,11 +324,18 @@ pub fn check_write_ahead(journal: &[JournalRow], ledger: &[LedgerEntry]) -> Vec<
     problems
 }
 
-/// Every row of `batch` in the journal file at `path`.
-pub fn journal_rows(path: &Path, batch: &str) -> rusqlite::Result<Vec<JournalRow>> {
+/// A connection to an existing journal (never creating one: an empty file made here would
+/// change what payrun finds next), waiting out payrun's own locks.
+pub fn open_journal(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     let conn =
         rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+/// Every row of `batch` in the journal file at `path`.
+pub fn journal_rows(path: &Path, batch: &str) -> rusqlite::Result<Vec<JournalRow>> {
+    let conn = open_journal(path)?;
     let mut stmt = conn.prepare(
         "SELECT line, identity, idem_key, state, phone, amount_minor, currency, provider_id,
                 request_id
@@ -353,7 +360,7 @@ pub fn journal_rows(path: &Path, batch: &str) -> rusqlite::Result<Vec<JournalRow
 /// The last `n` attempt-log events of the row with `key`, oldest first, for failure messages.
 pub fn last_events(path: &Path, key: &str, n: usize) -> Vec<String> {
     let read = || -> rusqlite::Result<Vec<String>> {
-        let conn = rusqlite::Connection::open(path)?;
+        let conn = open_journal(path)?;
         let mut stmt = conn.prepare(
             "SELECT e.kind, e.http_status, e.latency_ms, e.outcome, e.detail FROM events e
              JOIN rows r ON r.id = e.row_id WHERE r.idem_key = ?1 ORDER BY e.id DESC LIMIT ?2",
@@ -377,13 +384,9 @@ pub fn last_events(path: &Path, key: &str, n: usize) -> Vec<String> {
 
 /// Whether `batch` exists in the journal at `path` (false if there is no journal yet).
 pub fn batch_exists(path: &Path, batch: &str) -> bool {
-    if !path.exists() {
-        return false;
-    }
-    let Ok(conn) = rusqlite::Connection::open(path) else {
+    let Ok(conn) = open_journal(path) else {
         return false;
     };
-    let _ = conn.busy_timeout(std::time::Duration::from_secs(10));
     conn.query_row("SELECT COUNT(*) FROM batches WHERE id = ?1", [batch], |r| {
         r.get::<_, i64>(0)
     })

@@ -2,12 +2,13 @@
 //! planned (checking the write-ahead rule after every kill), then resume without kills until
 //! payrun says the batch is done, and hand the final state to the checker.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::checker::{
     Verdict, batch_exists, check, check_write_ahead, integrity_problem, journal_rows, last_events,
-    parse_ledger,
+    open_journal, parse_ledger,
 };
 use super::process::{Ended, Kill, Running};
 use super::trial::{Cmd, TrialPlan};
@@ -119,6 +120,20 @@ impl<'a> Batch<'a> {
         })
     }
 
+    /// Rows moved on from `planned` at or after `ms` (journal time): only sending does that.
+    pub fn rows_sent_since(&self, ms: i64) -> usize {
+        let Ok(conn) = open_journal(&self.fx.journal) else {
+            return 0;
+        };
+        conn.query_row(
+            "SELECT COUNT(*) FROM rows WHERE batch_id = ?1 AND updated_at >= ?2
+             AND state NOT IN ('planned', 'rejected')",
+            rusqlite::params![self.id, ms],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_or(0, |n| usize::try_from(n).unwrap_or(0))
+    }
+
     /// Rows of the batch in `state` (0 if there is no batch yet).
     pub fn rows_in(&self, state: &str) -> usize {
         journal_rows(&self.fx.journal, &self.id)
@@ -194,6 +209,15 @@ impl<'a> Batch<'a> {
             ));
         }
         v.problems.extend(integrity_problem(&self.fx.journal));
+        match std::fs::metadata(&self.fx.journal).map(|m| m.permissions().mode() & 0o777) {
+            Ok(0o600) => {}
+            Ok(mode) => v.problems.push(format!(
+                "JOURNAL: file mode {mode:o}, not 600 (it holds phone numbers)"
+            )),
+            Err(e) => v
+                .problems
+                .push(format!("JOURNAL: cannot stat the file: {e}")),
+        }
         for row in journal
             .iter()
             .filter(|r| matches!(r.state.as_str(), "planned" | "sending" | "in_doubt"))
@@ -224,6 +248,7 @@ pub async fn run_trial(seed: u64) -> TrialOutcome {
 
     for (i, step) in plan.steps.iter().enumerate() {
         let cmd = batch.effective(step.cmd);
+        let spawned_ms = payrun::journal::now_ms();
         let end = batch.spawn_and_finish(cmd, step.kill).await;
         processes += 1;
         log.push(format!(
@@ -232,7 +257,14 @@ pub async fn run_trial(seed: u64) -> TrialOutcome {
             end.describe()
         ));
         interrupts += usize::from(end.interrupted);
-        if end.killed() && !end.hung {
+        // Rows this process moved on from `planned` mean it was sending, so its Ctrl-C handler
+        // (set up before the first `sending` mark) must have made SIGINT a graceful stop.
+        if end.died_of_ctrl_c() && batch.rows_sent_since(spawned_ms) > 0 {
+            problems.push(format!(
+                "step {i}: Ctrl-C killed payrun while it was sending instead of draining"
+            ));
+        }
+        if (end.killed() || end.died_of_ctrl_c()) && !end.hung {
             kills += 1;
             problems.extend(batch.crash_invariants().await);
             if !batch.exists() {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
 
-use super::checker::journal_rows;
+use super::checker::{journal_rows, open_journal};
 use super::driver::{Batch, PROCESS_DEADLINE};
 use super::process::{Ended, Kill, Running};
 use super::trial::{Cmd, TrialPlan};
@@ -42,7 +42,7 @@ async fn kill_mid_batch(batch: &Batch<'_>, cmd: Cmd, after: usize) -> (i64, Ende
 }
 
 fn lock_pid(batch: &Batch<'_>) -> Option<i64> {
-    let conn = rusqlite::Connection::open(&batch.fx.journal).unwrap();
+    let conn = open_journal(&batch.fx.journal).unwrap();
     conn.query_row(
         "SELECT lock_pid FROM batches WHERE id = ?1",
         [&batch.id],
@@ -124,12 +124,13 @@ async fn ctrl_c_releases_the_lock_so_nothing_is_taken_over() {
     let plan = slow_plan("rohopay", 503);
     let fx = Fixture::new(SimConfig::default()).await;
     let batch = Batch::new(&fx, &plan);
-    let end = batch
-        .spawn_and_finish(
-            Cmd::Run,
-            Kill::Interrupt(Duration::from_millis(800), PROCESS_DEADLINE),
-        )
-        .await;
+    let running = Running::spawn(&mut batch.command(Cmd::Run));
+    let pid = running.pid().expect("pid");
+    while fx.ledger().await.len() < 3 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    kill(pid, Signal::SIGINT).unwrap();
+    let end = running.finish(Kill::Never, &fx.sim, PROCESS_DEADLINE).await;
     assert_eq!(end.code(), Some(130), "{}", end.text());
     assert_eq!(lock_pid(&batch), None);
     let rows = journal_rows(&fx.journal, &batch.id).unwrap();
@@ -208,7 +209,8 @@ async fn a_frozen_owner_is_taken_over_and_stops_when_it_thaws() {
     kill(frozen_pid, Signal::SIGSTOP).unwrap();
 
     // Resume until one takes over: refused (exit 3) while the heartbeat is fresh.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut refreezes = 0;
+    let mut deadline = std::time::Instant::now() + Duration::from_secs(60);
     let taker = loop {
         assert!(std::time::Instant::now() < deadline, "never taken over");
         let mut taker = Running::spawn(&mut batch.command(Cmd::Resume));
@@ -226,6 +228,24 @@ async fn a_frozen_owner_is_taken_over_and_stops_when_it_thaws() {
             break taker;
         }
         let refused = taker.finish(Kill::Never, &fx.sim, PROCESS_DEADLINE).await;
+        if refused.code() == Some(2) && refused.stderr.contains("database is locked") {
+            // Frozen inside a journal write transaction: SQLite lets no other process write
+            // the journal until it runs again, so no takeover is possible (see the report of
+            // issue 5). Let it finish that transaction, then freeze it again.
+            refreezes += 1;
+            assert!(
+                refreezes < 5,
+                "always frozen holding the journal's write lock"
+            );
+            kill(frozen_pid, Signal::SIGCONT).unwrap();
+            let paid = fx.ledger().await.len();
+            while fx.ledger().await.len() < paid + 2 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            kill(frozen_pid, Signal::SIGSTOP).unwrap();
+            deadline = std::time::Instant::now() + Duration::from_secs(60);
+            continue;
+        }
         assert_eq!(refused.code(), Some(3), "{}", refused.text());
         tokio::time::sleep(Duration::from_secs(1)).await;
     };

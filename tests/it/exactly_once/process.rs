@@ -47,6 +47,12 @@ impl Ended {
         self.status.signal() == Some(Signal::SIGKILL as i32)
     }
 
+    /// Ended by our SIGINT's default action: payrun had not yet installed its Ctrl-C
+    /// handler (still planning or in the pre-flight).
+    pub fn died_of_ctrl_c(&self) -> bool {
+        self.interrupted && self.status.signal() == Some(Signal::SIGINT as i32)
+    }
+
     /// Ended by a crash point's abort().
     pub fn aborted(&self) -> bool {
         self.status.signal() == Some(Signal::SIGABRT as i32)
