@@ -198,8 +198,17 @@ async fn two_runs_of_a_new_file_at_once_plan_it_once() {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "slow (~35 s): waits out the 30 s stale-heartbeat limit"]
 async fn a_frozen_owner_is_taken_over_and_stops_when_it_thaws() {
-    let plan = slow_plan("rohopay", 504);
-    let fx = Fixture::new(SimConfig::default()).await;
+    // Many rows marked `sending` wait in the frozen process's pacer, and every answer takes
+    // 300 ms, so the taker's resends are in flight when the frozen process thaws: a stale
+    // write from it would land on rows the taker is sending.
+    let mut plan = slow_plan("rohopay", 504);
+    plan.concurrency = 8;
+    plan.sim = SimConfig {
+        slow_rate: 1.0,
+        slow_ms: 300,
+        ..SimConfig::default()
+    };
+    let fx = Fixture::new(plan.sim.clone()).await;
     let batch = Batch::new(&fx, &plan);
     let frozen = Running::spawn(&mut batch.command(Cmd::Run));
     let frozen_pid = frozen.pid().expect("pid");
