@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
+use std::time::Duration;
 
 use super::summary::{grouped, major};
 use crate::domain::{Currency, ProviderKind};
 use crate::exit::Refused;
 use crate::journal::{Batch, RowState, StateCount};
-use crate::provider::Provider;
+use crate::provider::{ErrorClass, Provider, ProviderError};
 
 /// Print the pre-flight summary and refuse (exit 3) on a shortfall or an unreadable balance.
 pub async fn show_and_check<P: Provider>(
@@ -97,11 +98,38 @@ enum BalanceCheck {
     Failed(String),
 }
 
+/// Balance reads tried before a busy provider (429, 5xx, no connection) refuses the batch.
+const BALANCE_TRIES: u32 = 5;
+
+/// Read a balance, waiting out a 429's `Retry-After` (or a short backoff after a 5xx or a
+/// failed connection) a few times: a provider asking to slow down is no reason to refuse.
+async fn read_balance<P: Provider>(
+    provider: &P,
+    cur: Currency,
+) -> Result<Option<u64>, ProviderError> {
+    let mut tries = 1;
+    loop {
+        let err = match provider.balance(cur).await {
+            Err(err) if tries < BALANCE_TRIES => err,
+            other => return other,
+        };
+        let wait = match (&err, err.class()) {
+            (ProviderError::RateLimited { retry_after }, _) => {
+                retry_after.unwrap_or(Duration::from_secs(1))
+            }
+            (_, ErrorClass::Retryable) => Duration::from_millis(250 * u64::from(tries)),
+            _ => return Err(err),
+        };
+        tokio::time::sleep(wait.min(Duration::from_secs(30))).await;
+        tries += 1;
+    }
+}
+
 async fn check_balance<P: Provider>(provider: &P, currency: &str, need: u128) -> BalanceCheck {
     let Ok(cur) = Currency::parse(currency) else {
         return BalanceCheck::Unknown(format!("unknown currency {currency}"));
     };
-    match provider.balance(cur).await {
+    match read_balance(provider, cur).await {
         Ok(Some(balance)) if u128::from(balance) >= need => BalanceCheck::Enough(balance.into()),
         Ok(Some(balance)) => BalanceCheck::Short(balance.into()),
         Ok(None) if provider.kind() == ProviderKind::Rumbapay => {

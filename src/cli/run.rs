@@ -81,13 +81,28 @@ fn path_text(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// Find or create the batch this file belongs to.
-fn resolve(journal: &mut Journal, req: &PlanRequest) -> anyhow::Result<Batch> {
-    let file = req.path.display();
-    let id = req
-        .explicit_id
+fn batch_id(req: &PlanRequest) -> String {
+    req.explicit_id
         .clone()
-        .unwrap_or_else(|| keys::default_batch_id(&req.path, &req.sha));
+        .unwrap_or_else(|| keys::default_batch_id(&req.path, &req.sha))
+}
+
+/// Find or create the batch this file belongs to. Another payrun started on the same file at
+/// the same moment may plan the batch between our look-up and our own plan (ours then fails
+/// on the batch id's uniqueness): look again and continue its batch like any existing one,
+/// so this process is refused by the batch lock with the usual message.
+fn resolve(journal: &mut Journal, req: &PlanRequest) -> anyhow::Result<Batch> {
+    let id = batch_id(req);
+    let existed = journal.find_batch(&id)?.is_some();
+    match resolve_once(journal, req) {
+        Err(_) if !existed && journal.find_batch(&id)?.is_some() => resolve_once(journal, req),
+        result => result,
+    }
+}
+
+fn resolve_once(journal: &mut Journal, req: &PlanRequest) -> anyhow::Result<Batch> {
+    let file = req.path.display();
+    let id = batch_id(req);
     if let Some(batch) = journal.find_batch(&id)? {
         check_same_target(&batch, req)?;
         if batch.file_sha256 == req.sha {

@@ -100,9 +100,8 @@ impl Journal {
     fn connect(path: &Path) -> Result<Journal, JournalError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags)?;
-        conn.busy_timeout(Duration::from_secs(10))?;
-        let mode: String =
-            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mode = switch_to_wal(&conn)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(JournalError::Corrupt(format!(
                 "could not switch to WAL mode (got {mode})"
@@ -137,6 +136,28 @@ impl Journal {
         Ok(self
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+/// How long a statement waits for another process's lock on the journal.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `PRAGMA journal_mode=WAL`, retried while another process holds the lock it needs. SQLite
+/// answers SQLITE_BUSY here at once instead of calling the busy handler, so two payruns
+/// creating the same new journal at the same moment would otherwise fail with "database is
+/// locked". Once one has switched the file to WAL, the other's retry finds it done.
+fn switch_to_wal(conn: &Connection) -> Result<String, rusqlite::Error> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
     }
 }
 
@@ -241,6 +262,28 @@ mod tests {
             .unwrap();
         assert!(matches!(err, JournalError::Missing(_)));
         assert!(!dir.path().join("nope.db").exists());
+    }
+
+    #[test]
+    fn two_openers_creating_one_journal_at_once_both_succeed() {
+        use std::sync::{Arc, Barrier};
+        for _ in 0..300 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("payrun.db");
+            let barrier = Arc::new(Barrier::new(2));
+            let openers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        Journal::open(&path).map(|j| j.integrity_check().unwrap())
+                    })
+                })
+                .collect();
+            for opener in openers {
+                assert_eq!(opener.join().unwrap().unwrap(), "ok");
+            }
+        }
     }
 
     #[test]

@@ -55,12 +55,20 @@ pub(super) async fn dispatch<P: Provider>(shared: Arc<Shared<P>>, row: OpenRow) 
 
     let (outcome, attempts) = attempt(&shared, &row).await;
     let state = outcome.state.unwrap_or(RowState::Sending);
+    // Only the lock holder moves rows: a process that was taken over (frozen past the stale
+    // limit, then thawed) must not put back `planned` or `in_doubt` over a row the new owner
+    // is sending. The new owner resends this row with the same key, so nothing is lost.
+    let (batch, token) = (shared.batch_id.clone(), shared.token.clone());
     let recorded = shared
         .journal
-        .write(move |c| record_outcome(c, id, attempts, &outcome))
+        .write(move |c| {
+            check_lock(c, &batch, &token)?;
+            record_outcome(c, id, attempts, &outcome)
+        })
         .await;
     match recorded {
         Ok(()) => shared.progress.tally.record(state),
+        Err(JournalError::LockLost(_)) => shared.stop.trigger(StopReason::LockLost),
         Err(e) => shared
             .stop
             .trigger(StopReason::JournalFailed(e.to_string())),
