@@ -79,7 +79,9 @@ async fn with_lock<P: Provider>(provider: Arc<P>, ctx: &Ctx<'_>) -> anyhow::Resu
     let locked = ctx.actor.call(move |j| j.acquire_lock(&id)).await?;
     let (token, taken_over) = match locked {
         Ok(lock) => lock,
-        Err(e @ JournalError::Locked { .. }) => return Err(Refused(e.to_string()).into()),
+        Err(e @ (JournalError::Locked { .. } | JournalError::Busy)) => {
+            return Err(Refused(e.to_string()).into());
+        }
         Err(e) => return Err(e.into()),
     };
     if let Some(old) = taken_over {

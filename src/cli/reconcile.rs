@@ -75,7 +75,9 @@ pub async fn locked<P: Provider>(
     let id = batch.id.clone();
     let (token, _) = match actor.call(move |j| j.acquire_lock(&id)).await? {
         Ok(lock) => lock,
-        Err(e @ JournalError::Locked { .. }) => return Err(Refused(e.to_string()).into()),
+        Err(e @ (JournalError::Locked { .. } | JournalError::Busy)) => {
+            return Err(Refused(e.to_string()).into());
+        }
         Err(e) => return Err(e.into()),
     };
     let result = with_token(provider, actor, batch, token.clone(), rate, concurrency).await;

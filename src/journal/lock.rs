@@ -23,6 +23,15 @@ pub struct LockInfo {
     pub age_ms: i64,
 }
 
+/// SQLite could not get its write lock within the busy timeout.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 /// Lock columns of a batch row: token, pid, process start time, host, heartbeat.
 type LockColumns = (
     Option<String>,
@@ -73,8 +82,39 @@ fn owner_alive(pid: i64, started: Option<i64>) -> bool {
 
 impl Journal {
     /// Take the batch's lock. Returns the token and, when a stale lock was taken over, who
-    /// held it.
+    /// held it. If another process holds SQLite's write lock for longer than the busy timeout
+    /// (it is frozen mid-commit, say), the answer is [`JournalError::Locked`] naming the batch's
+    /// owner rather than a raw "database is locked": WAL readers are never blocked.
     pub fn acquire_lock(
+        &mut self,
+        batch_id: &str,
+    ) -> Result<(LockToken, Option<LockInfo>), JournalError> {
+        match self.try_acquire_lock(batch_id) {
+            Err(JournalError::Sqlite(e)) if is_busy(&e) => Err(self.busy_holder(batch_id)),
+            other => other,
+        }
+    }
+
+    /// Who holds the batch, read without the write lock.
+    fn busy_holder(&self, batch_id: &str) -> JournalError {
+        let holder: rusqlite::Result<(Option<i64>, Option<String>, Option<i64>)> =
+            self.conn().query_row(
+                "SELECT lock_pid, lock_host, lock_heartbeat FROM batches WHERE id = ?1",
+                [batch_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            );
+        match holder {
+            Ok((Some(pid), host, heartbeat)) => JournalError::Locked {
+                batch: batch_id.to_string(),
+                pid,
+                host: host.unwrap_or_default(),
+                age_s: (now_ms() - heartbeat.unwrap_or(0)) / 1000,
+            },
+            _ => JournalError::Busy,
+        }
+    }
+
+    fn try_acquire_lock(
         &mut self,
         batch_id: &str,
     ) -> Result<(LockToken, Option<LockInfo>), JournalError> {
@@ -175,6 +215,33 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_journal_held_busy_by_another_process_names_the_batch_owner() {
+        use crate::journal::test_support::temp_journal;
+        let (dir, mut owner) = temp_journal();
+        owner
+            .conn()
+            .execute_batch(
+                "INSERT INTO batches (id, file_name, file_path, file_sha256, provider, sandbox, base_url,
+                                      settings, created_at, updated_at)
+                 VALUES ('b1', 'f', 'f', 'x', 'rohopay', 0, 'u', '{}', 0, 0)",
+            )
+            .unwrap();
+        owner.acquire_lock("b1").unwrap();
+        // The owner freezes while holding SQLite's write lock.
+        owner.conn().execute_batch("BEGIN IMMEDIATE").unwrap();
+        let mut other = crate::journal::Journal::open(&dir.path().join("payrun.db")).unwrap();
+        other
+            .conn()
+            .busy_timeout(std::time::Duration::from_millis(50))
+            .unwrap();
+        match other.acquire_lock("b1") {
+            Err(JournalError::Locked { pid, .. }) => assert_eq!(pid, i64::from(std::process::id())),
+            other => panic!("expected Locked naming the owner, got {other:?}"),
+        }
+        owner.conn().execute_batch("ROLLBACK").unwrap();
+    }
 
     #[test]
     fn reads_own_process_and_spots_zombies_and_reuse() {

@@ -68,6 +68,10 @@ pub enum JournalError {
         host: String,
         age_s: i64,
     },
+    #[error(
+        "the journal is busy: another payrun is writing to it and did not finish in time; try again"
+    )]
+    Busy,
     #[error("this process no longer holds the lock on batch {0}; another payrun took it over")]
     LockLost(String),
     #[error("journal is corrupt: {0}")]
