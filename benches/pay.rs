@@ -46,7 +46,7 @@ fn main() -> Result<()> {
     runtime.block_on(unlimited(dir.path(), rows(100_000.0)))?;
     runtime.block_on(rated(dir.path(), rows(3_000.0)))?;
     let (journal, batch) = plan_big(dir.path(), rows(1_000_000.0))?;
-    runtime.block_on(resume_big(&journal, &batch))?;
+    runtime.block_on(resume_big(&journal, &batch, rows(1_000_000.0)))?;
     Ok(())
 }
 
@@ -101,10 +101,19 @@ fn sent_rate(stdout: &str) -> Option<f64> {
     rate.trim().parse().ok()
 }
 
-async fn unlimited(dir: &Path, rows: u64) -> Result<()> {
-    let file = sample(dir, "unlimited.csv", rows)?;
+/// Pay `rows` generated rows with `payrun run` at `rate` and `concurrency` against a fresh
+/// simulator in this process; returns the measurement and the simulator (for its ledger).
+async fn pay_file(
+    dir: &Path,
+    name: &str,
+    rows: u64,
+    rate: u32,
+    concurrency: u32,
+) -> Result<(common::Measured, SimHandle)> {
+    let file = sample(dir, &format!("{name}.csv"), rows)?;
+    let journal = dir.join(format!("{name}.db"));
     let sim = sim::spawn(SimConfig::default()).await?;
-    let journal = dir.join("unlimited.db");
+    let (rate, concurrency) = (rate.to_string(), concurrency.to_string());
     let args = [
         "run",
         file.to_str().ok_or("path")?,
@@ -114,11 +123,16 @@ async fn unlimited(dir: &Path, rows: u64) -> Result<()> {
         "--journal",
         journal.to_str().ok_or("path")?,
         "--rate",
-        "100000",
+        &rate,
         "--concurrency",
-        "64",
+        &concurrency,
     ];
-    let m = measure(owned(&args), env_for(&sim)).await?;
+    let measured = measure(owned(&args), env_for(&sim)).await?;
+    Ok((measured, sim))
+}
+
+async fn unlimited(dir: &Path, rows: u64) -> Result<()> {
+    let (m, sim) = pay_file(dir, "unlimited", rows, 100_000, 64).await?;
     let paid = ledger(&sim).await?;
     let once = paid.len() as u64 == rows && paid.iter().all(|(_, n)| *n == 1);
     let end_to_end = rows as f64 / m.elapsed.as_secs_f64();
@@ -139,23 +153,7 @@ async fn unlimited(dir: &Path, rows: u64) -> Result<()> {
 }
 
 async fn rated(dir: &Path, rows: u64) -> Result<()> {
-    let file = sample(dir, "rated.csv", rows)?;
-    let sim = sim::spawn(SimConfig::default()).await?;
-    let journal = dir.join("rated.db");
-    let args = [
-        "run",
-        file.to_str().ok_or("path")?,
-        "--provider",
-        "rohopay",
-        "--yes",
-        "--journal",
-        journal.to_str().ok_or("path")?,
-        "--rate",
-        "100",
-        "--concurrency",
-        "4",
-    ];
-    measure(owned(&args), env_for(&sim)).await?;
+    let (_, sim) = pay_file(dir, "rated", rows, 100, 4).await?;
     let mut times: Vec<OffsetDateTime> = ledger(&sim).await?.into_iter().map(|(t, _)| t).collect();
     times.sort();
     let (Some(first), Some(last)) = (times.first(), times.last()) else {
@@ -228,7 +226,7 @@ fn plan_big(dir: &Path, rows: u64) -> Result<(std::path::PathBuf, String)> {
     Ok((journal_path, batch.id))
 }
 
-async fn resume_big(journal: &Path, batch: &str) -> Result<()> {
+async fn resume_big(journal: &Path, batch: &str, rows: u64) -> Result<()> {
     let sim = sim::spawn(SimConfig::default()).await?;
     let started = SystemTime::now();
     let args = [
@@ -250,7 +248,7 @@ async fn resume_big(journal: &Path, batch: &str) -> Result<()> {
     let start = OffsetDateTime::from(started);
     let to_first = (first - start).as_seconds_f64();
     println!(
-        "resume a 1,000,000-row batch with {} rows left: first payout {:.3} s after start, done in {:.2} s, peak RSS {:.1} MB",
+        "resume a {rows}-row batch with {} rows left: first payout {:.3} s after start, done in {:.2} s, peak RSS {:.1} MB",
         paid.len(),
         to_first,
         m.elapsed.as_secs_f64(),

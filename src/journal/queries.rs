@@ -35,32 +35,22 @@ pub struct ReportRow {
 impl Journal {
     /// Rows and money per state and currency for one batch.
     pub fn state_counts(&self, batch_id: &str) -> Result<Vec<StateCount>, JournalError> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT state, currency, COUNT(*), COALESCE(SUM(amount_minor), 0)
-             FROM rows WHERE batch_id = ?1 GROUP BY state, currency ORDER BY state, currency",
-        )?;
-        let mut rows = stmt.query([batch_id])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let state: String = r.get(0)?;
-            out.push(StateCount {
-                state: state_of(&state)?,
-                currency: r.get(1)?,
-                rows: to_u64(r.get(2)?),
-                amount_minor: u128::from(to_u64(r.get(3)?)),
-            });
-        }
-        Ok(out)
+        self.counts(batch_id, "")
     }
 
     /// Rows and money per open state (planned, sending, in doubt) and currency. Reads only the
     /// open-rows index, so it is instant even for a million-row batch with ten rows left.
     pub fn open_counts(&self, batch_id: &str) -> Result<Vec<StateCount>, JournalError> {
-        let mut stmt = self.conn().prepare_cached(
+        self.counts(batch_id, "AND state IN ('planned','sending','in_doubt')")
+    }
+
+    /// Rows and money per state and currency, for the rows `filter` (an SQL condition) keeps.
+    fn counts(&self, batch_id: &str, filter: &str) -> Result<Vec<StateCount>, JournalError> {
+        let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT state, currency, COUNT(*), COALESCE(SUM(amount_minor), 0)
-             FROM rows WHERE batch_id = ?1 AND state IN ('planned','sending','in_doubt')
-             GROUP BY state, currency ORDER BY state, currency",
-        )?;
+             FROM rows WHERE batch_id = ?1 {filter}
+             GROUP BY state, currency ORDER BY state, currency"
+        ))?;
         let mut rows = stmt.query([batch_id])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
