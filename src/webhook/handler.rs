@@ -1,6 +1,7 @@
 //! One provider's webhook endpoint, step by step: secret configured (else 503), signature
-//! header present and hex (else 401, body unread), body within the limit (else 413),
-//! signature valid (else 401), body readable (else 400), then the journal decides
+//! header present and hex (else 401, body dropped unread), body within the limit (else 413,
+//! the rest dropped unread; see [`super::body`]), signature valid (else 401), body readable
+//! (else 400), then the journal decides
 //! ([`apply`]) and the answer is 200 once that decision is durable (500 if it
 //! could not be written, so the provider retries). Every delivery gets one log line.
 
@@ -8,8 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::{
-    body::Bytes,
-    extract::{ConnectInfo, FromRequest, Request, State},
+    extract::{ConnectInfo, Request, State},
     http::{HeaderValue, StatusCode, header::RETRY_AFTER},
     response::{IntoResponse, Response},
 };
@@ -20,6 +20,7 @@ use crate::journal::JournalActor;
 use crate::provider::{Callback, CallbackError, rohopay, rumbapay};
 
 use super::apply::{self, Verdict};
+use super::body::{self, ReadError};
 use super::report::{LogSink, refused_line, verdict_line};
 use super::signature;
 
@@ -55,7 +56,9 @@ pub async fn receive(State(ep): State<Arc<Endpoint>>, request: Request) -> Respo
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
+    let (parts, request_body) = request.into_parts();
     let Some(secret) = &ep.secret else {
+        body::discard(request_body).await;
         let var = super::secrets::env_var(ep.provider);
         return ep.refuse(
             peer,
@@ -63,21 +66,22 @@ pub async fn receive(State(ep): State<Arc<Endpoint>>, request: Request) -> Respo
             &format!("webhook secret not configured (set {var} and restart payrun listen)"),
         );
     };
-    let tag = match signature::tag(request.headers()) {
+    let tag = match signature::tag(&parts.headers) {
         Ok(tag) => tag,
-        Err(e) => return ep.refuse(peer, StatusCode::UNAUTHORIZED, &e.to_string()),
+        Err(e) => {
+            body::discard(request_body).await;
+            return ep.refuse(peer, StatusCode::UNAUTHORIZED, &e.to_string());
+        }
     };
-    // Honours the router's `DefaultBodyLimit`: reading stops at the limit with a 413.
-    let body = match Bytes::from_request(request, &()).await {
+    let body = match body::read_limited(&parts.headers, request_body, super::BODY_LIMIT).await {
         Ok(body) => body,
-        Err(rejection) => {
-            let status = rejection.status();
-            let reason = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                format!("body larger than {} bytes", super::BODY_LIMIT)
-            } else {
-                rejection.body_text()
-            };
-            return ep.refuse(peer, status, &reason);
+        Err(ReadError::TooLarge) => {
+            let reason = format!("body larger than {} bytes", super::BODY_LIMIT);
+            return ep.refuse(peer, StatusCode::PAYLOAD_TOO_LARGE, &reason);
+        }
+        Err(ReadError::Broken(e)) => {
+            let reason = format!("could not read the body: {e}");
+            return ep.refuse(peer, StatusCode::BAD_REQUEST, &reason);
         }
     };
     if let Err(e) = signature::verify(secret, &body, &tag) {

@@ -8,11 +8,12 @@
 //! journal has it on disk. Nothing a sender does — bad signature, huge or malformed body,
 //! unknown payout — stops the server.
 //!
-//! Layout: `secrets` (the signing keys) · `signature` (HMAC and digest) · `handler` (one
-//! endpoint's steps and HTTP answers) · `apply` (the journal transaction) · `report` (the
+//! Layout: `secrets` (the signing keys) · `signature` (HMAC and digest) · `body` (size limit,
+//! refusing without a reset) · `handler` (one endpoint's steps and HTTP answers) · `apply` (the journal transaction) · `report` (the
 //! operator's log lines).
 
 mod apply;
+mod body;
 mod handler;
 mod report;
 mod secrets;
@@ -22,7 +23,6 @@ use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
     routing::{get, post},
 };
 use tokio::net::TcpListener;
@@ -34,7 +34,8 @@ pub use report::{LogSink, mask_phone};
 pub use secrets::{Secrets, SecretsError, env_var};
 pub use signature::SIGNATURE_HEADER;
 
-/// Largest webhook body accepted; a larger one is answered 413 without being buffered.
+/// Largest webhook body accepted; a larger one is answered 413 without being buffered (it is
+/// read and dropped first, up to 16 MiB, so the sender sees the 413; see `body`).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// How long open deliveries may take to finish once shutdown is asked for.
@@ -106,5 +107,4 @@ pub fn router(journal: JournalActor, secrets: &Secrets, log: LogSink) -> Router 
             post(handler::receive).with_state(endpoint(ProviderKind::Rumbapay)),
         )
         .route("/health", get(handler::health))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
