@@ -24,6 +24,19 @@ fn slow_run(fx: &Fixture, file: &std::path::Path) -> tokio::process::Child {
         .unwrap()
 }
 
+/// Wait until the simulator has executed `n` payouts, so a slow start (a loaded CI machine)
+/// cannot make the interruption land before anything was sent.
+async fn wait_for_payouts(fx: &Fixture, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while fx.ledger().await.len() < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {n} payouts within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn resume_until_done(fx: &Fixture, batch: &str) {
     for _ in 0..5 {
         let out = fx.exec(&["resume", batch, "--yes", "--rate", "500"]).await;
@@ -41,7 +54,7 @@ async fn sigkill_mid_run_then_resume_pays_each_row_once() {
     let fx = Fixture::new(SimConfig::default()).await;
     let file = fx.csv("payroll.csv", &ugx_payees(60));
     let mut child = slow_run(&fx, &file);
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    wait_for_payouts(&fx, 5).await;
     child.start_kill().unwrap();
     let out = child.wait_with_output().await.unwrap();
     assert_eq!(out.status.code(), None, "killed by a signal");
@@ -65,7 +78,7 @@ async fn ctrl_c_exits_130_with_the_resume_command() {
     let file = fx.csv("payroll.csv", &ugx_payees(60));
     let child = slow_run(&fx, &file);
     let pid = Pid::from_raw(i32::try_from(child.id().unwrap()).unwrap());
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    wait_for_payouts(&fx, 5).await;
     kill(pid, Signal::SIGINT).unwrap();
     let out = child.wait_with_output().await.unwrap();
     assert_eq!(code(&out), 130, "{}", text(&out));
@@ -97,7 +110,7 @@ async fn a_second_process_on_the_same_batch_is_refused() {
     let fx = Fixture::new(SimConfig::default()).await;
     let file = fx.csv("payroll.csv", &ugx_payees(40));
     let mut first = slow_run(&fx, &file);
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    wait_for_payouts(&fx, 2).await;
     let second = fx.run(&file, "rohopay", &[]).await;
     assert_eq!(code(&second), 3, "{}", text(&second));
     assert!(String::from_utf8_lossy(&second.stderr).contains("being sent by another payrun"));
