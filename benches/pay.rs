@@ -226,8 +226,8 @@ fn plan_big(dir: &Path, rows: u64) -> Result<(std::path::PathBuf, String)> {
     // Leave 10 rows to send: the rest are already paid.
     let conn = rusqlite::Connection::open(&journal_path)?;
     conn.execute(
-        "UPDATE rows SET state = 'succeeded' WHERE batch_id = 'big-batch'
-         AND id <= (SELECT MAX(id) - 10 FROM rows WHERE batch_id = 'big-batch')",
+        "UPDATE rows SET state = 'succeeded' WHERE batch = (SELECT seq FROM batches WHERE id = 'big-batch')
+         AND id <= (SELECT MAX(id) - 10 FROM rows)",
         [],
     )?;
     Ok((journal_path, batch.id))
