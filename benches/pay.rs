@@ -9,7 +9,9 @@
 //!    `payrun resume` starts.
 //!
 //! A report, not a gate: misses are printed as NOT MET. `PAYRUN_BENCH_SCALE` (e.g. 0.1)
-//! shrinks every row count for a quick look.
+//! shrinks every row count for a quick look; `PAYRUN_BENCH_ONLY=plan` runs only 3 and 4
+//! (`PAYRUN_BENCH_ONLY=plan cargo bench --bench pay`). The plan line also gives the CPU seconds
+//! (user + system, both threads) this process spent planning, to tell contention from cost.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -43,8 +45,10 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?;
     let dir = tempfile::tempdir()?;
-    runtime.block_on(unlimited(dir.path(), rows(100_000.0)))?;
-    runtime.block_on(rated(dir.path(), rows(3_000.0)))?;
+    if std::env::var("PAYRUN_BENCH_ONLY").as_deref() != Ok("plan") {
+        runtime.block_on(unlimited(dir.path(), rows(100_000.0)))?;
+        runtime.block_on(rated(dir.path(), rows(3_000.0)))?;
+    }
     let (journal, batch) = plan_big(dir.path(), rows(1_000_000.0))?;
     runtime.block_on(resume_big(&journal, &batch, rows(1_000_000.0)))?;
     Ok(())
@@ -197,6 +201,7 @@ fn plan_big(dir: &Path, rows: u64) -> Result<(std::path::PathBuf, String)> {
         base_url: "http://127.0.0.1".into(),
         settings: BatchSettings::default(),
     };
+    let cpu_before = cpu_seconds()?;
     let started = Instant::now();
     let planned = planner::plan_new(
         &mut journal,
@@ -205,8 +210,10 @@ fn plan_big(dir: &Path, rows: u64) -> Result<(std::path::PathBuf, String)> {
         &IngestOptions::new(ProviderKind::Rohopay),
     )?;
     let secs = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds()? - cpu_before;
     println!(
-        "plan {} rows (validate, key, body, insert; one transaction): {secs:.2} s = {:.0} rows/s; journal {:.0} MB",
+        "plan {} rows (validate, key, body, insert; one transaction): {secs:.2} s = {:.0} rows/s; \
+         CPU {cpu:.2} s (user + sys); journal {:.0} MB",
         planned.stats.planned,
         planned.stats.planned as f64 / secs,
         std::fs::metadata(&journal_path)?.len() as f64 / 1e6
@@ -219,11 +226,19 @@ fn plan_big(dir: &Path, rows: u64) -> Result<(std::path::PathBuf, String)> {
     // Leave 10 rows to send: the rest are already paid.
     let conn = rusqlite::Connection::open(&journal_path)?;
     conn.execute(
-        "UPDATE rows SET state = 'succeeded' WHERE batch_id = 'big-batch'
-         AND id <= (SELECT MAX(id) - 10 FROM rows WHERE batch_id = 'big-batch')",
+        "UPDATE rows SET state = 'succeeded' WHERE batch = (SELECT seq FROM batches WHERE id = 'big-batch')
+         AND id <= (SELECT MAX(id) - 10 FROM rows)",
         [],
     )?;
     Ok((journal_path, batch.id))
+}
+
+/// User + system CPU seconds this process has used so far (all threads).
+fn cpu_seconds() -> Result<f64> {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let usage = getrusage(UsageWho::RUSAGE_SELF)?;
+    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    Ok(secs(usage.user_time()) + secs(usage.system_time()))
 }
 
 async fn resume_big(journal: &Path, batch: &str, rows: u64) -> Result<()> {

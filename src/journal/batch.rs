@@ -128,10 +128,11 @@ impl Journal {
     }
 }
 
+/// Insert a new batch; returns its `seq`, which numbers its rows (see `super::span`).
 pub(super) fn insert_batch(
     tx: &rusqlite::Transaction<'_>,
     batch: &NewBatch,
-) -> Result<(), JournalError> {
+) -> Result<i64, JournalError> {
     let settings = serde_json::to_string(&batch.settings)
         .map_err(|e| JournalError::Corrupt(format!("cannot encode settings: {e}")))?;
     let now = now_ms();
@@ -151,5 +152,5 @@ pub(super) fn insert_batch(
             now
         ],
     )?;
-    Ok(())
+    Ok(tx.last_insert_rowid())
 }

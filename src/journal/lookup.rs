@@ -50,7 +50,7 @@ pub struct Delivery {
     pub outcome: String,
 }
 
-const ROW_COLUMNS: &str = "r.id, r.batch_id, r.line, r.state, r.unconfirmed, r.phone,
+const ROW_COLUMNS: &str = "r.id, b.id, r.line, r.state, r.unconfirmed, r.phone,
     r.amount_minor, r.currency";
 
 fn row_ref(r: &Row<'_>) -> rusqlite::Result<(RowRef, String)> {
@@ -86,15 +86,20 @@ pub fn rows_by(
     provider: ProviderKind,
     key: RowKey<'_>,
 ) -> Result<Vec<RowRef>, JournalError> {
-    let (column, value) = match key {
-        RowKey::ProviderId(v) => ("provider_id", v),
-        RowKey::InternalReference(v) => ("internal_reference", v),
-        RowKey::IdemKey(v) => ("idem_key", v),
-        RowKey::RequestId(v) => ("request_id", v),
+    // Keys are found through their own table, the others through their partial indexes.
+    let (from, column, value) = match key {
+        RowKey::ProviderId(v) => ("rows r", "r.provider_id", v),
+        RowKey::InternalReference(v) => ("rows r", "r.internal_reference", v),
+        RowKey::IdemKey(v) => (
+            "keys k CROSS JOIN rows r ON r.id = k.row_id",
+            "k.idem_key",
+            v,
+        ),
+        RowKey::RequestId(v) => ("rows r", "r.request_id", v),
     };
     let sql = format!(
-        "SELECT {ROW_COLUMNS} FROM rows r JOIN batches b ON b.id = r.batch_id
-         WHERE r.{column} = ?1 AND b.provider = ?2 ORDER BY r.id LIMIT 2"
+        "SELECT {ROW_COLUMNS} FROM {from} JOIN batches b ON b.seq = r.batch
+         WHERE {column} = ?1 AND b.provider = ?2 ORDER BY r.id LIMIT 2"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let found = stmt
@@ -105,7 +110,9 @@ pub fn rows_by(
 
 /// The row with this id.
 pub fn row_by_id(conn: &Connection, row_id: i64) -> Result<Option<RowRef>, JournalError> {
-    let sql = format!("SELECT {ROW_COLUMNS} FROM rows r WHERE r.id = ?1");
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM rows r JOIN batches b ON b.seq = r.batch WHERE r.id = ?1"
+    );
     conn.prepare_cached(&sql)?
         .query_row([row_id], row_ref)
         .optional()?
@@ -126,7 +133,7 @@ pub fn sending_rows_like(
     // The repeated `state IN (...)` lets SQLite use the partial index of open rows.
     let n: i64 = conn
         .prepare_cached(
-            "SELECT COUNT(*) FROM rows r JOIN batches b ON b.id = r.batch_id
+            "SELECT COUNT(*) FROM rows r JOIN batches b ON b.seq = r.batch
              WHERE r.state IN ('planned','sending','in_doubt') AND r.state = 'sending'
                AND r.provider_id IS NULL AND r.phone = ?1 AND r.amount_minor = ?2
                AND r.currency = ?3 AND b.provider = ?4",

@@ -1,10 +1,11 @@
 //! Planning: a new batch and all of its rows written in one transaction, so a batch either
 //! exists completely (every valid row `planned` with its key and exact request body, every
-//! invalid row `rejected`) or not at all.
+//! invalid row `rejected`) or not at all. How the rows are written fast is `super::bulk`.
 
-use rusqlite::{CachedStatement, TransactionBehavior, params};
+use rusqlite::{CachedStatement, Transaction, TransactionBehavior};
 
-use super::{Journal, JournalError, NewBatch, batch::insert_batch, now_ms};
+use super::bulk::{self, CHUNK, Keys};
+use super::{Journal, JournalError, NewBatch, batch::insert_batch, now_ms, span};
 use crate::domain::Currency;
 
 /// A valid row ready to send: its key and body are final and never recomputed.
@@ -47,69 +48,101 @@ pub struct PlanStats {
     pub rejected: u64,
 }
 
-const INSERT_PLANNED: &str =
-    "INSERT INTO rows (batch_id, line, identity, idem_key, reference, phone,
-        amount_minor, amount_text, currency, request_body, state, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'planned', ?11, ?11)";
+/// One row on its way into a new batch.
+#[derive(Clone, Debug)]
+pub enum PlanItem {
+    Planned(PlannedRow),
+    Rejected(RejectedInsert),
+}
 
-const INSERT_REJECTED: &str = "INSERT INTO rows (batch_id, line, identity, reference, phone,
-        amount_text, currency, state, last_error, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'rejected', ?8, ?9, ?9)";
-
-/// Receives rows while a batch is planned. Errors are kept and reported at the end so the
-/// producer (the CSV stream) needs no error plumbing of its own.
+/// Receives rows while a batch is planned, in plan order, and writes them at once, many per
+/// statement (see `super::bulk`). Errors are kept and reported at the end so the producer
+/// (the CSV stream) needs no error plumbing of its own.
 pub struct PlanSink<'t> {
-    batch_id: String,
+    tx: &'t Transaction<'t>,
+    seq: i64,
+    /// Rows written so far; the next row is number `written + 1` of the batch.
+    written: i64,
     now: i64,
-    planned_stmt: CachedStatement<'t>,
-    rejected_stmt: CachedStatement<'t>,
+    first: CachedStatement<'t>,
+    many: CachedStatement<'t>,
+    one: CachedStatement<'t>,
+    keys: Keys,
     stats: PlanStats,
     error: Option<JournalError>,
 }
 
 impl PlanSink<'_> {
     pub fn planned(&mut self, row: &PlannedRow) {
-        if self.error.is_some() {
-            return;
-        }
-        let result = self.planned_stmt.execute(params![
-            self.batch_id,
-            row.line as i64,
-            row.identity,
-            row.key,
-            row.reference,
-            row.phone,
-            row.amount_minor as i64,
-            row.amount_text,
-            row.currency.code(),
-            row.body,
-            self.now
-        ]);
-        match result {
-            Ok(_) => self.stats.planned += 1,
-            Err(e) => self.error = Some(e.into()),
-        }
+        self.write(&[PlanItem::Planned(row.clone())]);
     }
 
     pub fn rejected(&mut self, row: &RejectedInsert) {
-        if self.error.is_some() {
+        self.write(&[PlanItem::Rejected(row.clone())]);
+    }
+
+    /// Write the next rows of the batch. They are not needed afterwards: the caller may drop
+    /// them wherever it is cheapest (the planner hands them back to the CSV thread).
+    pub fn write(&mut self, items: &[PlanItem]) {
+        if self.error.is_some() || items.is_empty() {
             return;
         }
-        let result = self.rejected_stmt.execute(params![
-            self.batch_id,
-            row.line as i64,
-            row.identity(),
-            (!row.reference.is_empty()).then_some(row.reference.as_str()),
-            row.phone,
-            row.amount,
-            row.currency,
-            row.error,
-            self.now
-        ]);
-        match result {
-            Ok(_) => self.stats.rejected += 1,
-            Err(e) => self.error = Some(e.into()),
+        match self.try_write(items) {
+            Ok(()) => {}
+            Err(e) => self.error = Some(e),
         }
+    }
+
+    fn try_write(&mut self, items: &[PlanItem]) -> Result<(), JournalError> {
+        let first_id = span::row_id(self.seq, self.written + 1)?;
+        let last_id = span::row_id(self.seq, self.written + items.len() as i64)?;
+        let mut rest = items;
+        if self.written == 0 {
+            // The batch's first row sets where its ids start; SQLite numbers the rest on.
+            bulk::insert_row(&mut self.first, self.now, Some(first_id), &rest[0])?;
+            rest = &rest[1..];
+        }
+        let mut chunks = rest.chunks_exact(CHUNK);
+        for chunk in &mut chunks {
+            if chunk.iter().all(|i| matches!(i, PlanItem::Planned(_))) {
+                bulk::insert_planned(&mut self.many, self.now, chunk)?;
+            } else {
+                for item in chunk {
+                    bulk::insert_row(&mut self.one, self.now, None, item)?;
+                }
+            }
+        }
+        for item in chunks.remainder() {
+            bulk::insert_row(&mut self.one, self.now, None, item)?;
+        }
+        // Keys are matched to rows by these ids: they must be the ones SQLite gave.
+        if self.tx.last_insert_rowid() != last_id {
+            return Err(JournalError::Corrupt(format!(
+                "rows of batch {} were not numbered on from {first_id} (expected {last_id}, got {})",
+                self.seq,
+                self.tx.last_insert_rowid()
+            )));
+        }
+        for (id, item) in (first_id..).zip(items) {
+            match item {
+                PlanItem::Planned(row) => {
+                    self.keys.push(&row.key, id);
+                    self.stats.planned += 1;
+                }
+                PlanItem::Rejected(_) => self.stats.rejected += 1,
+            }
+        }
+        self.written += items.len() as i64;
+        Ok(())
+    }
+
+    /// Write every key in key order, once all rows are in.
+    fn finish(self, tx: &Transaction<'_>) -> Result<PlanStats, JournalError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.keys.write(tx)?;
+        Ok(self.stats)
     }
 }
 
@@ -126,21 +159,27 @@ impl Journal {
         let tx = self
             .conn_mut()
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        insert_batch(&tx, batch)?;
+        let seq = insert_batch(&tx, batch)?;
         let outcome = {
             let mut sink = PlanSink {
-                batch_id: batch.id.clone(),
+                tx: &tx,
+                seq,
+                written: 0,
                 now: now_ms(),
-                planned_stmt: tx.prepare_cached(INSERT_PLANNED)?,
-                rejected_stmt: tx.prepare_cached(INSERT_REJECTED)?,
+                first: tx.prepare_cached(&bulk::row_sql(true))?,
+                many: tx.prepare_cached(&bulk::planned_sql(CHUNK))?,
+                one: tx.prepare_cached(&bulk::row_sql(false))?,
+                keys: Keys::default(),
                 stats: PlanStats::default(),
                 error: None,
             };
-            let produced = produce(&mut sink);
-            if let Some(err) = sink.error {
-                return Err(err);
+            match produce(&mut sink) {
+                Ok(value) => Ok((sink.finish(&tx)?, value)),
+                Err(e) => match sink.error {
+                    Some(err) => return Err(err),
+                    None => Err(e),
+                },
             }
-            produced.map(|value| (sink.stats, value))
         };
         match outcome {
             Ok(done) => {

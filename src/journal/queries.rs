@@ -2,6 +2,7 @@
 //! every row of a batch in file order.
 
 use super::rows::{state_of, to_u64};
+use super::span::IN_BATCH;
 use super::{Journal, JournalError, RowState};
 
 /// Rows and money per state and currency.
@@ -35,21 +36,32 @@ pub struct ReportRow {
 impl Journal {
     /// Rows and money per state and currency for one batch.
     pub fn state_counts(&self, batch_id: &str) -> Result<Vec<StateCount>, JournalError> {
-        self.counts(batch_id, "")
+        self.counts(batch_id, "", "")
     }
 
     /// Rows and money per open state (planned, sending, in doubt) and currency. Reads only the
     /// open-rows index, so it is instant even for a million-row batch with ten rows left.
     pub fn open_counts(&self, batch_id: &str) -> Result<Vec<StateCount>, JournalError> {
-        self.counts(batch_id, "AND state IN ('planned','sending','in_doubt')")
+        self.counts(
+            batch_id,
+            "INDEXED BY rows_open",
+            "AND r.state IN ('planned','sending','in_doubt')",
+        )
     }
 
-    /// Rows and money per state and currency, for the rows `filter` (an SQL condition) keeps.
-    fn counts(&self, batch_id: &str, filter: &str) -> Result<Vec<StateCount>, JournalError> {
+    /// Rows and money per state and currency, for the rows `filter` (an SQL condition) keeps,
+    /// read through `index` (an `INDEXED BY` clause, or nothing for the table itself).
+    fn counts(
+        &self,
+        batch_id: &str,
+        index: &str,
+        filter: &str,
+    ) -> Result<Vec<StateCount>, JournalError> {
         let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT state, currency, COUNT(*), COALESCE(SUM(amount_minor), 0)
-             FROM rows WHERE batch_id = ?1 {filter}
-             GROUP BY state, currency ORDER BY state, currency"
+            "SELECT r.state, r.currency, COUNT(*), COALESCE(SUM(r.amount_minor), 0)
+             FROM batches b CROSS JOIN rows r {index}
+             WHERE b.id = ?1 AND {IN_BATCH} {filter}
+             GROUP BY r.state, r.currency ORDER BY r.state, r.currency"
         ))?;
         let mut rows = stmt.query([batch_id])?;
         let mut out = Vec::new();
@@ -68,7 +80,10 @@ impl Journal {
     /// Number of rows carrying a changed-file conflict note.
     pub fn conflict_count(&self, batch_id: &str) -> Result<u64, JournalError> {
         let n: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM rows WHERE batch_id = ?1 AND conflict IS NOT NULL",
+            &format!(
+                "SELECT COUNT(*) FROM batches b CROSS JOIN rows r INDEXED BY rows_conflict
+                 WHERE b.id = ?1 AND {IN_BATCH} AND r.conflict IS NOT NULL"
+            ),
             [batch_id],
             |r| r.get(0),
         )?;
@@ -81,17 +96,18 @@ impl Journal {
         batch_id: &str,
         mut each: impl FnMut(ReportRow) -> Result<(), JournalError>,
     ) -> Result<(), JournalError> {
-        let mut stmt = self.conn().prepare(
-            "SELECT line, reference, phone, amount_text, currency, state, idem_key,
-                    COALESCE(routed_provider, CASE WHEN idem_key IS NOT NULL AND attempts > 0
-                        THEN (SELECT provider FROM batches WHERE id = rows.batch_id) END),
-                    COALESCE(provider_reference, provider_id), request_id, failover_reason,
-                    CASE WHEN conflict IS NULL THEN last_error
-                         WHEN last_error IS NULL THEN 'conflict: ' || conflict
-                         ELSE 'conflict: ' || conflict || '; ' || last_error END,
-                    attempts, updated_at
-             FROM rows WHERE batch_id = ?1 ORDER BY line, id",
-        )?;
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT r.line, r.reference, r.phone, r.amount_text, r.currency, r.state, r.idem_key,
+                    COALESCE(r.routed_provider, CASE WHEN r.idem_key IS NOT NULL AND r.attempts > 0
+                        THEN b.provider END),
+                    COALESCE(r.provider_reference, r.provider_id), r.request_id, r.failover_reason,
+                    CASE WHEN r.conflict IS NULL THEN r.last_error
+                         WHEN r.last_error IS NULL THEN 'conflict: ' || r.conflict
+                         ELSE 'conflict: ' || r.conflict || '; ' || r.last_error END,
+                    r.attempts, r.updated_at
+             FROM batches b CROSS JOIN rows r
+             WHERE b.id = ?1 AND {IN_BATCH} ORDER BY r.line, r.id"
+        ))?;
         let mut rows = stmt.query([batch_id])?;
         while let Some(r) = rows.next()? {
             let state: String = r.get(5)?;
@@ -118,7 +134,9 @@ impl Journal {
     /// Total rows of a batch.
     pub fn row_count(&self, batch_id: &str) -> Result<u64, JournalError> {
         let n: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM rows WHERE batch_id = ?1",
+            &format!(
+                "SELECT COUNT(*) FROM batches b CROSS JOIN rows r WHERE b.id = ?1 AND {IN_BATCH}"
+            ),
             [batch_id],
             |r| r.get(0),
         )?;

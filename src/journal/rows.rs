@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::span::IN_BATCH;
 use super::{JournalError, RowState, now_ms};
 
 /// A row that still has to be sent (or resent with the same key and body).
@@ -73,12 +74,15 @@ pub fn open_rows_page(
     after_id: i64,
     limit: usize,
 ) -> Result<Vec<OpenRow>, JournalError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, line, idem_key, request_body, state, attempts, amount_minor, currency, request_id
-         FROM rows
-         WHERE batch_id = ?1 AND state IN ('planned','sending','in_doubt') AND id > ?2
-         ORDER BY id LIMIT ?3",
-    )?;
+    // `INDEXED BY`: only the open rows of the batch are read, however many are settled.
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT r.id, r.line, r.idem_key, r.request_body, r.state, r.attempts, r.amount_minor,
+                r.currency, r.request_id
+         FROM batches b CROSS JOIN rows r INDEXED BY rows_open
+         WHERE b.id = ?1 AND {IN_BATCH} AND r.state IN ('planned','sending','in_doubt')
+           AND r.id > ?2
+         ORDER BY r.id LIMIT ?3"
+    ))?;
     let mut rows = stmt.query(params![batch_id, after_id, limit as i64])?;
     let mut out = Vec::with_capacity(limit.min(4096));
     while let Some(r) = rows.next()? {
@@ -111,11 +115,13 @@ pub fn unsettled_rows(
     conn: &Connection,
     batch_id: &str,
 ) -> Result<Vec<UnsettledRow>, JournalError> {
-    let mut stmt = conn.prepare(
-        "SELECT id, line, reference, state, idem_key, request_body, request_id, unconfirmed
-         FROM rows WHERE batch_id = ?1 AND state IN ('accepted','in_doubt','sending')
-         ORDER BY line, id",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT r.id, r.line, r.reference, r.state, r.idem_key, r.request_body, r.request_id,
+                r.unconfirmed
+         FROM batches b CROSS JOIN rows r
+         WHERE b.id = ?1 AND {IN_BATCH} AND r.state IN ('accepted','in_doubt','sending')
+         ORDER BY r.line, r.id"
+    ))?;
     let mut rows = stmt.query([batch_id])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {

@@ -1,6 +1,12 @@
 //! The journal's SQLite schema (DESIGN §5) and its version. One batch table, one row table,
 //! one append-only event table recording every HTTP attempt and status change, and the
 //! webhook delivery table `payrun listen` deduplicates with.
+//!
+//! The layout is shaped by planning, which writes a million rows in one transaction: a row's
+//! id carries its batch (`batches.seq` in the high 32 bits), so batch-scoped reads are ranges
+//! of the table's own key and no per-row batch column or batch index is written; idempotency
+//! keys live in their own table, filled in key order once a batch's rows are in, instead of a
+//! unique index on `rows` that a million random UUIDs would be inserted into one by one.
 
 use rusqlite::Connection;
 
@@ -10,8 +16,10 @@ use super::JournalError;
 pub const SCHEMA_VERSION: i64 = 1;
 
 const SCHEMA: &str = r#"
+-- `seq` is never reused, so the id range of a batch's rows (see `rows.id`) is its own.
 CREATE TABLE batches (
-    id              TEXT PRIMARY KEY,
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL UNIQUE,
     file_name       TEXT NOT NULL,
     file_path       TEXT NOT NULL,
     file_sha256     TEXT NOT NULL,
@@ -28,9 +36,13 @@ CREATE TABLE batches (
     lock_heartbeat  INTEGER
 );
 
+-- A row's id is `batch seq * 2^32 + n`, n counting from 1 in plan order (see `super::span`):
+-- the rows of a batch are the table-key range of its seq, read without any batch index.
+-- `batch` is that seq, derived and not stored, for reading the file by hand; queries of a
+-- batch use the id range, never `batch = ?` (which would scan every batch).
 CREATE TABLE rows (
     id                  INTEGER PRIMARY KEY,
-    batch_id            TEXT NOT NULL REFERENCES batches(id),
+    batch               INTEGER GENERATED ALWAYS AS (id >> 32) VIRTUAL,
     line                INTEGER NOT NULL,
     identity            TEXT NOT NULL,
     idem_key            TEXT,
@@ -56,15 +68,19 @@ CREATE TABLE rows (
     created_at          INTEGER NOT NULL,
     updated_at          INTEGER NOT NULL
 );
--- Batch-scoped reads (status, report). Rows are appended in id order, so this is cheap.
-CREATE INDEX rows_batch ON rows (batch_id, id);
--- What a resume still has to send: a million-row batch with ten rows left is found at once.
-CREATE INDEX rows_open ON rows (batch_id, id) WHERE state IN ('planned','sending','in_doubt');
--- Never two rows with the same idempotency key. The key is derived from the batch and the
--- row's identity, so this also keeps identities unique within a batch.
-CREATE UNIQUE INDEX rows_key ON rows (idem_key) WHERE idem_key IS NOT NULL;
+-- What a resume still has to send: a million-row batch with ten rows left is found at once
+-- (an id range of this index). Planning appends to it in id order.
+CREATE INDEX rows_open ON rows (id) WHERE state IN ('planned','sending','in_doubt');
+-- Every row's idempotency key (`rows.idem_key`), and the row it belongs to: the primary key
+-- means never two rows with the same key, and the key is derived from the batch and the
+-- row's identity, so this also keeps identities unique within a batch. Webhooks find rows
+-- by key here. Written in the same transaction as the row, in key order when planning.
+CREATE TABLE keys (
+    idem_key    TEXT PRIMARY KEY,
+    row_id      INTEGER NOT NULL
+) WITHOUT ROWID;
 -- Conflicts from edited files are rare; counting them must not scan the batch.
-CREATE INDEX rows_conflict ON rows (batch_id) WHERE conflict IS NOT NULL;
+CREATE INDEX rows_conflict ON rows (id) WHERE conflict IS NOT NULL;
 CREATE INDEX rows_provider_id ON rows (provider_id) WHERE provider_id IS NOT NULL;
 CREATE INDEX rows_request_id ON rows (request_id) WHERE request_id IS NOT NULL;
 

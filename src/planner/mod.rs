@@ -9,7 +9,9 @@ use std::path::Path;
 
 use crate::domain::{PayeeRow, ProviderKind};
 use crate::ingest::{self, IngestError, IngestOptions, RejectedRow, RowOutcome, Summary};
-use crate::journal::{Journal, JournalError, NewBatch, PlanStats, PlannedRow, RejectedInsert};
+use crate::journal::{
+    Journal, JournalError, NewBatch, PlanItem, PlanStats, PlannedRow, RejectedInsert,
+};
 
 use crate::keys;
 use crate::provider::{self, BodyContext};
@@ -93,12 +95,6 @@ pub(crate) fn check_summary(summary: Summary, skip_invalid: bool) -> Result<Summ
     Ok(summary)
 }
 
-/// One row on its way from the CSV thread to the journal.
-enum Item {
-    Planned(PlannedRow),
-    Rejected(RejectedInsert),
-}
-
 /// Rows handed from the CSV thread to the journal thread at a time.
 const CHUNK: usize = 1024;
 
@@ -114,15 +110,17 @@ pub fn plan_new(
     let skip_invalid = batch.settings.skip_invalid;
     let outcome = journal.plan_new_batch(batch, |sink| {
         std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(8);
-            let producer = scope.spawn(move || produce(batch, path, opts, &tx));
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<PlanItem>>(8);
+            // Written rows go back to the CSV thread to be freed there, off this busier one.
+            let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Vec<PlanItem>>();
+            let producer = std::thread::Builder::new()
+                .name("plan-csv".into())
+                .spawn_scoped(scope, move || produce(batch, path, opts, &tx, &spent_rx))
+                .map_err(|e| PlanError::Body(format!("cannot start the CSV thread: {e}")))?;
             for chunk in rx {
-                for item in chunk {
-                    match item {
-                        Item::Planned(row) => sink.planned(&row),
-                        Item::Rejected(row) => sink.rejected(&row),
-                    }
-                }
+                sink.write(&chunk);
+                // Fails only once the CSV thread is done; then the chunk is freed here.
+                let _ = spent_tx.send(chunk);
             }
             let summary = producer
                 .join()
@@ -139,7 +137,8 @@ fn produce(
     batch: &NewBatch,
     path: &Path,
     opts: &IngestOptions,
-    tx: &std::sync::mpsc::SyncSender<Vec<Item>>,
+    tx: &std::sync::mpsc::SyncSender<Vec<PlanItem>>,
+    spent: &std::sync::mpsc::Receiver<Vec<PlanItem>>,
 ) -> Result<Summary, PlanError> {
     let callback = batch.settings.callback_url.as_deref();
     let mut chunk = Vec::with_capacity(CHUNK);
@@ -151,18 +150,26 @@ fn produce(
         let item = match outcome {
             RowOutcome::Valid(row) => {
                 match planned_row(batch.provider, &batch.id, callback, &row) {
-                    Ok(planned) => Item::Planned(planned),
+                    Ok(planned) => PlanItem::Planned(planned),
                     Err(e) => {
                         failure = Some(e);
                         return;
                     }
                 }
             }
-            RowOutcome::Rejected(row) => Item::Rejected(rejected_insert(&row)),
+            RowOutcome::Rejected(row) => PlanItem::Rejected(rejected_insert(&row)),
         };
         chunk.push(item);
         if chunk.len() == CHUNK {
-            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+            // A chunk the journal has written, emptied here, or a new one.
+            let next = match spent.try_recv() {
+                Ok(mut old) => {
+                    old.clear();
+                    old
+                }
+                Err(_) => Vec::with_capacity(CHUNK),
+            };
+            let full = std::mem::replace(&mut chunk, next);
             if tx.send(full).is_err() {
                 failure = Some(PlanError::Body("the journal stopped taking rows".into()));
             }

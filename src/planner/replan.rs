@@ -9,7 +9,7 @@ use rusqlite::params;
 
 use super::{PlanError, check_summary, planned_row, rejected_insert};
 use crate::ingest::{self, IngestOptions, RowOutcome, Summary};
-use crate::journal::{Journal, JournalError, RowState, now_ms};
+use crate::journal::{IN_BATCH, Journal, JournalError, RowState, insert_key, next_row_id, now_ms};
 
 /// What an edited file changed in an existing batch.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -40,10 +40,11 @@ fn load_existing(
     journal: &Journal,
     batch_id: &str,
 ) -> Result<HashMap<String, Existing>, JournalError> {
-    let mut stmt = journal.conn().prepare(
-        "SELECT identity, id, state, phone, amount_minor, currency, line FROM rows
-         WHERE batch_id = ?1 AND idem_key IS NOT NULL",
-    )?;
+    let mut stmt = journal.conn().prepare(&format!(
+        "SELECT r.identity, r.id, r.state, r.phone, r.amount_minor, r.currency, r.line
+         FROM batches b CROSS JOIN rows r
+         WHERE b.id = ?1 AND {IN_BATCH} AND r.idem_key IS NOT NULL"
+    ))?;
     let mut rows = stmt.query([batch_id])?;
     let mut out = HashMap::new();
     while let Some(r) = rows.next()? {
@@ -184,36 +185,42 @@ pub fn replan_changed(
                 old_line
             );
             tx.execute(
-                "INSERT INTO rows (batch_id, line, identity, reference, phone, amount_minor, amount_text, currency,
+                "INSERT INTO rows (id, line, identity, reference, phone, amount_minor, amount_text, currency,
                     state, conflict, created_at, updated_at)
                  VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6, ?7, 'rejected', ?8, ?9, ?9)",
-                params![batch.id, planned.line as i64, planned.identity, planned.phone, planned.amount_minor as i64,
+                params![next_row_id(&tx, &batch.id)?, planned.line as i64, planned.identity, planned.phone, planned.amount_minor as i64,
                         planned.amount_text, planned.currency.code(), note, now],
             ).map_err(JournalError::from)?;
             result.conflicts += 1;
         } else {
+            let id = next_row_id(&tx, &batch.id)?;
             tx.execute(
-                "INSERT INTO rows (batch_id, line, identity, idem_key, reference, phone, amount_minor, amount_text,
+                "INSERT INTO rows (id, line, identity, idem_key, reference, phone, amount_minor, amount_text,
                     currency, request_body, state, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'planned', ?11, ?11)",
-                params![batch.id, planned.line as i64, planned.identity, planned.key, planned.reference, planned.phone,
+                params![id, planned.line as i64, planned.identity, planned.key, planned.reference, planned.phone,
                         planned.amount_minor as i64, planned.amount_text, planned.currency.code(), planned.body, now],
             ).map_err(JournalError::from)?;
+            insert_key(&tx, &planned.key, id)?;
             result.added += 1;
         }
     }
     // Invalid rows of the edited file replace the old file's invalid rows.
     tx.execute(
-        "DELETE FROM rows WHERE batch_id = ?1 AND idem_key IS NULL AND state = 'rejected' AND conflict IS NULL
-            AND identity LIKE 'rejected:line:%'",
+        &format!(
+            "DELETE FROM rows WHERE id IN (SELECT r.id FROM batches b CROSS JOIN rows r
+                WHERE b.id = ?1 AND {IN_BATCH} AND r.idem_key IS NULL AND r.state = 'rejected'
+                  AND r.conflict IS NULL AND r.identity LIKE 'rejected:line:%')"
+        ),
         [&batch.id],
-    ).map_err(JournalError::from)?;
+    )
+    .map_err(JournalError::from)?;
     for r in &rejected {
         tx.execute(
-            "INSERT INTO rows (batch_id, line, identity, reference, phone, amount_text, currency, state, last_error,
+            "INSERT INTO rows (id, line, identity, reference, phone, amount_text, currency, state, last_error,
                 created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'rejected', ?8, ?9, ?9)",
-            params![batch.id, r.line as i64, r.identity(), (!r.reference.is_empty()).then_some(r.reference.as_str()),
+            params![next_row_id(&tx, &batch.id)?, r.line as i64, r.identity(), (!r.reference.is_empty()).then_some(r.reference.as_str()),
                     r.phone, r.amount, r.currency, r.error, now],
         ).map_err(JournalError::from)?;
         result.rejected += 1;

@@ -339,7 +339,7 @@ pub fn journal_rows(path: &Path, batch: &str) -> rusqlite::Result<Vec<JournalRow
     let mut stmt = conn.prepare(
         "SELECT line, identity, idem_key, state, phone, amount_minor, currency, provider_id,
                 request_id
-         FROM rows WHERE batch_id = ?1 ORDER BY id",
+         FROM rows WHERE batch = (SELECT seq FROM batches WHERE id = ?1) ORDER BY id",
     )?;
     let rows = stmt.query_map([batch], |r| {
         Ok(JournalRow {

@@ -126,8 +126,8 @@ impl<'a> Batch<'a> {
             return 0;
         };
         conn.query_row(
-            "SELECT COUNT(*) FROM rows WHERE batch_id = ?1 AND updated_at >= ?2
-             AND state NOT IN ('planned', 'rejected')",
+            "SELECT COUNT(*) FROM rows WHERE batch = (SELECT seq FROM batches WHERE id = ?1)
+             AND updated_at >= ?2 AND state NOT IN ('planned', 'rejected')",
             rusqlite::params![self.id, ms],
             |r| r.get::<_, i64>(0),
         )
