@@ -39,8 +39,8 @@ pub use lookup::{
 pub use plan::{PlanItem, PlanSink, PlanStats, PlannedRow, RejectedInsert};
 pub use queries::{ReportRow, StateCount};
 pub use rows::{
-    Attempt, OpenRow, Outcome, UnsettledRow, advance, log_attempt, mark_sending, open_rows_page,
-    record_outcome, unsettled_rows,
+    Attempt, OpenRow, Outcome, UnsettledRow, advance, flag_attention, log_attempt, mark_sending,
+    open_rows_page, record_outcome, unsettled_rows,
 };
 pub use schema::SCHEMA_VERSION;
 pub(crate) use span::{IN_BATCH, insert_key, next_row_id};

@@ -29,6 +29,8 @@ pub struct ReportRow {
     pub request_id: Option<String>,
     pub failover_reason: Option<String>,
     pub error: Option<String>,
+    /// What a person must look at: an answer or callback that contradicted the request.
+    pub attention: Option<String>,
     pub attempts: u32,
     pub updated_at: String,
 }
@@ -90,6 +92,19 @@ impl Journal {
         Ok(to_u64(n))
     }
 
+    /// Number of rows that need a person: an answer or callback contradicted the request.
+    pub fn attention_count(&self, batch_id: &str) -> Result<u64, JournalError> {
+        let n: i64 = self.conn().query_row(
+            &format!(
+                "SELECT COUNT(*) FROM batches b CROSS JOIN rows r INDEXED BY rows_attention
+                 WHERE b.id = ?1 AND {IN_BATCH} AND r.attention IS NOT NULL"
+            ),
+            [batch_id],
+            |r| r.get(0),
+        )?;
+        Ok(to_u64(n))
+    }
+
     /// Every row of a batch in file order, for `report`.
     pub fn report_rows(
         &self,
@@ -104,7 +119,7 @@ impl Journal {
                     CASE WHEN r.conflict IS NULL THEN r.last_error
                          WHEN r.last_error IS NULL THEN 'conflict: ' || r.conflict
                          ELSE 'conflict: ' || r.conflict || '; ' || r.last_error END,
-                    r.attempts, r.updated_at
+                    r.attempts, r.updated_at, r.attention
              FROM batches b CROSS JOIN rows r
              WHERE b.id = ?1 AND {IN_BATCH} ORDER BY r.line, r.id"
         ))?;
@@ -126,6 +141,7 @@ impl Journal {
                 error: r.get(11)?,
                 attempts: u32::try_from(r.get::<_, i64>(12)?).unwrap_or(u32::MAX),
                 updated_at: super::format_ms(r.get(13)?),
+                attention: r.get(14)?,
             })?;
         }
         Ok(())

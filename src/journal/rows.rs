@@ -57,6 +57,9 @@ pub struct Outcome {
     pub failover_reason: Option<String>,
     pub unconfirmed: bool,
     pub error: Option<String>,
+    /// Something a person must look at (an answer that contradicts the request): stored in
+    /// `rows.attention`, listed by `status`, `report` and `reconcile`. Never cleared here.
+    pub attention: Option<String>,
 }
 
 pub(super) fn state_of(raw: &str) -> Result<RowState, JournalError> {
@@ -193,7 +196,37 @@ pub fn record_outcome(
         )?
         .execute(params![row_id, attempts, now])?;
     }
-    fill_facts(conn, row_id, outcome)
+    fill_facts(conn, row_id, outcome)?;
+    if let Some(reason) = &outcome.attention {
+        flag_attention(conn, row_id, reason)?;
+    }
+    Ok(())
+}
+
+/// Mark a row as needing a person, with the reason, and log it as an event on the row. A row
+/// that already carries a note keeps it and gains this one; the same reason is not repeated.
+pub fn flag_attention(conn: &Connection, row_id: i64, reason: &str) -> Result<(), JournalError> {
+    conn.prepare_cached(
+        "UPDATE rows SET attention = CASE
+                WHEN attention IS NULL THEN ?2
+                WHEN instr(attention, ?2) > 0 THEN attention
+                ELSE attention || '; ' || ?2 END,
+            updated_at = ?3
+         WHERE id = ?1",
+    )?
+    .execute(params![row_id, reason, now_ms()])?;
+    log_attempt(
+        conn,
+        row_id,
+        &Attempt {
+            kind: "attention",
+            at: now_ms(),
+            http_status: None,
+            latency_ms: 0,
+            outcome: "needs_a_person".into(),
+            detail: Some(reason.to_string()),
+        },
+    )
 }
 
 /// Store provider ids and status words without touching the row's state.
@@ -243,6 +276,9 @@ pub fn advance(
         fill_facts(conn, row_id, outcome)?;
         return Ok(None);
     };
+    if let Some(reason) = &outcome.attention {
+        flag_attention(conn, row_id, reason)?;
+    }
     if current == RowState::Rejected || next.rank() < current.rank() || current.rank() == 3 {
         return Ok(None);
     }

@@ -13,8 +13,9 @@ use rusqlite::Connection;
 use super::JournalError;
 
 /// Bumped on every incompatible change; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
+/// Version 1's layout; [`V2`] adds to it.
 const SCHEMA: &str = r#"
 -- `seq` is never reused, so the id range of a batch's rows (see `rows.id`) is its own.
 CREATE TABLE batches (
@@ -109,6 +110,22 @@ CREATE TABLE webhook_deliveries (
 );
 "#;
 
+/// Version 2 (from 1): a row can carry a note that needs a person (`rows.attention`: a
+/// provider answer or callback that contradicts the request), and a batch records the
+/// fingerprint of what it pays and which key derivation its rows were keyed with. Batches
+/// of version 1 keep `key_scheme` 1 and their stored keys; nothing is re-keyed.
+const V2: &str = r#"
+ALTER TABLE rows ADD COLUMN attention TEXT;
+ALTER TABLE batches ADD COLUMN fingerprint TEXT;
+ALTER TABLE batches ADD COLUMN key_scheme INTEGER NOT NULL DEFAULT 1;
+"#;
+
+/// Indexes of version 2, for new and migrated journals alike.
+const V2_INDEXES: &str = r#"
+CREATE INDEX rows_attention ON rows (id) WHERE attention IS NOT NULL;
+CREATE INDEX batches_fingerprint ON batches (fingerprint) WHERE fingerprint IS NOT NULL;
+"#;
+
 /// Create the schema in a new journal, or check an existing one's version.
 pub fn migrate(conn: &mut Connection) -> Result<(), JournalError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -118,7 +135,21 @@ pub fn migrate(conn: &mut Connection) -> Result<(), JournalError> {
             // Another process may have created it between our read and our lock.
             let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
             if version == 0 {
+                // A new journal is laid out exactly as a migrated one: version 1, then 2.
                 tx.execute_batch(SCHEMA)?;
+                tx.execute_batch(V2)?;
+                tx.execute_batch(V2_INDEXES)?;
+                tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+            }
+            tx.commit()?;
+            Ok(())
+        }
+        1 => {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if version == 1 {
+                tx.execute_batch(V2)?;
+                tx.execute_batch(V2_INDEXES)?;
                 tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
             }
             tx.commit()?;
@@ -126,5 +157,41 @@ pub fn migrate(conn: &mut Connection) -> Result<(), JournalError> {
         }
         SCHEMA_VERSION => Ok(()),
         newer => Err(JournalError::NewerSchema(newer)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_journal_is_migrated_and_keeps_its_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch("PRAGMA user_version = 1").unwrap();
+        conn.execute_batch(
+            "INSERT INTO batches (id, file_name, file_path, file_sha256, provider, sandbox, base_url,
+                settings, created_at, updated_at)
+             VALUES ('old', 'f.csv', '/f.csv', 'ab', 'rohopay', 0, 'http://127.0.0.1', '{}', 1, 1);
+             INSERT INTO rows (id, line, identity, idem_key, phone, amount_text, currency, state,
+                created_at, updated_at)
+             VALUES (4294967297, 2, 'EMP-1', 'k1', '256700000001', '1000', 'UGX', 'succeeded', 1, 1);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let (scheme, fingerprint): (i64, Option<String>) = conn
+            .query_row("SELECT key_scheme, fingerprint FROM batches WHERE id = 'old'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((scheme, fingerprint), (1, None));
+        let (key, attention): (String, Option<String>) = conn
+            .query_row("SELECT idem_key, attention FROM rows", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!((key.as_str(), attention), ("k1", None));
+        // Opening it again changes nothing.
+        migrate(&mut conn).unwrap();
     }
 }

@@ -122,6 +122,7 @@ impl Receipt {
             routed_provider: self.routed_provider,
             failover_reason: self.failover_reason,
             unconfirmed: self.unconfirmed,
+            attention: None,
         }
     }
 }

@@ -225,6 +225,7 @@ fn outcome(cb: &Callback) -> Outcome {
         unconfirmed: false,
         error: (state == RowState::Failed)
             .then(|| format!("provider reported the payout {} (webhook)", cb.status_word)),
+        attention: None,
     }
 }
 
