@@ -1,6 +1,7 @@
 //! The batch lock: one process drives a batch at a time. The owner's pid, host and a heartbeat
 //! live in the batch row; a lock whose process is gone (same host) or whose heartbeat is older
-//! than [`STALE_AFTER_MS`] is taken over with a message.
+//! than [`stale_after_ms`] (30 s unless `PAYRUN_LOCK_STALE_MS` says otherwise) is taken over
+//! with a message.
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
@@ -10,6 +11,27 @@ use super::{Journal, JournalError, now_ms};
 pub const STALE_AFTER_MS: i64 = 30_000;
 /// How often the owner refreshes its heartbeat.
 pub const HEARTBEAT_EVERY_MS: u64 = 5_000;
+/// Shortest stale limit `PAYRUN_LOCK_STALE_MS` may set: a heartbeat is refreshed every sixth
+/// of the limit, and a busy journal must not make a live owner look frozen.
+const MIN_STALE_AFTER_MS: i64 = 1_000;
+
+/// The heartbeat age after which a lock is stale: `PAYRUN_LOCK_STALE_MS` (at least 1 s), else
+/// [`STALE_AFTER_MS`]. Every process sharing a journal must use the same value.
+pub fn stale_after_ms() -> i64 {
+    static STALE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *STALE.get_or_init(|| {
+        std::env::var("PAYRUN_LOCK_STALE_MS")
+            .ok()
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .map_or(STALE_AFTER_MS, |ms| ms.max(MIN_STALE_AFTER_MS))
+    })
+}
+
+/// How often the owner refreshes its heartbeat: every 5 s, or a sixth of a shorter stale limit.
+pub fn heartbeat_every() -> std::time::Duration {
+    let ms = u64::try_from(stale_after_ms() / 6).unwrap_or(HEARTBEAT_EVERY_MS);
+    std::time::Duration::from_millis(ms.min(HEARTBEAT_EVERY_MS))
+}
 
 /// Proof of holding a batch's lock; every journal write of a running batch checks it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,7 +163,7 @@ impl Journal {
             let held_host = held_host.unwrap_or_default();
             let age_ms = now - heartbeat.unwrap_or(0);
             let dead = held_host == host && !owner_alive(held_pid, held_started);
-            if !dead && age_ms < STALE_AFTER_MS {
+            if !dead && age_ms < stale_after_ms() {
                 return Err(JournalError::Locked {
                     batch: batch_id.to_string(),
                     pid: held_pid,

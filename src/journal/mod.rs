@@ -31,7 +31,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use actor::JournalActor;
 pub use batch::{Batch, BatchSettings, NewBatch};
 pub use lock::{
-    HEARTBEAT_EVERY_MS, LockInfo, LockToken, STALE_AFTER_MS, check as check_lock, heartbeat,
+    LockInfo, LockToken, check as check_lock, heartbeat, heartbeat_every, stale_after_ms,
 };
 pub use lookup::{
     Delivery, RowKey, RowRef, delivery, record_delivery, row_by_id, rows_by, sending_rows_like,

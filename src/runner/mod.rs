@@ -22,7 +22,7 @@ pub use progress::{Progress, Tally};
 pub use stop::{Stop, StopReason};
 
 use crate::journal::{
-    HEARTBEAT_EVERY_MS, JournalActor, JournalError, LockToken, heartbeat, open_rows_page,
+    JournalActor, JournalError, LockToken, heartbeat, heartbeat_every, open_rows_page,
 };
 use crate::provider::Provider;
 use row::Shared;
@@ -161,7 +161,7 @@ fn spawn_heartbeat(
     stop: Arc<Stop>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_millis(HEARTBEAT_EVERY_MS));
+        let mut every = tokio::time::interval(heartbeat_every());
         every.tick().await;
         loop {
             every.tick().await;

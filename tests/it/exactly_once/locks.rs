@@ -19,6 +19,9 @@ use crate::support::sim::SimConfig;
 const ROWS: usize = 40;
 
 /// A plan slow enough (10 payouts/s) that a process is reliably caught mid-batch.
+/// The stale-lock limit the frozen-owner test gives its processes.
+const STALE_MS: u64 = 3_000;
+
 fn slow_plan(provider: &'static str, seed: u64) -> TrialPlan {
     let mut plan = TrialPlan::fixed(provider, ROWS, 2, seed);
     plan.rate = 10;
@@ -192,12 +195,17 @@ async fn two_runs_of_a_new_file_at_once_plan_it_once() {
 }
 
 /// A live owner that freezes (SIGSTOP: a laptop lid closed, a VM paused) stops refreshing its
-/// heartbeat, and after 30 s another resume takes the batch over. When the frozen process
+/// heartbeat, and once it is stale another resume takes the batch over (30 s in production;
+/// 3 s here through `PAYRUN_LOCK_STALE_MS`, given to every process of the test). When the frozen process
 /// thaws in the middle of that resume it must notice the lost lock and stop; what it had in
 /// flight carries the same keys, so nobody is paid twice and the journal stays consistent.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "slow (~35 s): waits out the 30 s stale-heartbeat limit"]
 async fn a_frozen_owner_is_taken_over_and_stops_when_it_thaws() {
+    let command = |batch: &Batch<'_>, cmd| {
+        let mut c = batch.command(cmd);
+        c.env("PAYRUN_LOCK_STALE_MS", STALE_MS.to_string());
+        c
+    };
     // Many rows marked `sending` wait in the frozen process's pacer, and every answer takes
     // 300 ms, so the taker's resends are in flight when the frozen process thaws: a stale
     // write from it would land on rows the taker is sending.
@@ -210,7 +218,7 @@ async fn a_frozen_owner_is_taken_over_and_stops_when_it_thaws() {
     };
     let fx = Fixture::new(plan.sim.clone()).await;
     let batch = Batch::new(&fx, &plan);
-    let frozen = Running::spawn(&mut batch.command(Cmd::Run));
+    let frozen = Running::spawn(&mut command(&batch, Cmd::Run));
     let frozen_pid = frozen.pid().expect("pid");
     while fx.ledger().await.len() < 3 {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -222,7 +230,7 @@ async fn a_frozen_owner_is_taken_over_and_stops_when_it_thaws() {
     let mut deadline = std::time::Instant::now() + Duration::from_secs(60);
     let taker = loop {
         assert!(std::time::Instant::now() < deadline, "never taken over");
-        let mut taker = Running::spawn(&mut batch.command(Cmd::Resume));
+        let mut taker = Running::spawn(&mut command(&batch, Cmd::Resume));
         let taker_pid = i64::from(taker.pid().expect("pid").as_raw());
         let took_over = loop {
             if lock_pid(&batch) == Some(taker_pid) {
@@ -256,7 +264,7 @@ async fn a_frozen_owner_is_taken_over_and_stops_when_it_thaws() {
             continue;
         }
         assert_eq!(refused.code(), Some(3), "{}", refused.text());
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(Duration::from_millis(STALE_MS / 10)).await;
     };
     kill(frozen_pid, Signal::SIGCONT).unwrap();
 
