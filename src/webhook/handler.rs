@@ -19,7 +19,8 @@ use crate::domain::ProviderKind;
 use crate::journal::JournalActor;
 use crate::provider::{Callback, CallbackError, rohopay, rumbapay};
 
-use super::apply::{self, Verdict};
+use super::apply;
+use super::verdict::Verdict;
 use super::body::{self, ReadError};
 use super::report::{LogSink, refused_line, verdict_line};
 use super::signature;
