@@ -9,9 +9,9 @@ use anyhow::Context;
 
 use super::ReconcileArgs;
 use super::pay::Endpoint;
+use super::summary::attention_line;
 use crate::domain::ProviderKind;
 use crate::exit::{Exit, Refused};
-use super::summary::attention_line;
 use crate::journal::{AttentionRow, Batch, Journal, JournalActor, JournalError, LockToken};
 use crate::provider::{Provider, ProviderConfig, rohopay::RohopayClient, rumbapay::RumbapayClient};
 use crate::reconcile::{self, ReconcileReport};

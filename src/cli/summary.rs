@@ -182,8 +182,8 @@ impl BatchFigures {
     /// The rows that need a person, for `status BATCH`: the count, the listed rows, the rest.
     fn attention_text(&self) -> String {
         let mut out = format!(
-            "  {} row(s) need a person: the provider contradicted the request; check each with \
-             the provider before paying it again\n",
+            "  {} row(s) need a person: a provider answer contradicted the request or itself; check each \
+             with the provider before paying it again\n",
             self.attention
         );
         for r in self.attention_rows.iter().flatten() {
@@ -253,6 +253,9 @@ mod tests {
             provider_id: None,
             key: None,
         };
-        assert_eq!(attention_line(&row), "line 3 - (failed): callback successful");
+        assert_eq!(
+            attention_line(&row),
+            "line 3 - (failed): callback successful"
+        );
     }
 }

@@ -292,7 +292,10 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        assert_eq!(reported[1].as_deref(), Some("another phone; successful after failed"));
+        assert_eq!(
+            reported[1].as_deref(),
+            Some("another phone; successful after failed")
+        );
         assert_eq!(reported[0], None);
     }
 }

@@ -160,9 +160,15 @@ fn judge(
     };
     let word = &cb.status_word;
     let (detail, attention) = match &verdict {
-        Verdict::Applied { row, to } => (format!("{provider} callback {word}: {} -> {to}", row.state), None),
+        Verdict::Applied { row, to } => (
+            format!("{provider} callback {word}: {} -> {to}", row.state),
+            None,
+        ),
         Verdict::Ignored { row, reported } => (
-            format!("{provider} callback {word} ({reported}) left the row {}", row.state),
+            format!(
+                "{provider} callback {word} ({reported}) left the row {}",
+                row.state
+            ),
             verdict.is_contrary().then(|| {
                 format!(
                     "{provider} callback {word} ({reported}) after the row was {0}; the row is \
@@ -172,7 +178,10 @@ fn judge(
             }),
         ),
         Verdict::Mismatch { problems, .. } => (
-            format!("{provider} callback {word} not applied: {}", problems.join("; ")),
+            format!(
+                "{provider} callback {word} not applied: {}",
+                problems.join("; ")
+            ),
             Some(format!(
                 "{provider} callback {word} contradicts the request ({}); not applied",
                 problems.join("; ")

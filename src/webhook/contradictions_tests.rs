@@ -34,7 +34,10 @@ fn amounts_must_be_equal_in_minor_units() {
         let problems = contradictions(&ASKED, &said);
         assert_eq!(problems.len(), 1, "{amount}: {problems:?}");
         assert!(problems[0].starts_with("amount"), "{problems:?}");
-        assert!(problems[0].contains("25000 UGX in the journal"), "{problems:?}");
+        assert!(
+            problems[0].contains("25000 UGX in the journal"),
+            "{problems:?}"
+        );
     }
     let kes = Facts {
         amount_minor: Some(75_000),
@@ -134,7 +137,10 @@ fn attention(journal: &crate::journal::Journal) -> Option<String> {
 }
 
 fn attention_events(journal: &crate::journal::Journal) -> i64 {
-    count(journal, "SELECT COUNT(*) FROM events WHERE kind = 'attention'")
+    count(
+        journal,
+        "SELECT COUNT(*) FROM events WHERE kind = 'attention'",
+    )
 }
 
 #[test]
@@ -163,8 +169,16 @@ fn a_contradicting_callback_marks_its_row_for_a_person() {
 #[test]
 fn the_opposite_final_state_keeps_the_row_and_marks_it() {
     for (first, then, kept) in [
-        (PayoutStatus::Failed, PayoutStatus::Succeeded, RowState::Failed),
-        (PayoutStatus::Succeeded, PayoutStatus::Failed, RowState::Succeeded),
+        (
+            PayoutStatus::Failed,
+            PayoutStatus::Succeeded,
+            RowState::Failed,
+        ),
+        (
+            PayoutStatus::Succeeded,
+            PayoutStatus::Failed,
+            RowState::Succeeded,
+        ),
     ] {
         let (_dir, mut journal) = temp_journal();
         plan(&mut journal, ProviderKind::Rohopay, &["k1"]);
@@ -214,7 +228,10 @@ fn a_rumbapay_callback_for_another_reference_is_a_mismatch() {
     let Verdict::Mismatch { problems, .. } = &verdict else {
         panic!("{verdict:?}");
     };
-    assert_eq!(problems, &["reference not-ours in the callback, k1 in the journal"]);
+    assert_eq!(
+        problems,
+        &["reference not-ours in the callback, k1 in the journal"]
+    );
     assert_eq!(state(&journal, "k1"), RowState::Accepted);
     assert!(attention(&journal).is_some());
 }

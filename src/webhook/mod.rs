@@ -1,4 +1,4 @@
-//! The webhook receiver behind `payrun listen` (DESIGN §3 Webhooks, issue 5).
+//! The webhook receiver behind `payrun listen` (README "Webhooks: `payrun listen`").
 //!
 //! RohoPay and Rumbapay call back when a payout becomes terminal. Each provider has one
 //! endpoint, `POST /webhooks/rohopay` and `POST /webhooks/rumbapay`; `GET /health` answers

@@ -51,4 +51,3 @@ impl Verdict {
             if row.state.rank() == 3 && reported.rank() == 3 && *reported != row.state)
     }
 }
-

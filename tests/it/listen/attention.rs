@@ -78,7 +78,10 @@ async fn rohopay_contradiction(change: fn(&mut JournalRow), expect: &str) {
         [row.id]
     );
     let shown = reported_attention(&fx, &batch, row.line).await;
-    assert!(shown.as_str().is_some_and(|s| s.contains(expect)), "{shown}");
+    assert!(
+        shown.as_str().is_some_and(|s| s.contains(expect)),
+        "{shown}"
+    );
     for other in &rows[1..] {
         assert_eq!(attention_of(&fx.journal, other.id), None);
     }
@@ -166,7 +169,9 @@ async fn contrary_final_state(provider: &'static str, first: &str, then: &str, s
     let shown = report.iter().find(|r| r["line"] == row.line).unwrap();
     assert_eq!(shown["state"], stays);
     assert!(
-        shown["attention"].as_str().is_some_and(|s| s.contains(then)),
+        shown["attention"]
+            .as_str()
+            .is_some_and(|s| s.contains(then)),
         "a failed row the provider also called paid must not look like plain failed: {shown}"
     );
     let lines = receiver.lines();
