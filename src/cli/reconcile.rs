@@ -1,5 +1,6 @@
 //! `payrun reconcile BATCH`: ask the provider for the final state of every accepted or
-//! in-doubt payout, record what changed, and list what still needs a person.
+//! in-doubt payout, record what changed, and list what still needs a person: rows it could not
+//! settle, and every row of the batch an answer or callback contradicted (exit 1 if any).
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -8,9 +9,10 @@ use anyhow::Context;
 
 use super::ReconcileArgs;
 use super::pay::Endpoint;
+use super::summary::attention_line;
 use crate::domain::ProviderKind;
 use crate::exit::{Exit, Refused};
-use crate::journal::{Batch, Journal, JournalActor, JournalError, LockToken};
+use crate::journal::{AttentionRow, Batch, Journal, JournalActor, JournalError, LockToken};
 use crate::provider::{Provider, ProviderConfig, rohopay::RohopayClient, rumbapay::RumbapayClient};
 use crate::reconcile::{self, ReconcileReport};
 
@@ -56,12 +58,31 @@ async fn run_async(args: ReconcileArgs) -> anyhow::Result<Exit> {
     drop(actor);
     let _ = tokio::task::spawn_blocking(move || thread.join()).await;
     let report = outcome?;
-    print_report(&batch, &report);
-    Ok(if report.attention.is_empty() {
+    // After its own work: every row of the batch that needs a person, whoever marked it.
+    let (path, id) = (args.journal.journal.clone(), batch.id.clone());
+    let flagged = tokio::task::spawn_blocking(move || -> anyhow::Result<Flagged> {
+        let journal = Journal::open_existing(&path)?;
+        Ok(Flagged {
+            count: journal.attention_count(&id)?,
+            rows: journal.attention_rows(&id, SHOWN)?,
+        })
+    })
+    .await??;
+    let needs_a_person = print_report(&batch, &report, &flagged);
+    Ok(if needs_a_person == 0 {
         Exit::Ok
     } else {
         Exit::Incomplete
     })
+}
+
+/// Rows listed at most per section; the rest are counted.
+const SHOWN: usize = 50;
+
+/// The rows of the batch marked as needing a person (a contradicting answer or callback).
+struct Flagged {
+    count: u64,
+    rows: Vec<AttentionRow>,
 }
 
 /// Run `reconcile` under the batch lock.
@@ -98,8 +119,8 @@ pub async fn with_token<P: Provider>(
     Ok(reconcile::reconcile(provider, actor.clone(), &batch.id, token, rate, concurrency).await?)
 }
 
-fn print_report(batch: &Batch, report: &ReconcileReport) {
-    const SHOWN: usize = 50;
+/// Print what reconcile did and what needs a person; returns how many rows need one.
+fn print_report(batch: &Batch, report: &ReconcileReport, flagged: &Flagged) -> u64 {
     println!(
         "Reconciled batch {}: checked {} payout(s)",
         batch.id, report.checked
@@ -116,21 +137,61 @@ fn print_report(batch: &Batch, report: &ReconcileReport) {
     if report.changes.len() > SHOWN {
         println!("  ... and {} more change(s)", report.changes.len() - SHOWN);
     }
+    // A row reconcile could not settle may be marked too: count it once.
+    let unmarked: Vec<_> = report
+        .attention
+        .iter()
+        .filter(|a| {
+            !flagged
+                .rows
+                .iter()
+                .any(|f| f.line == a.line && f.reference == a.reference)
+        })
+        .collect();
+    let needs_a_person = flagged.count + unmarked.len() as u64;
     println!(
         "  {} changed, {} still pending at the provider, {} need a person",
         report.changes.len(),
         report.still_pending,
-        report.attention.len()
+        needs_a_person
     );
-    if !report.attention.is_empty() {
-        println!("Needs a person:");
-        for a in &report.attention {
-            println!(
-                "  line {} {}: {}",
-                a.line,
-                a.reference.as_deref().unwrap_or("-"),
-                a.why
-            );
-        }
+    if needs_a_person == 0 {
+        return 0;
     }
+    println!("Needs a person:");
+    for a in &unmarked {
+        println!(
+            "  line {} {}: {}",
+            a.line,
+            a.reference.as_deref().unwrap_or("-"),
+            a.why
+        );
+    }
+    for f in &flagged.rows {
+        println!("  {}", attention_line(f));
+        println!("    next: {}", next_step(batch, f));
+    }
+    let more = flagged.count.saturating_sub(flagged.rows.len() as u64);
+    if more > 0 {
+        println!(
+            "  ... and {more} more the provider contradicted: `payrun report {}` lists them all \
+             (column attention)",
+            batch.id
+        );
+    }
+    needs_a_person
+}
+
+/// What to do with a row the provider contradicted.
+fn next_step(batch: &Batch, row: &AttentionRow) -> String {
+    let provider = batch.provider.name();
+    let payout = match (&row.provider_id, &row.key) {
+        (Some(id), _) => format!("payout {id}"),
+        (None, Some(key)) => format!("the payout with reference {key}"),
+        (None, None) => "this payout".to_owned(),
+    };
+    format!(
+        "ask {provider} what {payout} paid, to whom, and whether it is final; do not pay it \
+         again (even if it shows failed) until {provider} confirms it was not paid"
+    )
 }

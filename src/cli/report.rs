@@ -1,5 +1,5 @@
-//! `payrun report BATCH`: one line per payee with its state, key, provider ids and error, as
-//! CSV (spreadsheet-safe) or JSON, to stdout or `--out`.
+//! `payrun report BATCH`: one line per payee with its state, key, provider ids, error and
+//! what needs a person, as CSV (spreadsheet-safe) or JSON, to stdout or `--out`.
 
 use std::io::Write;
 
@@ -9,7 +9,7 @@ use super::{CsvOrJson, ReportArgs};
 use crate::exit::Exit;
 use crate::journal::{Journal, JournalError, ReportRow};
 
-const HEADER: [&str; 14] = [
+const HEADER: [&str; 15] = [
     "line",
     "reference",
     "phone",
@@ -24,6 +24,8 @@ const HEADER: [&str; 14] = [
     "error",
     "attempts",
     "updated_at",
+    // Added after the others, so scripts reading columns by position keep working.
+    "attention",
 ];
 
 /// Prefix a cell a spreadsheet would treat as a formula (`=`, `+`, `-`, `@`, tab, CR).
@@ -34,7 +36,7 @@ pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn cells(r: &ReportRow) -> [String; 14] {
+fn cells(r: &ReportRow) -> [String; 15] {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     [
         r.line.to_string(),
@@ -51,6 +53,7 @@ fn cells(r: &ReportRow) -> [String; 14] {
         opt(&r.error),
         r.attempts.to_string(),
         r.updated_at.clone(),
+        opt(&r.attention),
     ]
 }
 

@@ -1,17 +1,28 @@
-//! `payrun status [BATCH]`: where a batch stands (rows and money per state), or a table of
-//! every batch in the journal. Reads the journal only.
+//! `payrun status [BATCH]`: where a batch stands (rows and money per state, and the rows that
+//! need a person), or a table of every batch in the journal. Reads the journal only.
 
 use super::summary::BatchFigures;
 use super::{StatusArgs, TextOrJson};
 use crate::exit::Exit;
 use crate::journal::{Batch, Journal, JournalError};
 
-fn figures(journal: &Journal, batch: &Batch) -> Result<BatchFigures, JournalError> {
-    Ok(BatchFigures::new(
+/// Rows that need a person listed by `status BATCH`; the rest are counted (`report` lists all).
+const ATTENTION_LISTED: usize = 20;
+
+/// A batch's figures; with `list`, the first rows that need a person too.
+fn figures(journal: &Journal, batch: &Batch, list: bool) -> Result<BatchFigures, JournalError> {
+    let figures = BatchFigures::new(
         batch,
         &journal.state_counts(&batch.id)?,
         journal.conflict_count(&batch.id)?,
-    ))
+    );
+    let attention = journal.attention_count(&batch.id)?;
+    let rows = if list {
+        Some(journal.attention_rows(&batch.id, ATTENTION_LISTED)?)
+    } else {
+        None
+    };
+    Ok(figures.with_attention(attention, rows))
 }
 
 pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
@@ -19,7 +30,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
     match &args.batch {
         Some(id) => {
             let batch = journal.batch(id)?;
-            let f = figures(&journal, &batch)?;
+            let f = figures(&journal, &batch, true)?;
             match args.format {
                 TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&f)?),
                 TextOrJson::Text => print!("{}", f.text()),
@@ -29,7 +40,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
             let all: Vec<BatchFigures> = journal
                 .list_batches()?
                 .iter()
-                .map(|b| figures(&journal, b))
+                .map(|b| figures(&journal, b, false))
                 .collect::<Result<_, _>>()?;
             match args.format {
                 TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&all)?),
@@ -53,7 +64,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
                             provider,
                             f.rows,
                             f.updated_at.get(..19).unwrap_or(&f.updated_at),
-                            f.states_line()
+                            f.states_and_attention()
                         );
                     }
                     if all.iter().any(|f| f.sandbox) {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::domain::{Currency, format_major};
-use crate::journal::{Batch, RowState, StateCount};
+use crate::journal::{AttentionRow, Batch, RowState, StateCount};
 
 /// Major-unit text for a currency code as stored; unknown codes (rejected rows) show minor units.
 pub fn major(amount_minor: u128, currency: &str) -> String {
@@ -49,6 +49,14 @@ pub struct BatchFigures {
     /// Major units per currency of rows the provider has (accepted + succeeded).
     pub paid: BTreeMap<String, String>,
     pub conflicts: u64,
+    /// Rows that need a person: an answer or callback contradicted the request.
+    pub attention: u64,
+    /// The first of them, in file order (one batch's status only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attention_rows: Option<Vec<AttentionRow>>,
+    /// How many of them `attention_rows` leaves out (`payrun report` lists all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attention_not_listed: Option<u64>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -88,18 +96,34 @@ impl BatchFigures {
             totals: render(totals),
             paid: render(paid),
             conflicts,
+            attention: 0,
+            attention_rows: None,
+            attention_not_listed: None,
             created_at: crate::journal::format_ms(batch.created_at),
             updated_at: crate::journal::format_ms(batch.updated_at),
         }
+    }
+
+    /// With the number of rows that need a person and, for one batch's status, the first of
+    /// them (`rows`, at most as many as the caller chose to read).
+    pub fn with_attention(mut self, count: u64, rows: Option<Vec<AttentionRow>>) -> BatchFigures {
+        self.attention = count;
+        if let Some(rows) = rows {
+            self.attention_not_listed = Some(count.saturating_sub(rows.len() as u64));
+            self.attention_rows = Some(rows);
+        }
+        self
     }
 
     pub fn count(&self, state: RowState) -> u64 {
         self.states.get(state.as_str()).copied().unwrap_or(0)
     }
 
-    /// Every row reached a good state (accepted or succeeded) and nothing conflicts.
+    /// Every row reached a good state (accepted or succeeded), nothing conflicts and no row
+    /// needs a person.
     pub fn all_good(&self) -> bool {
         self.conflicts == 0
+            && self.attention == 0
             && self.count(RowState::Accepted) + self.count(RowState::Succeeded) == self.rows
     }
 
@@ -149,8 +173,60 @@ impl BatchFigures {
                 self.conflicts, self.batch
             ));
         }
+        if self.attention > 0 {
+            out.push_str(&self.attention_text());
+        }
         out
     }
+
+    /// The rows that need a person, for `status BATCH`: the count, the listed rows, the rest.
+    fn attention_text(&self) -> String {
+        let mut out = format!(
+            "  {} row(s) need a person: a provider answer contradicted the request or itself; check each \
+             with the provider before paying it again\n",
+            self.attention
+        );
+        for r in self.attention_rows.iter().flatten() {
+            out.push_str(&format!("    {}\n", attention_line(r)));
+        }
+        match self.attention_not_listed {
+            Some(more) if more > 0 => out.push_str(&format!(
+                "    ... and {more} more: `payrun report {}` lists them all (column attention)\n",
+                self.batch
+            )),
+            _ => {}
+        }
+        out
+    }
+
+    /// The `states` column of the table of batches: the states, then the rows that need a
+    /// person, if any.
+    pub fn states_and_attention(&self) -> String {
+        if self.attention == 0 {
+            self.states_line()
+        } else {
+            format!("{}; {} need a person", self.states_line(), self.attention)
+        }
+    }
+}
+
+/// `line 3 EMP-0001 (failed): <the note>`: one row that needs a person.
+pub fn attention_line(r: &AttentionRow) -> String {
+    format!(
+        "line {} {} ({}): {}",
+        r.line,
+        r.reference.as_deref().unwrap_or("-"),
+        r.state,
+        printable(&r.reason)
+    )
+}
+
+/// `text` with control characters (a provider's words may carry any) shown as `?`, so a note
+/// cannot move the cursor or clear the operator's terminal.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 #[cfg(test)]
@@ -164,5 +240,22 @@ mod tests {
         assert_eq!(grouped("999"), "999");
         assert_eq!(grouped("1000"), "1,000");
         assert_eq!(grouped("0.05"), "0.05");
+    }
+
+    #[test]
+    fn notes_are_printed_without_control_characters() {
+        assert_eq!(printable("ok \u{1b}[2J\nnext"), "ok ?[2J?next");
+        let row = AttentionRow {
+            line: 3,
+            reference: None,
+            state: RowState::Failed,
+            reason: "callback successful".into(),
+            provider_id: None,
+            key: None,
+        };
+        assert_eq!(
+            attention_line(&row),
+            "line 3 - (failed): callback successful"
+        );
     }
 }

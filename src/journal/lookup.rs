@@ -23,6 +23,8 @@ pub struct RowRef {
     /// `None` only for rejected rows, which were never sent.
     pub amount_minor: Option<u64>,
     pub currency: String,
+    /// The idempotency key payrun sent (Rumbapay's `reference`); `None` for rejected rows.
+    pub key: Option<String>,
 }
 
 /// How a callback names its payout.
@@ -51,7 +53,7 @@ pub struct Delivery {
 }
 
 const ROW_COLUMNS: &str = "r.id, b.id, r.line, r.state, r.unconfirmed, r.phone,
-    r.amount_minor, r.currency";
+    r.amount_minor, r.currency, r.idem_key";
 
 fn row_ref(r: &Row<'_>) -> rusqlite::Result<(RowRef, String)> {
     let state: String = r.get(3)?;
@@ -67,6 +69,7 @@ fn row_ref(r: &Row<'_>) -> rusqlite::Result<(RowRef, String)> {
                 .get::<_, Option<i64>>(6)?
                 .and_then(|a| u64::try_from(a).ok()),
             currency: r.get(7)?,
+            key: r.get(8)?,
         },
         state,
     ))
@@ -281,6 +284,7 @@ mod tests {
             assert_eq!((row.id, row.line, row.state), (k1, 2, RowState::Accepted));
             assert_eq!(row.batch_id, "roho");
             assert_eq!(row.amount_minor, Some(25_000));
+            assert_eq!(row.key.as_deref(), Some("k1"));
             assert_eq!(
                 (row.phone.as_str(), row.currency.as_str()),
                 ("256700123456", "UGX")

@@ -37,7 +37,7 @@ pub use lookup::{
     Delivery, RowKey, RowRef, delivery, record_delivery, row_by_id, rows_by, sending_rows_like,
 };
 pub use plan::{PlanItem, PlanSink, PlanStats, PlannedRow, RejectedInsert};
-pub use queries::{ReportRow, StateCount};
+pub use queries::{AttentionRow, ReportRow, StateCount};
 pub use rows::{
     Attempt, OpenRow, Outcome, UnsettledRow, advance, flag_attention, log_attempt, mark_sending,
     open_rows_page, record_outcome, unsettled_rows,

@@ -1,5 +1,5 @@
-//! Reads behind `status` and `report`: rows and money per state and currency, conflicts, and
-//! every row of a batch in file order.
+//! Reads behind `status`, `report` and `reconcile`: rows and money per state and currency,
+//! conflicts, the rows that need a person, and every row of a batch in file order.
 
 use super::rows::{state_of, to_u64};
 use super::span::IN_BATCH;
@@ -33,6 +33,21 @@ pub struct ReportRow {
     pub attention: Option<String>,
     pub attempts: u32,
     pub updated_at: String,
+}
+
+/// A row that needs a person: an answer or callback contradicted its request.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AttentionRow {
+    pub line: u64,
+    pub reference: Option<String>,
+    pub state: RowState,
+    /// What contradicted what (the row's `attention` note).
+    pub reason: String,
+    /// The provider's name for the payout (RohoPay `id`, Rumbapay `request_id`), if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 impl Journal {
@@ -105,6 +120,36 @@ impl Journal {
         Ok(to_u64(n))
     }
 
+    /// The first `limit` rows of a batch that need a person, in file order.
+    pub fn attention_rows(
+        &self,
+        batch_id: &str,
+        limit: usize,
+    ) -> Result<Vec<AttentionRow>, JournalError> {
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT r.line, r.reference, r.state, r.attention,
+                    COALESCE(r.provider_id, r.request_id), r.idem_key
+             FROM batches b CROSS JOIN rows r INDEXED BY rows_attention
+             WHERE b.id = ?1 AND {IN_BATCH} AND r.attention IS NOT NULL
+             ORDER BY r.line, r.id LIMIT ?2"
+        ))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut rows = stmt.query(rusqlite::params![batch_id, limit])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let state: String = r.get(2)?;
+            out.push(AttentionRow {
+                line: to_u64(r.get(0)?),
+                reference: r.get(1)?,
+                state: state_of(&state)?,
+                reason: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                provider_id: r.get(4)?,
+                key: r.get(5)?,
+            });
+        }
+        Ok(out)
+    }
+
     /// Every row of a batch in file order, for `report`.
     pub fn report_rows(
         &self,
@@ -157,5 +202,100 @@ impl Journal {
             |r| r.get(0),
         )?;
         Ok(to_u64(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Currency, ProviderKind};
+    use crate::journal::test_support::temp_journal;
+    use crate::journal::{BatchSettings, NewBatch, PlannedRow, flag_attention};
+
+    /// Batch `id` with `n` planned rows on lines 2.. (row ids in its own range).
+    fn plan(journal: &mut Journal, id: &str, n: u64) {
+        let new = NewBatch {
+            id: id.into(),
+            file_name: "f.csv".into(),
+            file_path: "/tmp/f.csv".into(),
+            file_sha256: format!("{id:0>64}"),
+            provider: ProviderKind::Rohopay,
+            sandbox: true,
+            base_url: "http://127.0.0.1:1".into(),
+            settings: BatchSettings::default(),
+        };
+        journal
+            .plan_new_batch(&new, |sink| {
+                for line in 2..n + 2 {
+                    sink.planned(&PlannedRow {
+                        line,
+                        identity: format!("{id}-{line}"),
+                        key: format!("{id}-k{line}"),
+                        reference: Some(format!("EMP-{line}")),
+                        phone: "256700123456".into(),
+                        amount_minor: 25_000,
+                        amount_text: "25000".into(),
+                        currency: Currency::UGX,
+                        body: b"{}".to_vec(),
+                    });
+                }
+                Ok::<(), String>(())
+            })
+            .unwrap()
+            .unwrap();
+    }
+
+    fn flag(journal: &Journal, key: &str, reason: &str) {
+        let id: i64 = journal
+            .conn()
+            .query_row("SELECT id FROM rows WHERE idem_key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        flag_attention(journal.conn(), id, reason).unwrap();
+    }
+
+    #[test]
+    fn lists_and_counts_the_rows_that_need_a_person_per_batch() {
+        let (_dir, mut journal) = temp_journal();
+        plan(&mut journal, "a", 5);
+        plan(&mut journal, "b", 5);
+        assert_eq!(journal.attention_count("a").unwrap(), 0);
+        assert!(journal.attention_rows("a", 10).unwrap().is_empty());
+        flag(&journal, "a-k5", "another amount");
+        flag(&journal, "a-k3", "another phone");
+        flag(&journal, "a-k3", "another phone");
+        flag(&journal, "a-k3", "successful after failed");
+        flag(&journal, "b-k2", "another currency");
+
+        assert_eq!(journal.attention_count("a").unwrap(), 2);
+        assert_eq!(journal.attention_count("b").unwrap(), 1);
+        let rows = journal.attention_rows("a", 10).unwrap();
+        assert_eq!(
+            rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+            [3, 5],
+            "file order, this batch only"
+        );
+        assert_eq!(rows[0].reference.as_deref(), Some("EMP-3"));
+        assert_eq!(rows[0].state, RowState::Planned);
+        assert_eq!(
+            rows[0].reason, "another phone; successful after failed",
+            "a repeated reason is kept once"
+        );
+        assert_eq!(rows[0].key.as_deref(), Some("a-k3"));
+        assert_eq!(journal.attention_rows("a", 1).unwrap().len(), 1);
+
+        let mut reported = Vec::new();
+        journal
+            .report_rows("a", |r| {
+                reported.push(r.attention);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            reported[1].as_deref(),
+            Some("another phone; successful after failed")
+        );
+        assert_eq!(reported[0], None);
     }
 }

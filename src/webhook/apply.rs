@@ -1,59 +1,21 @@
 //! What a verified callback does to the journal, decided and written in one transaction (run
 //! inside [`JournalActor::write`](crate::journal::JournalActor::write)): skip a delivery seen
 //! before, find the row, refuse a callback that contradicts it, move the row forward only,
-//! append a `webhook` event, and remember the delivery's digest with what was done.
+//! append a `webhook` event, mark the row as needing a person when the callback contradicts
+//! it (another amount, phone, currency or reference, or the opposite final state), and
+//! remember the delivery's digest with what was done.
 
 use rusqlite::Connection;
 
 use crate::domain::{Currency, ProviderKind, format_major};
 use crate::journal::{
     Attempt, Delivery, JournalError, Outcome, RowKey, RowRef, RowState, advance, delivery,
-    log_attempt, now_ms, record_delivery, row_by_id, rows_by, sending_rows_like,
+    flag_attention, log_attempt, now_ms, record_delivery, row_by_id, rows_by, sending_rows_like,
 };
 use crate::provider::Callback;
 
 use super::report::mask_phone;
-
-/// Delivery outcome meaning "no row matched"; such a delivery is looked at again if it comes
-/// back, in case its row was journaled meanwhile.
-const UNKNOWN: &str = "unknown";
-
-/// What a callback did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// The row moved from `row.state` to `to`; `to == row.state` when the callback confirmed an
-    /// acceptance that was unconfirmed.
-    Applied { row: RowRef, to: RowState },
-    /// The row is already at or past what the callback reports; nothing changed.
-    Ignored { row: RowRef, reported: RowState },
-    /// This exact body was handled before (first outcome given); nothing changed.
-    Duplicate { row: Option<RowRef>, first: String },
-    /// The callback's amount, currency or phone contradict the row: not applied.
-    Mismatch { row: RowRef, problems: Vec<String> },
-    /// Several rows carry the callback's id: none is picked.
-    Ambiguous { rows: Vec<i64> },
-    /// No row of a batch sent through this provider matches.
-    Unknown,
-    /// No row carries the id yet, but a row with the callback's payee, amount and currency is
-    /// still waiting for its answer: the callback outran it. Nothing written; retry later.
-    NotYetJournaled,
-}
-
-impl Verdict {
-    /// The word stored with the delivery and the event.
-    pub fn outcome(&self) -> String {
-        match self {
-            Verdict::Applied { row, to } if *to == row.state => "confirmed".into(),
-            Verdict::Applied { to, .. } => to.as_str().into(),
-            Verdict::Ignored { row, .. } => format!("ignored: already {}", row.state),
-            Verdict::Duplicate { .. } => "duplicate".into(),
-            Verdict::Mismatch { .. } => "mismatch".into(),
-            Verdict::Ambiguous { .. } => "ambiguous".into(),
-            Verdict::Unknown => UNKNOWN.into(),
-            Verdict::NotYetJournaled => "not journaled yet".into(),
-        }
-    }
-}
+use super::verdict::{UNKNOWN, Verdict};
 
 /// Decide and record what the callback with body digest `digest` does.
 pub fn apply(
@@ -73,7 +35,16 @@ pub fn apply(
     }
     let verdict = match find(conn, provider, cb)? {
         Found::One(row) => judge(conn, provider, row, cb)?,
-        Found::Many(rows) => Verdict::Ambiguous { rows },
+        Found::Many(rows) => {
+            let note = format!(
+                "{provider} callback {} names a payout that several rows carry; applied to none",
+                cb.status_word
+            );
+            for id in &rows {
+                flag_attention(conn, *id, &note)?;
+            }
+            Verdict::Ambiguous { rows }
+        }
         Found::None if outran_its_answer(conn, provider, cb)? => {
             return Ok(Verdict::NotYetJournaled);
         }
@@ -149,63 +120,89 @@ fn outran_its_answer(
     if provider != ProviderKind::Rohopay {
         return Ok(false);
     }
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
     let currency = currency.to_ascii_uppercase();
-    Ok(sending_rows_like(conn, provider, &digits, amount, &currency)? > 0)
+    Ok(sending_rows_like(conn, provider, &digits(phone), amount, &currency)? > 0)
 }
 
-/// Apply the callback to its row, or explain why not; appends the row's `webhook` event.
+/// Apply the callback to its row, or explain why not; appends the row's `webhook` event, and
+/// marks the row as needing a person when the callback contradicts it.
 fn judge(
     conn: &Connection,
     provider: ProviderKind,
     row: RowRef,
     cb: &Callback,
 ) -> Result<Verdict, JournalError> {
-    let problems = contradictions(&row, cb);
+    let row_id = row.id;
+    let asked = Facts {
+        amount_minor: row.amount_minor,
+        currency: Some(&row.currency),
+        phone: Some(&row.phone),
+        reference: row.key.as_deref(),
+    };
+    let said = Facts {
+        amount_minor: cb.amount_minor,
+        currency: cb.currency.as_deref(),
+        phone: cb.phone.as_deref(),
+        reference: cb.key.as_deref(),
+    };
+    let problems = contradictions(&asked, &said);
     let reported = cb.status.row_state();
     let verdict = if !problems.is_empty() {
         Verdict::Mismatch { row, problems }
     } else {
         let before = row.state;
         let confirms = before == RowState::Accepted && row.unconfirmed;
-        match advance(conn, row.id, &outcome(cb))? {
+        match advance(conn, row_id, &outcome(cb))? {
             Some(_) => Verdict::Applied { row, to: reported },
             None if confirms && reported == before => Verdict::Applied { row, to: reported },
             None => Verdict::Ignored { row, reported },
         }
     };
-    let detail = match &verdict {
-        Verdict::Applied { row, to } => format!(
-            "{provider} callback {}: {} -> {to}",
-            cb.status_word, row.state
+    let word = &cb.status_word;
+    let (detail, attention) = match &verdict {
+        Verdict::Applied { row, to } => (
+            format!("{provider} callback {word}: {} -> {to}", row.state),
+            None,
         ),
-        Verdict::Ignored { row, reported } => format!(
-            "{provider} callback {} ({reported}) left the row {}",
-            cb.status_word, row.state
+        Verdict::Ignored { row, reported } => (
+            format!(
+                "{provider} callback {word} ({reported}) left the row {}",
+                row.state
+            ),
+            verdict.is_contrary().then(|| {
+                format!(
+                    "{provider} callback {word} ({reported}) after the row was {0}; the row is \
+                     kept {0}: ask {provider} whether this payout was paid",
+                    row.state
+                )
+            }),
         ),
-        Verdict::Mismatch { problems, .. } => format!(
-            "{provider} callback {} not applied: {}",
-            cb.status_word,
-            problems.join("; ")
+        Verdict::Mismatch { problems, .. } => (
+            format!(
+                "{provider} callback {word} not applied: {}",
+                problems.join("; ")
+            ),
+            Some(format!(
+                "{provider} callback {word} contradicts the request ({}); not applied",
+                problems.join("; ")
+            )),
         ),
-        _ => String::new(),
+        _ => (String::new(), None),
     };
-    if let Verdict::Applied { row, .. }
-    | Verdict::Ignored { row, .. }
-    | Verdict::Mismatch { row, .. } = &verdict
-    {
-        log_attempt(
-            conn,
-            row.id,
-            &Attempt {
-                kind: "webhook",
-                at: now_ms(),
-                http_status: None,
-                latency_ms: 0,
-                outcome: verdict.outcome(),
-                detail: Some(detail),
-            },
-        )?;
+    log_attempt(
+        conn,
+        row_id,
+        &Attempt {
+            kind: "webhook",
+            at: now_ms(),
+            http_status: None,
+            latency_ms: 0,
+            outcome: verdict.outcome(),
+            detail: Some(detail),
+        },
+    )?;
+    if let Some(note) = attention {
+        flag_attention(conn, row_id, &note)?;
     }
     Ok(verdict)
 }
@@ -229,43 +226,73 @@ fn outcome(cb: &Callback) -> Outcome {
     }
 }
 
-/// Where the callback and the row disagree about what was paid to whom.
-fn contradictions(row: &RowRef, cb: &Callback) -> Vec<String> {
+/// The facts of a payout that the request states and a provider's answer repeats. A fact the
+/// answer leaves out is `None` and contradicts nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Facts<'a> {
+    pub amount_minor: Option<u64>,
+    /// ISO 4217 code, in any case.
+    pub currency: Option<&'a str>,
+    /// The payee's number: its digits count, a `+` or spaces do not.
+    pub phone: Option<&'a str>,
+    /// The idempotency key payrun sent, as the answer names it.
+    pub reference: Option<&'a str>,
+}
+
+/// Where what the provider `said` contradicts what was `asked`, one sentence per fact, phones
+/// masked. Amounts are compared exactly in minor units, currencies regardless of case, phones
+/// by their digits; a fact missing on either side is not compared (an amount missing from the
+/// request is, as the request always has one).
+pub fn contradictions(asked: &Facts<'_>, said: &Facts<'_>) -> Vec<String> {
     let mut problems = Vec::new();
-    if let Some(currency) = &cb.currency
-        && !currency.eq_ignore_ascii_case(&row.currency)
+    let currency = asked.currency.unwrap_or_default();
+    if let (Some(theirs), Some(ours)) = (said.currency, asked.currency)
+        && !theirs.eq_ignore_ascii_case(ours)
     {
         problems.push(format!(
-            "currency {currency} in the callback, {} in the journal",
-            row.currency
+            "currency {theirs} in the callback, {ours} in the journal"
         ));
     }
-    if let Some(amount) = cb.amount_minor
-        && row.amount_minor != Some(amount)
+    if let Some(amount) = said.amount_minor
+        && asked.amount_minor != Some(amount)
     {
-        let show = |minor: u64| match Currency::parse(&row.currency) {
+        let show = |minor: u64| match Currency::parse(currency) {
             Ok(c) => format!("{} {c}", format_major(u128::from(minor), c)),
             Err(_) => format!("{minor} (minor units)"),
         };
-        let journal = row.amount_minor.map_or_else(|| "none".to_owned(), show);
+        let journal = asked.amount_minor.map_or_else(|| "none".to_owned(), show);
         problems.push(format!(
             "amount {} in the callback, {journal} in the journal",
             show(amount)
         ));
     }
-    if let Some(phone) = &cb.phone {
-        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-        if digits != row.phone {
-            problems.push(format!(
-                "phone {} in the callback, {} in the journal",
-                mask_phone(phone),
-                mask_phone(&row.phone)
-            ));
-        }
+    if let (Some(theirs), Some(ours)) = (said.phone, asked.phone)
+        && digits(theirs) != digits(ours)
+    {
+        problems.push(format!(
+            "phone {} in the callback, {} in the journal",
+            mask_phone(theirs),
+            mask_phone(ours)
+        ));
+    }
+    if let (Some(theirs), Some(ours)) = (said.reference, asked.reference)
+        && theirs != ours
+    {
+        problems.push(format!(
+            "reference {theirs} in the callback, {ours} in the journal"
+        ));
     }
     problems
+}
+
+fn digits(phone: &str) -> String {
+    phone.chars().filter(char::is_ascii_digit).collect()
 }
 
 #[cfg(test)]
 #[path = "apply_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "contradictions_tests.rs"]
+mod contradictions_tests;

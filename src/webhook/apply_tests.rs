@@ -7,9 +7,9 @@ use crate::journal::test_support::temp_journal;
 use crate::journal::{BatchSettings, Journal, NewBatch, PlannedRow};
 use crate::provider::PayoutStatus;
 
-const PHONE: &str = "256700123456";
+pub(super) const PHONE: &str = "256700123456";
 
-fn plan(journal: &mut Journal, provider: ProviderKind, keys: &[&str]) {
+pub(super) fn plan(journal: &mut Journal, provider: ProviderKind, keys: &[&str]) {
     let new = NewBatch {
         id: format!("{provider}-batch"),
         file_name: "f.csv".into(),
@@ -42,7 +42,7 @@ fn plan(journal: &mut Journal, provider: ProviderKind, keys: &[&str]) {
 }
 
 /// Put the row with `key` in `state`, with RohoPay id `P-key` journaled unless still sending.
-fn set(journal: &Journal, key: &str, state: &str) {
+pub(super) fn set(journal: &Journal, key: &str, state: &str) {
     journal
         .conn()
         .execute(
@@ -54,7 +54,7 @@ fn set(journal: &Journal, key: &str, state: &str) {
         .unwrap();
 }
 
-fn state(journal: &Journal, key: &str) -> RowState {
+pub(super) fn state(journal: &Journal, key: &str) -> RowState {
     let s: String = journal
         .conn()
         .query_row("SELECT state FROM rows WHERE idem_key = ?1", [key], |r| {
@@ -64,11 +64,11 @@ fn state(journal: &Journal, key: &str) -> RowState {
     RowState::parse(&s).unwrap()
 }
 
-fn count(journal: &Journal, sql: &str) -> i64 {
+pub(super) fn count(journal: &Journal, sql: &str) -> i64 {
     journal.conn().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
-fn webhook_events(journal: &Journal) -> Vec<String> {
+pub(super) fn webhook_events(journal: &Journal) -> Vec<String> {
     let mut stmt = journal
         .conn()
         .prepare("SELECT outcome FROM events WHERE kind = 'webhook' ORDER BY id")
@@ -80,7 +80,7 @@ fn webhook_events(journal: &Journal) -> Vec<String> {
 }
 
 /// A RohoPay callback for the row with `key` (id `P-key`).
-fn roho(key: &str, status: PayoutStatus) -> Callback {
+pub(super) fn roho(key: &str, status: PayoutStatus) -> Callback {
     Callback {
         status,
         status_word: format!("{status:?}").to_lowercase(),
@@ -97,7 +97,7 @@ fn roho(key: &str, status: PayoutStatus) -> Callback {
     }
 }
 
-fn apply_roho(journal: &Journal, digest: &str, cb: &Callback) -> Verdict {
+pub(super) fn apply_roho(journal: &Journal, digest: &str, cb: &Callback) -> Verdict {
     apply(journal.conn(), ProviderKind::Rohopay, digest, cb).unwrap()
 }
 
@@ -293,8 +293,9 @@ fn rumbapay_falls_back_to_the_request_id_and_confirms_an_unconfirmed_acceptance(
         .conn()
         .execute_batch("UPDATE rows SET state = 'accepted', unconfirmed = 1, request_id = 'R1'")
         .unwrap();
+    // A callback without its reference is found by its request id.
     let cb = Callback {
-        key: Some("not-ours".into()),
+        key: None,
         request_id: Some("R1".into()),
         provider_id: None,
         phone: None,

@@ -19,10 +19,11 @@ use crate::domain::ProviderKind;
 use crate::journal::JournalActor;
 use crate::provider::{Callback, CallbackError, rohopay, rumbapay};
 
-use super::apply::{self, Verdict};
+use super::apply;
 use super::body::{self, ReadError};
 use super::report::{LogSink, refused_line, verdict_line};
 use super::signature;
+use super::verdict::Verdict;
 
 /// Seconds a provider is asked to wait before retrying a callback that outran its answer.
 const RETRY_AFTER_SECS: &str = "2";

@@ -1,4 +1,4 @@
-//! The webhook receiver behind `payrun listen` (DESIGN §3 Webhooks, issue 5).
+//! The webhook receiver behind `payrun listen` (README "Webhooks: `payrun listen`").
 //!
 //! RohoPay and Rumbapay call back when a payout becomes terminal. Each provider has one
 //! endpoint, `POST /webhooks/rohopay` and `POST /webhooks/rumbapay`; `GET /health` answers
@@ -9,8 +9,8 @@
 //! unknown payout — stops the server.
 //!
 //! Layout: `secrets` (the signing keys) · `signature` (HMAC and digest) · `body` (size limit,
-//! refusing without a reset) · `handler` (one endpoint's steps and HTTP answers) · `apply` (the journal transaction) · `report` (the
-//! operator's log lines).
+//! refusing without a reset) · `handler` (one endpoint's steps and HTTP answers) · `apply` (the journal transaction) · `verdict` (what it did) · `report`
+//! (the operator's log lines).
 
 mod apply;
 mod body;
@@ -18,6 +18,7 @@ mod handler;
 mod report;
 mod secrets;
 mod signature;
+mod verdict;
 
 use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 

@@ -10,7 +10,7 @@ use crate::domain::ProviderKind;
 use crate::journal::{RowRef, format_ms, now_ms};
 use crate::provider::Callback;
 
-use super::apply::Verdict;
+use super::verdict::Verdict;
 
 /// Where delivery lines go.
 #[derive(Clone)]
@@ -90,16 +90,13 @@ pub fn verdict_line(provider: ProviderKind, cb: &Callback, verdict: &Verdict) ->
         Verdict::Applied { row, to } => {
             format!("{head} {}: {} -> {to} ({word})", row_text(row), row.state)
         }
-        Verdict::Ignored { row, reported }
-            if row.state.rank() == 3 && reported.rank() == 3 && *reported != row.state =>
-        {
-            format!(
-                "{head} CONFLICT {}: the provider now says {reported} ({word}) but the row is \
-                 already {}; left as it is, check this payout with the provider",
-                row_text(row),
-                row.state
-            )
-        }
+        Verdict::Ignored { row, reported } if verdict.is_contrary() => format!(
+            "{head} CONFLICT {}: the provider now says {reported} ({word}) but the row is \
+             already {}; left as it is and marked as needing a person, check this payout with \
+             the provider",
+            row_text(row),
+            row.state
+        ),
         Verdict::Ignored { row, reported } => format!(
             "{head} {}: ignored {reported} ({word}), the row is already {}",
             row_text(row),
@@ -110,12 +107,14 @@ pub fn verdict_line(provider: ProviderKind, cb: &Callback, verdict: &Verdict) ->
             format!("{head} {whose}: duplicate delivery (first handled: {first}); nothing changed")
         }
         Verdict::Mismatch { row, problems } => format!(
-            "{head} MISMATCH {}: {}; NOT applied, check this payout with the provider",
+            "{head} MISMATCH {}: {}; NOT applied, marked as needing a person: check this payout \
+             with the provider",
             row_text(row),
             problems.join("; ")
         ),
         Verdict::Ambiguous { rows } => format!(
-            "{head} {} matches several rows (ids {rows:?}); NOT applied, check by hand",
+            "{head} {} matches several rows (ids {rows:?}); NOT applied, each marked as needing \
+             a person: check by hand",
             names(cb)
         ),
         Verdict::Unknown => format!(

@@ -1,6 +1,7 @@
-//! `X-Signature: hex(HMAC-SHA256(secret, raw body))` (DESIGN §3, assumed for both providers).
-//! The header is decoded before the body is read, so an unsigned request costs nothing; the
-//! comparison is the `hmac` crate's constant-time `verify_slice` on the decoded bytes.
+//! `X-Signature: hex(HMAC-SHA256(secret, raw body))` (README "Webhooks", assumed for both
+//! providers). The header is decoded before the body is read, so an unsigned request costs
+//! nothing; the comparison is the `hmac` crate's constant-time `verify_slice` on the decoded
+//! bytes.
 
 use axum::http::HeaderMap;
 use hmac::{Hmac, KeyInit, Mac};
