@@ -3,8 +3,10 @@
 
 mod changed;
 mod clean;
+mod copies;
 mod crash;
 mod faults;
+mod keys;
 mod reconcile;
 mod refusals;
 mod rumbapay;
