@@ -37,7 +37,11 @@ async fn the_same_payees_resaved_with_crlf_and_reordered_are_refused_unless_pay_
         .run(&copy, "rohopay", &["--rate", "500", "--pay-again"])
         .await;
     assert_eq!(code(&out), 0, "on purpose: {}", text(&out));
-    assert!(stdout(&out).contains(&format!("batch {first}")), "{}", text(&out));
+    assert!(
+        stdout(&out).contains(&format!("batch {first}")),
+        "{}",
+        text(&out)
+    );
     assert_eq!(fx.ledger().await.len(), 6);
 }
 
@@ -59,7 +63,11 @@ async fn the_same_file_under_a_new_batch_id_is_refused() {
         .run(&file, "rohopay", &["--rate", "500", "--batch", "march-1"])
         .await;
     assert_eq!(code(&out), 0, "{}", text(&out));
-    assert!(stdout(&out).contains("Continuing batch march-1"), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("Continuing batch march-1"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(fx.ledger().await.len(), 3);
 }
 
@@ -116,14 +124,15 @@ async fn a_file_rewritten_between_hashing_and_planning_is_not_planned() {
             &file,
             "rohopay",
             &["--rate", "500"],
-            &[(
-                "PAYRUN_TEST_REWRITE_AFTER_HASH",
-                shorter.to_str().unwrap(),
-            )],
+            &[("PAYRUN_TEST_REWRITE_AFTER_HASH", shorter.to_str().unwrap())],
         )
         .await;
     assert_eq!(code(&out), 3, "{}", text(&out));
-    assert!(text(&out).contains("changed while payrun was reading it"), "{}", text(&out));
+    assert!(
+        text(&out).contains("changed while payrun was reading it"),
+        "{}",
+        text(&out)
+    );
     assert!(fx.ledger().await.is_empty());
     let status = fx.exec(&["status", "--format", "json"]).await;
     assert!(

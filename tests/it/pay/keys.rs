@@ -23,7 +23,11 @@ async fn a_batch_id_outside_the_documented_characters_is_refused() {
     for bad in ["march/b", "", "pay day", "caf\u{e9}", &"x".repeat(101)] {
         let out = fx.run(&path, "rohopay", &["--batch", bad]).await;
         assert_eq!(code(&out), 2, "--batch {bad:?}: {}", text(&out));
-        assert!(text(&out).contains("Batch ids are at most 100 characters"), "{}", text(&out));
+        assert!(
+            text(&out).contains("Batch ids are at most 100 characters"),
+            "{}",
+            text(&out)
+        );
     }
     assert_eq!(fx.ledger().await.len(), 2);
 }
