@@ -282,7 +282,11 @@ async fn a_different_callback_url_on_a_later_run_is_refused() {
     let file = fx.csv("payroll.csv", &ugx_payees(2));
     let first = "http://127.0.0.1:9/hooks/rohopay";
     let out = fx
-        .run(&file, "rohopay", &["--rate", "500", "--callback-url", first])
+        .run(
+            &file,
+            "rohopay",
+            &["--rate", "500", "--callback-url", first],
+        )
         .await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let other = "http://127.0.0.1:9/hooks/other";
@@ -309,7 +313,13 @@ async fn another_provider_host_is_refused_while_rows_may_be_with_the_first() {
         2,
         "pending at the provider"
     );
-    let port = fx.sim.rohopay_base_url().rsplit(':').next().unwrap().to_string();
+    let port = fx
+        .sim
+        .rohopay_base_url()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
     let elsewhere = format!("http://localhost:{port}");
     let out = fx
         .exec_with_env(&["resume", &batch, "--yes"], "ROHOPAY_BASE_URL", &elsewhere)
