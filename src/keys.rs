@@ -1,4 +1,4 @@
-//! Deterministic identities and idempotency keys (DESIGN §4). A row's key is derived from the
+//! Deterministic identities and idempotency keys (README, "Keys and identity"). A row's key is derived from the
 //! batch id and the row's identity, computed once at plan time and stored; nothing here is
 //! random, so re-running the same file into the same batch yields the same keys.
 

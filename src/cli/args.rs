@@ -1,4 +1,4 @@
-//! The command-line surface of DESIGN §1, declared with clap derive. Help text is written for
+//! The command-line surface (README, "Commands"), declared with clap derive. Help text is written for
 //! the person running payroll, not for the person who wrote payrun.
 
 use std::{net::SocketAddr, path::PathBuf};

@@ -87,7 +87,7 @@ async fn an_old_repeat_and_a_large_overlap_are_named_in_the_pre_flight() {
     let out = fx.run(&feb, "rohopay", &["--rate", "500"]).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     assert!(
-        stdout(&out).contains(&format!("3 of this batch's 4 payment(s)"))
+        stdout(&out).contains("3 of this batch's 4 payment(s)")
             && stdout(&out).contains(&format!("also in batch {january}")),
         "{}",
         text(&out)
