@@ -1,6 +1,6 @@
-//! Deterministic identities and idempotency keys (README, "Keys and identity"). A row's key is derived from the
-//! batch id and the row's identity, computed once at plan time and stored; nothing here is
-//! random, so re-running the same file into the same batch yields the same keys.
+//! Deterministic identities and idempotency keys (README, "Keys and identity"). A row's key is
+//! derived from the batch id and the row's identity, computed once at plan time and stored;
+//! nothing here is random, so re-running the same file into the same batch yields the same keys.
 
 use std::path::Path;
 

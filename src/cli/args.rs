@@ -1,5 +1,5 @@
-//! The command-line surface (README, "Commands"), declared with clap derive. Help text is written for
-//! the person running payroll, not for the person who wrote payrun.
+//! The command-line surface (README, "Commands"), declared with clap derive. Help text is
+//! written for the person running payroll, not for the person who wrote payrun.
 
 use std::{net::SocketAddr, path::PathBuf};
 
