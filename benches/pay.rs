@@ -191,11 +191,12 @@ fn plan_big(dir: &Path, rows: u64) -> Result<(std::path::PathBuf, String)> {
     let file = sample(dir, "big.csv", rows)?;
     let journal_path = dir.join("big.db");
     let mut journal = Journal::open(&journal_path)?;
+    let opened = planner::PlanFile::open(&file)?;
     let batch = NewBatch {
         id: "big-batch".into(),
         file_name: "big.csv".into(),
         file_path: file.to_string_lossy().into_owned(),
-        file_sha256: payrun::keys::file_sha256(&file)?,
+        file_sha256: opened.sha256().to_string(),
         provider: ProviderKind::Rohopay,
         sandbox: false,
         base_url: "http://127.0.0.1".into(),
@@ -206,8 +207,9 @@ fn plan_big(dir: &Path, rows: u64) -> Result<(std::path::PathBuf, String)> {
     let planned = planner::plan_new(
         &mut journal,
         &batch,
-        &file,
+        &opened,
         &IngestOptions::new(ProviderKind::Rohopay),
+        false,
     )?;
     let secs = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds()? - cpu_before;

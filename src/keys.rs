@@ -1,6 +1,6 @@
-//! Deterministic identities and idempotency keys (DESIGN §4). A row's key is derived from the
-//! batch id and the row's identity, computed once at plan time and stored; nothing here is
-//! random, so re-running the same file into the same batch yields the same keys.
+//! Deterministic identities and idempotency keys (README, "Keys and identity"). A row's key is
+//! derived from the batch id and the row's identity, computed once at plan time and stored;
+//! nothing here is random, so re-running the same file into the same batch yields the same keys.
 
 use std::path::Path;
 
@@ -14,7 +14,8 @@ use crate::domain::PayeeRow;
 pub const KEY_NAMESPACE: Uuid = Uuid::from_u128(0x25b3d957_9bf9_59c5_a2c5_f8c30e836bf0);
 
 /// Default batch id: `<file stem>-<first 12 hex of the file's SHA-256>`. The stem keeps only
-/// characters that are safe to type in a shell (`[A-Za-z0-9._-]`, others become `-`).
+/// characters that are safe to type in a shell (`[A-Za-z0-9._-]`, others become `-`) and at
+/// most 87 of them, so the id passes [`check_batch_id`].
 pub fn default_batch_id(path: &Path, file_sha256_hex: &str) -> String {
     let stem = path
         .file_stem()
@@ -33,6 +34,8 @@ pub fn default_batch_id(path: &Path, file_sha256_hex: &str) -> String {
     if safe.is_empty() {
         safe.push_str("batch");
     }
+    // Room for the dash and the 12 hex digits within the longest batch id.
+    safe.truncate(MAX_BATCH_ID - 13);
     let short = file_sha256_hex.get(..12).unwrap_or(file_sha256_hex);
     format!("{safe}-{short}")
 }
@@ -52,13 +55,100 @@ pub fn row_identity(row: &PayeeRow) -> String {
     }
 }
 
-/// The idempotency key: UUIDv5 of [`KEY_NAMESPACE`] over `batch_id + "/" + identity`.
-pub fn idempotency_key(batch_id: &str, identity: &str) -> Uuid {
+/// Whether a row's identity is the file's `reference` or derived from phone, amount and
+/// currency. The two never share a key, even when the text is the same (a reference written
+/// as `256772123456|5000|UGX|1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IdentityKind {
+    Reference,
+    Derived,
+}
+
+impl IdentityKind {
+    pub fn of(row: &PayeeRow) -> IdentityKind {
+        if row.reference.is_some() {
+            IdentityKind::Reference
+        } else {
+            IdentityKind::Derived
+        }
+    }
+}
+
+/// The key derivation of payrun before key scheme 2: `batch_id + "/" + identity`. Ambiguous
+/// (`march` + `b/c` = `march/b` + `c`); kept only so rows added to a batch planned with it
+/// are keyed the way its other rows were. Never used for a new batch.
+pub const KEY_SCHEME_LEGACY: i64 = 1;
+/// The key derivation of new batches: length-prefixed batch id, identity kind and identity.
+pub const KEY_SCHEME: i64 = 2;
+
+/// The idempotency key of a row in a batch keyed with `scheme` (see [`KEY_SCHEME`]).
+pub fn key_for(scheme: i64, batch_id: &str, kind: IdentityKind, identity: &str) -> Uuid {
+    if scheme == KEY_SCHEME_LEGACY {
+        return legacy_key(batch_id, identity);
+    }
+    idempotency_key(batch_id, kind, identity)
+}
+
+/// Key scheme 2: UUIDv5 of [`KEY_NAMESPACE`] over an unambiguous encoding, each field preceded
+/// by its length in bytes (8 bytes, big-endian): `"payrun-key/2"`, the batch id, the identity
+/// kind (`r` reference, `d` derived) and the identity. No two distinct (batch, kind, identity)
+/// triples encode to the same bytes.
+pub fn idempotency_key(batch_id: &str, kind: IdentityKind, identity: &str) -> Uuid {
+    let kind = match kind {
+        IdentityKind::Reference => "r",
+        IdentityKind::Derived => "d",
+    };
+    let mut name = Vec::with_capacity(64 + batch_id.len() + identity.len());
+    for field in ["payrun-key/2", batch_id, kind, identity] {
+        name.extend_from_slice(&(field.len() as u64).to_be_bytes());
+        name.extend_from_slice(field.as_bytes());
+    }
+    Uuid::new_v5(&KEY_NAMESPACE, &name)
+}
+
+/// Key scheme 1: UUIDv5 of [`KEY_NAMESPACE`] over `batch_id + "/" + identity`.
+pub fn legacy_key(batch_id: &str, identity: &str) -> Uuid {
     let mut name = String::with_capacity(batch_id.len() + 1 + identity.len());
     name.push_str(batch_id);
     name.push('/');
     name.push_str(identity);
     Uuid::new_v5(&KEY_NAMESPACE, name.as_bytes())
+}
+
+/// Longest batch id `--batch` accepts.
+pub const MAX_BATCH_ID: usize = 100;
+
+/// Why a batch id is refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BatchIdError {
+    #[error("the batch id is empty")]
+    Empty,
+    #[error("the batch id is {0} characters long; at most {MAX_BATCH_ID} are allowed")]
+    TooLong(usize),
+    #[error(
+        "the batch id {id:?} contains {bad:?}; use only letters A-Z and a-z, digits, and . _ : -"
+    )]
+    BadChar { id: String, bad: char },
+}
+
+/// A batch id is non-empty, at most [`MAX_BATCH_ID`] characters, from `[A-Za-z0-9._:-]`.
+pub fn check_batch_id(id: &str) -> Result<(), BatchIdError> {
+    if id.is_empty() {
+        return Err(BatchIdError::Empty);
+    }
+    if let Some(bad) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')))
+    {
+        return Err(BatchIdError::BadChar {
+            id: id.to_string(),
+            bad,
+        });
+    }
+    if id.len() > MAX_BATCH_ID {
+        return Err(BatchIdError::TooLong(id.len()));
+    }
+    Ok(())
 }
 
 /// SHA-256 of a file as lowercase hex, streamed.
@@ -113,6 +203,11 @@ mod tests {
 
     #[test]
     fn identity_prefers_reference_and_counts_repeats_otherwise() {
+        assert_eq!(
+            IdentityKind::of(&row(Some("E"), 0)),
+            IdentityKind::Reference
+        );
+        assert_eq!(IdentityKind::of(&row(None, 0)), IdentityKind::Derived);
         assert_eq!(row_identity(&row(Some("EMP-1"), 0)), "EMP-1");
         assert_eq!(row_identity(&row(None, 0)), "256700123456|25000|UGX|0");
         assert_eq!(row_identity(&row(None, 2)), "256700123456|25000|UGX|2");
@@ -120,11 +215,76 @@ mod tests {
 
     #[test]
     fn keys_are_deterministic_and_distinct() {
-        let a = idempotency_key("payroll-0123456789ab", "EMP-1");
-        assert_eq!(a, idempotency_key("payroll-0123456789ab", "EMP-1"));
-        assert_ne!(a, idempotency_key("payroll-0123456789ab", "EMP-2"));
-        assert_ne!(a, idempotency_key("other-0123456789ab", "EMP-1"));
+        let r = IdentityKind::Reference;
+        let a = idempotency_key("payroll-0123456789ab", r, "EMP-1");
+        assert_eq!(a, idempotency_key("payroll-0123456789ab", r, "EMP-1"));
+        assert_ne!(a, idempotency_key("payroll-0123456789ab", r, "EMP-2"));
+        assert_ne!(a, idempotency_key("other-0123456789ab", r, "EMP-1"));
         assert_eq!(a.get_version_num(), 5);
+    }
+
+    #[test]
+    fn separators_and_derived_look_alikes_do_not_collide() {
+        let r = IdentityKind::Reference;
+        let d = IdentityKind::Derived;
+        // The old derivation's collision, and its fix.
+        assert_eq!(legacy_key("march", "b/c"), legacy_key("march/b", "c"));
+        assert_ne!(
+            idempotency_key("march", r, "b/c"),
+            idempotency_key("march/b", r, "c")
+        );
+        let id = "256772123456|5000|UGX|1";
+        assert_ne!(idempotency_key("b", r, id), idempotency_key("b", d, id));
+        // Old batches keep their keys; new ones use scheme 2.
+        assert_eq!(key_for(1, "b", r, "E1"), legacy_key("b", "E1"));
+        assert_eq!(key_for(2, "b", r, "E1"), idempotency_key("b", r, "E1"));
+    }
+
+    #[test]
+    fn batch_ids_are_checked() {
+        assert_eq!(check_batch_id("march-2026_v1.2:final"), Ok(()));
+        assert_eq!(check_batch_id(""), Err(BatchIdError::Empty));
+        assert!(matches!(
+            check_batch_id("march/b"),
+            Err(BatchIdError::BadChar { bad: '/', .. })
+        ));
+        assert!(check_batch_id("pay day").is_err());
+        assert!(check_batch_id("caf\u{e9}").is_err());
+        assert_eq!(check_batch_id(&"x".repeat(100)), Ok(()));
+        assert_eq!(
+            check_batch_id(&"x".repeat(101)),
+            Err(BatchIdError::TooLong(101))
+        );
+        let long = Path::new(&format!("/x/{}.csv", "n".repeat(300))).to_path_buf();
+        assert_eq!(
+            check_batch_id(&default_batch_id(&long, &"ab".repeat(32))),
+            Ok(())
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Distinct (batch, kind, identity) never share a key, whatever separators they hold.
+        #[test]
+        fn distinct_pairs_never_share_a_key(
+            a in "[a-c/|:.-]{0,6}", b in "[a-c/|:.-]{0,6}",
+            x in "[a-c/|:.-]{0,6}", y in "[a-c/|:.-]{0,6}",
+            ka: bool, kb: bool,
+        ) {
+            let kind = |k: bool| if k { IdentityKind::Reference } else { IdentityKind::Derived };
+            let same = a == b && x == y && ka == kb;
+            let (left, right) = (
+                idempotency_key(&a, kind(ka), &x),
+                idempotency_key(&b, kind(kb), &y),
+            );
+            proptest::prop_assert_eq!(left == right, same);
+            // Splitting one string differently between batch and identity changes the key.
+            let joined = format!("{a}{x}");
+            if a.len() < joined.len() {
+                let split = idempotency_key(&joined[..a.len() + 1], kind(ka), &joined[a.len() + 1..]);
+                proptest::prop_assert_ne!(left, split);
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The command-line surface of DESIGN §1, declared with clap derive. Help text is written for
-//! the person running payroll, not for the person who wrote payrun.
+//! The command-line surface (README, "Commands"), declared with clap derive. Help text is
+//! written for the person running payroll, not for the person who wrote payrun.
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -151,8 +151,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Batch id. Default: the file name without extension, a dash, and the first 12 hex digits of
-    /// the file's SHA-256.
+    /// Batch id: 1 to 100 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'. Default: the file
+    /// name without extension, a dash, and the first 12 hex digits of the file's SHA-256.
     #[arg(long, value_name = "ID")]
     pub batch: Option<String>,
 
@@ -170,8 +170,15 @@ pub struct RunArgs {
     #[arg(long)]
     pub allow_changed_file: bool,
 
+    /// Pay a file as a new batch although a batch of the last 25 days pays the same payees the
+    /// same amounts (a re-saved file, a copy, a new --batch id). Without it such a file is
+    /// refused, because everyone in it would be paid twice.
+    #[arg(long)]
+    pub pay_again: bool,
+
     /// HTTPS URL the provider calls with final statuses, e.g.
-    /// https://your-host/webhooks/rohopay (see `payrun listen`); http only for loopback.
+    /// https://your-host/webhooks/rohopay (see `payrun listen`); http only for loopback. Part of
+    /// each stored request: a later run of the same batch with a different URL is refused.
     #[arg(long, value_name = "URL")]
     pub callback_url: Option<String>,
 }

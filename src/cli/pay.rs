@@ -14,7 +14,9 @@ use super::preflight;
 use super::summary::BatchFigures;
 use crate::domain::ProviderKind;
 use crate::exit::{Exit, Refused};
-use crate::journal::{Batch, Journal, JournalActor, JournalError, RowState, StateCount};
+use crate::journal::{
+    Batch, Journal, JournalActor, JournalError, LockInfo, LockToken, RowState, StateCount,
+};
 use crate::provider::{Provider, rohopay::RohopayClient, rumbapay::RumbapayClient};
 use crate::runner::{self, Progress, SendOptions, Stop, StopReason};
 
@@ -27,6 +29,14 @@ pub fn resume_command(batch: &Batch, journal: &Path) -> String {
     cmd
 }
 
+/// What `run` settled before sending: the batch lock if it took it to change the batch, and
+/// warnings the pre-flight must show.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub lock: Option<(LockToken, Option<LockInfo>)>,
+    pub notes: Vec<String>,
+}
+
 /// Send every open row of `batch`; returns the exit code.
 pub async fn pay(
     journal: Journal,
@@ -34,8 +44,14 @@ pub async fn pay(
     send: &SendArgs,
     endpoint: Endpoint,
     journal_path: &Path,
+    prepared: Prepared,
 ) -> anyhow::Result<Exit> {
-    endpoint.check_key(batch.provider)?;
+    if let Err(e) = endpoint.check_key(batch.provider) {
+        if let Some((token, _)) = &prepared.lock {
+            let _ = journal.release_lock(&batch.id, token);
+        }
+        return Err(e);
+    }
     let (actor, thread) =
         JournalActor::spawn(journal).context("cannot start the journal thread")?;
     let ctx = Ctx {
@@ -43,7 +59,10 @@ pub async fn pay(
         batch: &batch,
         send,
         label: endpoint.label(),
+        base_url: endpoint.config.base_url.to_string(),
         resume: resume_command(&batch, journal_path),
+        held: std::sync::Mutex::new(prepared.lock),
+        notes: prepared.notes,
     };
     let result = match batch.provider {
         ProviderKind::Rohopay => {
@@ -71,12 +90,21 @@ struct Ctx<'a> {
     batch: &'a Batch,
     send: &'a SendArgs,
     label: String,
+    /// Where this run sends.
+    base_url: String,
     resume: String,
+    /// The lock `run` already took (to change the batch), handed over to the sending.
+    held: std::sync::Mutex<Option<(LockToken, Option<LockInfo>)>>,
+    notes: Vec<String>,
 }
 
 async fn with_lock<P: Provider>(provider: Arc<P>, ctx: &Ctx<'_>) -> anyhow::Result<Exit> {
     let id = ctx.batch.id.clone();
-    let locked = ctx.actor.call(move |j| j.acquire_lock(&id)).await?;
+    let held = ctx.held.lock().ok().and_then(|mut held| held.take());
+    let locked = match held {
+        Some(lock) => Ok(lock),
+        None => ctx.actor.call(move |j| j.acquire_lock(&id)).await?,
+    };
     let (token, taken_over) = match locked {
         Ok(lock) => lock,
         Err(e @ (JournalError::Locked { .. } | JournalError::Busy)) => {
@@ -122,8 +150,13 @@ async fn send_locked<P: Provider>(
         .actor
         .call(move |j| Ok::<_, JournalError>((j.open_counts(&id)?, j.row_count(&id)?)))
         .await??;
+    let mut notes = ctx.notes.clone();
+    notes.extend(check_endpoint(ctx).await?);
     let open: u64 = open_counts.iter().map(|c| c.rows).sum();
     if open == 0 {
+        for note in &notes {
+            println!("warning: {note}");
+        }
         let (before, _) = figures(ctx).await?;
         println!("Nothing left to send in batch {}.", ctx.batch.id);
         print!("{}", before.text());
@@ -137,6 +170,7 @@ async fn send_locked<P: Provider>(
         &open_counts,
         total,
         sandbox_unlimited,
+        &notes,
     )
     .await?;
     if !preflight::confirm(ctx.send.yes, open).await? {
@@ -197,6 +231,50 @@ async fn send_locked<P: Provider>(
         );
     }
     Ok(final_exit(&after, report.stop.as_ref(), ctx))
+}
+
+/// The batch is sent where it was planned to go. Another base URL is named in the pre-flight;
+/// another provider host is refused while rows may be with the first one (sending, in doubt,
+/// accepted): asking the new host about them, or sending them there again, could pay twice.
+/// Sandbox batches get a new simulator, and port, on every run: not checked.
+async fn check_endpoint(ctx: &Ctx<'_>) -> anyhow::Result<Vec<String>> {
+    let batch = ctx.batch;
+    if batch.sandbox || batch.base_url == ctx.base_url {
+        return Ok(Vec::new());
+    }
+    let host = |u: &str| {
+        url::Url::parse(u)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+    };
+    if host(&batch.base_url) != host(&ctx.base_url) {
+        let id = batch.id.clone();
+        let counts = ctx.actor.call(move |j| j.state_counts(&id)).await??;
+        let with_first: u64 = counts
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.state,
+                    RowState::Sending | RowState::InDoubt | RowState::Accepted
+                )
+            })
+            .map(|c| c.rows)
+            .sum();
+        if with_first > 0 {
+            return Err(Refused(format!(
+                "batch {} was sent to {} and {with_first} of its payout(s) may be with that provider \
+                 (sending, in doubt or accepted), but this run would send to {}, another host. Sending them \
+                 there could pay them twice. Point the provider's base URL variable back to {} to continue \
+                 this batch. Nothing was sent.",
+                batch.id, batch.base_url, ctx.base_url, batch.base_url
+            ))
+            .into());
+        }
+    }
+    Ok(vec![format!(
+        "batch {} was planned to be sent to {}; this run sends to {}",
+        batch.id, batch.base_url, ctx.base_url
+    )])
 }
 
 /// The exit code and the closing advice.

@@ -19,6 +19,7 @@ pub async fn show_and_check<P: Provider>(
     open_counts: &[StateCount],
     total_rows: u64,
     sandbox_unlimited: bool,
+    notes: &[String],
 ) -> anyhow::Result<()> {
     let open: u64 = open_counts.iter().map(|c| c.rows).sum();
     let totals = open_totals(open_counts);
@@ -28,6 +29,9 @@ pub async fn show_and_check<P: Provider>(
         "  to send:  {open} payout(s); {} other row(s) already settled or rejected (see `payrun status`)",
         total_rows.saturating_sub(open)
     );
+    for note in notes {
+        println!("  WARNING: {note}");
+    }
     let mut shortfalls = Vec::new();
     for (currency, (planned, doubtful)) in &totals {
         let mut line = format!(

@@ -30,5 +30,13 @@ async fn resume(args: ResumeArgs) -> anyhow::Result<Exit> {
             "note: the sandbox simulator starts empty on every run; rows resent now are simulated again (no money moves)"
         );
     }
-    pay::pay(journal, batch, &args.send, endpoint, &args.journal.journal).await
+    pay::pay(
+        journal,
+        batch,
+        &args.send,
+        endpoint,
+        &args.journal.journal,
+        pay::Prepared::default(),
+    )
+    .await
 }

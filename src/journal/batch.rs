@@ -40,11 +40,17 @@ pub struct Batch {
     pub settings: BatchSettings,
     pub created_at: i64,
     pub updated_at: i64,
+    /// How its rows' keys were derived (`crate::keys::KEY_SCHEME`); 1 for batches planned by
+    /// an earlier payrun, whose stored keys are used as they are.
+    pub key_scheme: i64,
+    /// What the batch pays, independent of file bytes and batch id (`crate::planner`); `None`
+    /// for batches planned by an earlier payrun.
+    pub fingerprint: Option<String>,
 }
 
-const BATCH_COLUMNS: &str = "id, file_name, file_path, file_sha256, provider, sandbox, base_url, settings, created_at, updated_at";
+pub(super) const BATCH_COLUMNS: &str = "id, file_name, file_path, file_sha256, provider, sandbox, base_url, settings, created_at, updated_at, key_scheme, fingerprint";
 
-fn batch_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Batch, JournalError>> {
+pub(super) fn batch_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Batch, JournalError>> {
     let provider: String = row.get(4)?;
     let settings: String = row.get(7)?;
     let id: String = row.get(0)?;
@@ -72,6 +78,8 @@ fn batch_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Batch, JournalError>
         settings,
         created_at: row.get(8)?,
         updated_at: row.get(9)?,
+        key_scheme: row.get(10)?,
+        fingerprint: row.get(11)?,
     }))
 }
 
@@ -128,7 +136,7 @@ impl Journal {
     }
 }
 
-/// Insert a new batch; returns its `seq`, which numbers its rows (see `super::span`).
+/// Insert a new batch, keyed with the current key scheme; returns its `seq`, which numbers its rows (see `super::span`).
 pub(super) fn insert_batch(
     tx: &rusqlite::Transaction<'_>,
     batch: &NewBatch,
@@ -138,8 +146,8 @@ pub(super) fn insert_batch(
     let now = now_ms();
     tx.execute(
         "INSERT INTO batches (id, file_name, file_path, file_sha256, provider, sandbox, base_url,
-                              settings, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                              settings, created_at, updated_at, key_scheme)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
         params![
             batch.id,
             batch.file_name,
@@ -149,7 +157,8 @@ pub(super) fn insert_batch(
             batch.sandbox,
             batch.base_url,
             settings,
-            now
+            now,
+            crate::keys::KEY_SCHEME
         ],
     )?;
     Ok(tx.last_insert_rowid())

@@ -2,6 +2,7 @@
 //! are in the `keys` table (`bulk`); every batch-scoped read must see exactly its own rows,
 //! and no key may be planned twice, within a batch or across batches.
 
+use super::span::next_row_id;
 use super::test_support::temp_journal;
 use super::*;
 use crate::domain::{Currency, ProviderKind};
@@ -24,7 +25,7 @@ fn row(batch: &str, line: u64, identity: &str) -> PlanItem {
     PlanItem::Planned(PlannedRow {
         line,
         identity: identity.to_string(),
-        key: crate::keys::idempotency_key(batch, identity).to_string(),
+        key: crate::keys::legacy_key(batch, identity).to_string(),
         reference: Some(identity.to_string()),
         phone: "256700123456".into(),
         amount_minor: 1_000 + line,
@@ -99,10 +100,7 @@ fn batches_in_one_journal_do_not_see_each_others_rows() {
     // Every open row carries its own key and body.
     for r in &open {
         let identity = format!("b1-{}", r.line - 2);
-        assert_eq!(
-            r.key,
-            crate::keys::idempotency_key("b1", &identity).to_string()
-        );
+        assert_eq!(r.key, crate::keys::legacy_key("b1", &identity).to_string());
         assert_eq!(r.body, format!(r#"{{"line":{}}}"#, r.line).into_bytes());
     }
 
@@ -182,7 +180,7 @@ fn every_key_is_in_the_key_table_and_found_by_webhooks() {
         )
         .unwrap();
     assert_eq!(keys, 180);
-    let key = crate::keys::idempotency_key("b1", "b1-42").to_string();
+    let key = crate::keys::legacy_key("b1", "b1-42").to_string();
     let found = rows_by(journal.conn(), ProviderKind::Rohopay, RowKey::IdemKey(&key)).unwrap();
     assert_eq!(
         (found.len(), found[0].line, found[0].batch_id.as_str()),

@@ -12,12 +12,15 @@ mod batch_tests;
 #[cfg(test)]
 mod behaviour_tests;
 mod bulk;
+mod fingerprint;
 mod lock;
 mod lookup;
 mod plan;
 mod queries;
+mod replan;
 mod rows;
 mod schema;
+mod sending;
 mod span;
 mod state;
 
@@ -30,6 +33,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use actor::JournalActor;
 pub use batch::{Batch, BatchSettings, NewBatch};
+pub use fingerprint::Overlap;
 pub use lock::{
     LockInfo, LockToken, check as check_lock, heartbeat, heartbeat_every, stale_after_ms,
 };
@@ -38,12 +42,13 @@ pub use lookup::{
 };
 pub use plan::{PlanItem, PlanSink, PlanStats, PlannedRow, RejectedInsert};
 pub use queries::{AttentionRow, ReportRow, StateCount};
+pub use replan::{ExistingRow, ReplanWriter};
 pub use rows::{
     Attempt, OpenRow, Outcome, UnsettledRow, advance, flag_attention, log_attempt, mark_sending,
     open_rows_page, record_outcome, unsettled_rows,
 };
 pub use schema::SCHEMA_VERSION;
-pub(crate) use span::{IN_BATCH, insert_key, next_row_id};
+pub use sending::{Claimed, claim_for_sending};
 pub use state::RowState;
 
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,8 @@
 use rusqlite::{CachedStatement, Transaction, TransactionBehavior};
 
 use super::bulk::{self, CHUNK, Keys};
-use super::{Journal, JournalError, NewBatch, batch::insert_batch, now_ms, span};
+use super::fingerprint::{batches_with_fingerprint, set_fingerprint};
+use super::{Batch, Journal, JournalError, NewBatch, batch::insert_batch, now_ms, span};
 use crate::domain::Currency;
 
 /// A valid row ready to send: its key and body are final and never recomputed.
@@ -60,6 +61,7 @@ pub enum PlanItem {
 /// (the CSV stream) needs no error plumbing of its own.
 pub struct PlanSink<'t> {
     tx: &'t Transaction<'t>,
+    batch_id: &'t str,
     seq: i64,
     /// Rows written so far; the next row is number `written + 1` of the batch.
     written: i64,
@@ -69,6 +71,7 @@ pub struct PlanSink<'t> {
     one: CachedStatement<'t>,
     keys: Keys,
     stats: PlanStats,
+    fingerprint: Option<String>,
     error: Option<JournalError>,
 }
 
@@ -136,12 +139,26 @@ impl PlanSink<'_> {
         Ok(())
     }
 
+    /// Other batches of the journal that pay exactly what this one does (same fingerprint),
+    /// newest first; read inside the plan's transaction.
+    pub fn same_content(&self, fingerprint: &str) -> Result<Vec<Batch>, JournalError> {
+        batches_with_fingerprint(self.tx, fingerprint, self.batch_id)
+    }
+
+    /// Record what the batch pays (written with its keys when the plan is complete).
+    pub fn set_fingerprint(&mut self, fingerprint: String) {
+        self.fingerprint = Some(fingerprint);
+    }
+
     /// Write every key in key order, once all rows are in.
     fn finish(self, tx: &Transaction<'_>) -> Result<PlanStats, JournalError> {
         if let Some(e) = self.error {
             return Err(e);
         }
         self.keys.write(tx)?;
+        if let Some(fingerprint) = &self.fingerprint {
+            set_fingerprint(tx, self.batch_id, fingerprint)?;
+        }
         Ok(self.stats)
     }
 }
@@ -163,6 +180,7 @@ impl Journal {
         let outcome = {
             let mut sink = PlanSink {
                 tx: &tx,
+                batch_id: &batch.id,
                 seq,
                 written: 0,
                 now: now_ms(),
@@ -171,6 +189,7 @@ impl Journal {
                 one: tx.prepare_cached(&bulk::row_sql(false))?,
                 keys: Keys::default(),
                 stats: PlanStats::default(),
+                fingerprint: None,
                 error: None,
             };
             match produce(&mut sink) {

@@ -3,19 +3,27 @@
 //! planned atomically; an edited file (`--allow-changed-file`) is matched row by row against
 //! the batch so that nothing already sent is sent again under a changed amount or phone.
 
+mod fingerprint;
 mod replan;
+mod source;
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use crate::domain::{PayeeRow, ProviderKind};
-use crate::ingest::{self, IngestError, IngestOptions, RejectedRow, RowOutcome, Summary};
+use crate::ingest::{IngestError, IngestOptions, RejectedRow, RowOutcome, Summary};
 use crate::journal::{
-    Journal, JournalError, NewBatch, PlanItem, PlanStats, PlannedRow, RejectedInsert,
+    Batch, Journal, JournalError, NewBatch, PlanItem, PlanStats, PlannedRow, RejectedInsert,
 };
 
 use crate::keys;
 use crate::provider::{self, BodyContext};
+pub use fingerprint::Fingerprint;
 pub use replan::{Replanned, replan_changed};
+pub use source::PlanFile;
+
+/// Same content as a batch planned within this many days is refused unless `--pay-again`.
+pub const SAME_CONTENT_REFUSED_DAYS: i64 = 25;
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Why planning wrote nothing.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +38,15 @@ pub enum PlanError {
     ControlMismatch(Box<Summary>),
     #[error("cannot encode a request body: {0}")]
     Body(String),
+    #[error(
+        "{} changed while payrun was reading it (it was saved again between two reads); nothing \
+         was planned. Wait until it is saved, then run the same command again.",
+        .0.display()
+    )]
+    FileChanged(PathBuf),
+    /// The file pays exactly what a recent batch pays (same fingerprint).
+    #[error("the same payments as batch {}", .0.id)]
+    SameContent(Box<Batch>),
 }
 
 /// The outcome of planning.
@@ -37,17 +54,24 @@ pub enum PlanError {
 pub struct Planned {
     pub stats: PlanStats,
     pub summary: Summary,
+    /// Batches paying exactly the same, planned before (older than the refusal window, or
+    /// any age with `--pay-again`), newest first: the pre-flight names them.
+    pub same_content: Vec<Batch>,
 }
 
 /// Turn a valid row into its journal form: identity, key and stored body.
+/// `key_scheme` is the batch's (see [`keys::KEY_SCHEME`]): a new batch's, or the one an
+/// existing batch was planned with, so rows added later are keyed like the rest.
 pub fn planned_row(
     provider: ProviderKind,
     batch_id: &str,
+    key_scheme: i64,
     callback_url: Option<&str>,
     row: &PayeeRow,
 ) -> Result<PlannedRow, PlanError> {
     let identity = keys::row_identity(row);
-    let key = keys::idempotency_key(batch_id, &identity).to_string();
+    let key =
+        keys::key_for(key_scheme, batch_id, keys::IdentityKind::of(row), &identity).to_string();
     let ctx = BodyContext {
         batch_id,
         callback_url,
@@ -101,11 +125,17 @@ const CHUNK: usize = 1024;
 /// Validate `path` and create `batch` with all its rows in one transaction. Two threads work
 /// at once: this one inserts into SQLite while a second reads, validates and derives each
 /// row's key and body.
+///
+/// The batch's fingerprint (what it pays, see [`Fingerprint`]) is computed on the way; a batch
+/// of this journal created in the last [`SAME_CONTENT_REFUSED_DAYS`] days with the same
+/// fingerprint refuses the plan ([`PlanError::SameContent`], nothing written) unless
+/// `pay_again`.
 pub fn plan_new(
     journal: &mut Journal,
     batch: &NewBatch,
-    path: &Path,
+    file: &PlanFile,
     opts: &IngestOptions,
+    pay_again: bool,
 ) -> Result<Planned, PlanError> {
     let skip_invalid = batch.settings.skip_invalid;
     let outcome = journal.plan_new_batch(batch, |sink| {
@@ -115,41 +145,55 @@ pub fn plan_new(
             let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Vec<PlanItem>>();
             let producer = std::thread::Builder::new()
                 .name("plan-csv".into())
-                .spawn_scoped(scope, move || produce(batch, path, opts, &tx, &spent_rx))
+                .spawn_scoped(scope, move || produce(batch, file, opts, &tx, &spent_rx))
                 .map_err(|e| PlanError::Body(format!("cannot start the CSV thread: {e}")))?;
             for chunk in rx {
                 sink.write(&chunk);
                 // Fails only once the CSV thread is done; then the chunk is freed here.
                 let _ = spent_tx.send(chunk);
             }
-            let summary = producer
+            let (summary, fingerprint) = producer
                 .join()
                 .map_err(|_| PlanError::Body("the CSV thread panicked".into()))??;
-            check_summary(summary, skip_invalid)
+            let summary = check_summary(summary, skip_invalid)?;
+            let mut same = sink.same_content(&fingerprint)?;
+            let recent = crate::journal::now_ms() - SAME_CONTENT_REFUSED_DAYS * DAY_MS;
+            if !pay_again && let Some(pos) = same.iter().position(|b| b.created_at >= recent) {
+                return Err(PlanError::SameContent(Box::new(same.swap_remove(pos))));
+            }
+            sink.set_fingerprint(fingerprint);
+            Ok((summary, same))
         })
     })?;
-    let (stats, summary) = outcome?;
-    Ok(Planned { stats, summary })
+    let (stats, (summary, same_content)) = outcome?;
+    Ok(Planned {
+        stats,
+        summary,
+        same_content,
+    })
 }
 
-/// The CSV side of planning: stream, validate, derive keys and bodies, send in chunks.
+/// The CSV side of planning: stream, validate, derive keys and bodies, send in chunks; returns
+/// the file's summary and the batch's fingerprint.
 fn produce(
     batch: &NewBatch,
-    path: &Path,
+    file: &PlanFile,
     opts: &IngestOptions,
     tx: &std::sync::mpsc::SyncSender<Vec<PlanItem>>,
     spent: &std::sync::mpsc::Receiver<Vec<PlanItem>>,
-) -> Result<Summary, PlanError> {
+) -> Result<(Summary, String), PlanError> {
     let callback = batch.settings.callback_url.as_deref();
     let mut chunk = Vec::with_capacity(CHUNK);
     let mut failure = None;
-    let summary = ingest::ingest_path(path, opts, |outcome| {
+    let mut fingerprint = Fingerprint::new(batch.provider);
+    let summary = file.ingest(opts, |outcome| {
         if failure.is_some() {
             return;
         }
         let item = match outcome {
             RowOutcome::Valid(row) => {
-                match planned_row(batch.provider, &batch.id, callback, &row) {
+                fingerprint.add(&row);
+                match planned_row(batch.provider, &batch.id, keys::KEY_SCHEME, callback, &row) {
                     Ok(planned) => PlanItem::Planned(planned),
                     Err(e) => {
                         failure = Some(e);
@@ -181,5 +225,5 @@ fn produce(
     if !chunk.is_empty() && tx.send(chunk).is_err() {
         return Err(PlanError::Body("the journal stopped taking rows".into()));
     }
-    Ok(summary)
+    Ok((summary, fingerprint.finish()))
 }

@@ -1,15 +1,16 @@
 //! Continuing a batch with an edited file (`--allow-changed-file`): rows are matched by
 //! identity against the journal so that nothing already sent is sent again under a changed
 //! amount or phone, new payees are added, and unsent rows that left the file are withdrawn.
+//! A new row that pays what a sent row, now gone from the file, already paid (a renamed
+//! reference, or an edited amount without a reference column) is a conflict, never paid.
 
-use std::collections::HashMap;
-use std::path::Path;
+use std::collections::{HashMap, VecDeque};
 
-use rusqlite::params;
-
-use super::{PlanError, check_summary, planned_row, rejected_insert};
-use crate::ingest::{self, IngestOptions, RowOutcome, Summary};
-use crate::journal::{IN_BATCH, Journal, JournalError, RowState, insert_key, next_row_id, now_ms};
+use super::fingerprint::Fingerprint;
+use super::{PlanError, PlanFile, check_summary, planned_row, rejected_insert};
+use crate::ingest::{IngestOptions, RowOutcome, Summary};
+use crate::journal::{ExistingRow, Journal, PlannedRow, RowState};
+use crate::keys::IdentityKind;
 
 /// What an edited file changed in an existing batch.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -19,109 +20,109 @@ pub struct Replanned {
     pub added: u64,
     /// Changed rows that had not been sent yet: updated to the file's values.
     pub updated: u64,
-    /// Changed or removed rows that had already been sent: reported, never paid again.
+    /// Changed or removed rows that had already been sent, and new rows that would pay again
+    /// what such a row paid: reported, never paid.
     pub conflicts: u64,
     /// Unsent rows that are no longer in the file: will not be paid.
     pub withdrawn: u64,
     pub rejected: u64,
 }
 
-struct Existing {
-    id: i64,
-    state: RowState,
-    phone: String,
-    amount_minor: u64,
-    currency: String,
-    line: u64,
-    seen: bool,
+/// States in which a row's payout may have been executed by the provider.
+fn maybe_paid(state: RowState) -> bool {
+    matches!(
+        state,
+        RowState::Sending | RowState::InDoubt | RowState::Accepted | RowState::Succeeded
+    )
 }
 
-fn load_existing(
-    journal: &Journal,
-    batch_id: &str,
-) -> Result<HashMap<String, Existing>, JournalError> {
-    let mut stmt = journal.conn().prepare(&format!(
-        "SELECT r.identity, r.id, r.state, r.phone, r.amount_minor, r.currency, r.line
-         FROM batches b CROSS JOIN rows r
-         WHERE b.id = ?1 AND {IN_BATCH} AND r.idem_key IS NOT NULL"
-    ))?;
-    let mut rows = stmt.query([batch_id])?;
-    let mut out = HashMap::new();
-    while let Some(r) = rows.next()? {
-        let state: String = r.get(2)?;
-        let state = RowState::parse(&state)
-            .ok_or_else(|| JournalError::Corrupt(format!("unknown state {state:?}")))?;
-        out.insert(
-            r.get::<_, String>(0)?,
-            Existing {
-                id: r.get(1)?,
-                state,
-                phone: r.get(3)?,
-                amount_minor: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
-                currency: r.get(5)?,
-                line: u64::try_from(r.get::<_, i64>(6)?).unwrap_or(0),
-                seen: false,
-            },
-        );
+fn kind_of(row: &ExistingRow) -> IdentityKind {
+    if row.reference.is_some() {
+        IdentityKind::Reference
+    } else {
+        IdentityKind::Derived
     }
-    Ok(out)
+}
+
+/// A sent row that left the file, as a new row's conflict note names it.
+struct Gone {
+    line: u64,
+    reference: Option<String>,
+    state: RowState,
+    amount_text: String,
+    currency: String,
+}
+
+impl Gone {
+    fn named(&self) -> String {
+        match &self.reference {
+            Some(r) => format!("line {} (reference {r})", self.line),
+            None => format!("line {}", self.line),
+        }
+    }
 }
 
 /// Continue `batch` with an edited file: rows are matched by identity. Unchanged rows keep
 /// their state; unsent changed rows take the file's values; a row that was already sent and
-/// now differs (or vanished) is recorded as a conflict and never paid again; a new row that
-/// replaces a sent row of the same phone (an edited amount without a reference column) is a
-/// conflict too.
+/// now differs (or vanished) is recorded as a conflict and never paid again; a new row whose
+/// (phone, amount, currency) equals a sent row that left the file, or (without a reference)
+/// whose phone had a sent row that left the file, is a conflict too. The caller holds the
+/// batch lock.
 pub fn replan_changed(
     journal: &mut Journal,
     batch: &crate::journal::Batch,
-    path: &Path,
+    file: &PlanFile,
     opts: &IngestOptions,
-    file_sha256: &str,
 ) -> Result<(Replanned, Summary), PlanError> {
-    let mut existing = load_existing(journal, &batch.id)?;
     let callback = batch.settings.callback_url.clone();
     let mut valid = Vec::new();
     let mut rejected = Vec::new();
-    let summary = ingest::ingest_path(path, opts, |outcome| match outcome {
-        RowOutcome::Valid(row) => valid.push(row),
+    let mut fingerprint = Fingerprint::new(batch.provider);
+    let mut failure = None;
+    let summary = file.ingest(opts, |outcome| match outcome {
+        RowOutcome::Valid(row) => {
+            fingerprint.add(&row);
+            let kind = IdentityKind::of(&row);
+            match planned_row(
+                batch.provider,
+                &batch.id,
+                batch.key_scheme,
+                callback.as_deref(),
+                &row,
+            ) {
+                Ok(p) => valid.push((kind, p)),
+                Err(e) => failure = Some(e),
+            }
+        }
         RowOutcome::Rejected(row) => rejected.push(rejected_insert(&row)),
     })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
     let summary = check_summary(summary, batch.settings.skip_invalid)?;
 
-    let tx = journal
-        .conn_mut()
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(JournalError::from)?;
-    let now = now_ms();
+    let (existing, writer) = journal.begin_replan(&batch.id)?;
+    let mut by_identity: HashMap<(IdentityKind, &str), (&ExistingRow, bool)> = existing
+        .iter()
+        .map(|e| ((kind_of(e), e.identity.as_str()), (e, false)))
+        .collect();
     let mut result = Replanned::default();
-    let mut fresh = Vec::new();
-    for row in &valid {
-        let planned = planned_row(batch.provider, &batch.id, callback.as_deref(), row)?;
-        let Some(old) = existing.get_mut(&planned.identity) else {
+    let mut fresh: Vec<&PlannedRow> = Vec::new();
+    for (kind, planned) in &valid {
+        let Some((old, seen)) = by_identity.get_mut(&(*kind, planned.identity.as_str())) else {
             fresh.push(planned);
             continue;
         };
-        old.seen = true;
+        *seen = true;
         let same = old.phone == planned.phone
             && old.amount_minor == planned.amount_minor
             && old.currency == planned.currency.code();
         if same {
             result.unchanged += 1;
             if old.line != planned.line {
-                tx.execute(
-                    "UPDATE rows SET line = ?2 WHERE id = ?1",
-                    params![old.id, planned.line as i64],
-                )
-                .map_err(JournalError::from)?;
+                writer.move_line(old.id, planned.line)?;
             }
-        } else if old.state == RowState::Planned {
-            tx.execute(
-                "UPDATE rows SET line = ?2, phone = ?3, amount_minor = ?4, amount_text = ?5, currency = ?6,
-                    request_body = ?7, reference = ?8, updated_at = ?9 WHERE id = ?1",
-                params![old.id, planned.line as i64, planned.phone, planned.amount_minor as i64,
-                        planned.amount_text, planned.currency.code(), planned.body, planned.reference, now],
-            ).map_err(JournalError::from)?;
+        } else if old.state == RowState::Planned && writer.update_unsent(old.id, planned)? {
             result.updated += 1;
         } else {
             let note = format!(
@@ -130,106 +131,100 @@ pub fn replan_changed(
                 planned.amount_text,
                 planned.currency,
                 planned.phone,
-                old.amount_minor,
+                old.amount_text,
                 old.currency,
                 old.phone,
                 old.state
             );
-            tx.execute(
-                "UPDATE rows SET conflict = ?2, updated_at = ?3 WHERE id = ?1",
-                params![old.id, note, now],
-            )
-            .map_err(JournalError::from)?;
+            writer.note_conflict(old.id, &note)?;
             result.conflicts += 1;
         }
     }
-    // Rows of the batch that the edited file no longer has.
-    let mut vanished_sent_phones: HashMap<(String, String), (u64, String)> = HashMap::new();
-    for old in existing.values().filter(|o| !o.seen) {
+    // Rows of the batch that the edited file no longer has. The sent ones are kept, per
+    // (phone, amount, currency) and per (phone, currency), for the new rows below.
+    let mut gone_payments: HashMap<(&str, u64, &str), VecDeque<Gone>> = HashMap::new();
+    let mut gone_phones: HashMap<(&str, &str), Gone> = HashMap::new();
+    for (old, _) in by_identity.values().filter(|(_, seen)| !seen) {
         if old.state == RowState::Planned {
-            tx.execute(
-                "UPDATE rows SET state = 'rejected', last_error = 'removed from the file before it was sent', updated_at = ?2 WHERE id = ?1",
-                params![old.id, now],
-            ).map_err(JournalError::from)?;
+            writer.withdraw(old.id)?;
             result.withdrawn += 1;
-        } else if old.state != RowState::Rejected {
-            tx.execute(
-                "UPDATE rows SET conflict = 'no longer in the file, but it was already sent', updated_at = ?2 WHERE id = ?1",
-                params![old.id, now],
-            ).map_err(JournalError::from)?;
-            result.conflicts += 1;
-            vanished_sent_phones.insert(
-                (old.phone.clone(), old.currency.clone()),
-                (old.line, old.state.to_string()),
-            );
+            continue;
+        }
+        if old.state == RowState::Rejected {
+            continue;
+        }
+        writer.note_conflict(old.id, "no longer in the file, but it was already sent")?;
+        result.conflicts += 1;
+        if maybe_paid(old.state) {
+            let gone = || Gone {
+                line: old.line,
+                reference: old.reference.clone(),
+                state: old.state,
+                amount_text: old.amount_text.clone(),
+                currency: old.currency.clone(),
+            };
+            gone_payments
+                .entry((&old.phone, old.amount_minor, &old.currency))
+                .or_default()
+                .push_back(gone());
+            gone_phones.insert((&old.phone, &old.currency), gone());
         }
     }
-    // New identities: a payee added, unless it replaces a sent row of the same phone.
+    // Lowest line first, so the notes pair rows the way a person reading the file would.
+    for queue in gone_payments.values_mut() {
+        queue.make_contiguous().sort_by_key(|g| g.line);
+    }
+    fresh.sort_by_key(|p| p.line);
     for planned in fresh {
-        let replaced = planned
-            .reference
-            .is_none()
-            .then(|| {
-                vanished_sent_phones
-                    .get(&(planned.phone.clone(), planned.currency.code().to_string()))
-            })
-            .flatten();
-        if let Some((old_line, old_state)) = replaced {
+        let code = planned.currency.code();
+        let same_payment = gone_payments
+            .get_mut(&(planned.phone.as_str(), planned.amount_minor, code))
+            .and_then(VecDeque::pop_front);
+        if let Some(gone) = same_payment {
             let note = format!(
-                "line {} pays {} {} to {}, which was already {} for line {} with another amount; not paid",
+                "line {} pays {} {} to {}, the payment already {} for {}, which is no longer in the \
+                 file (a renamed reference?); not paid",
                 planned.line,
                 planned.amount_text,
                 planned.currency,
                 planned.phone,
-                old_state,
-                old_line
+                gone.state,
+                gone.named()
             );
-            tx.execute(
-                "INSERT INTO rows (id, line, identity, reference, phone, amount_minor, amount_text, currency,
-                    state, conflict, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6, ?7, 'rejected', ?8, ?9, ?9)",
-                params![next_row_id(&tx, &batch.id)?, planned.line as i64, planned.identity, planned.phone, planned.amount_minor as i64,
-                        planned.amount_text, planned.currency.code(), note, now],
-            ).map_err(JournalError::from)?;
+            writer.add_conflict(planned, &note)?;
+            result.conflicts += 1;
+            continue;
+        }
+        let replaced = planned
+            .reference
+            .is_none()
+            .then(|| gone_phones.get(&(planned.phone.as_str(), code)))
+            .flatten();
+        if let Some(gone) = replaced {
+            let note = format!(
+                "line {} pays {} {} to {}, which was already {} for {} with another amount ({} {}); not paid",
+                planned.line,
+                planned.amount_text,
+                planned.currency,
+                planned.phone,
+                gone.state,
+                gone.named(),
+                gone.amount_text,
+                gone.currency
+            );
+            writer.add_conflict(planned, &note)?;
             result.conflicts += 1;
         } else {
-            let id = next_row_id(&tx, &batch.id)?;
-            tx.execute(
-                "INSERT INTO rows (id, line, identity, idem_key, reference, phone, amount_minor, amount_text,
-                    currency, request_body, state, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'planned', ?11, ?11)",
-                params![id, planned.line as i64, planned.identity, planned.key, planned.reference, planned.phone,
-                        planned.amount_minor as i64, planned.amount_text, planned.currency.code(), planned.body, now],
-            ).map_err(JournalError::from)?;
-            insert_key(&tx, &planned.key, id)?;
+            writer.add_planned(planned)?;
             result.added += 1;
         }
     }
-    // Invalid rows of the edited file replace the old file's invalid rows.
-    tx.execute(
-        &format!(
-            "DELETE FROM rows WHERE id IN (SELECT r.id FROM batches b CROSS JOIN rows r
-                WHERE b.id = ?1 AND {IN_BATCH} AND r.idem_key IS NULL AND r.state = 'rejected'
-                  AND r.conflict IS NULL AND r.identity LIKE 'rejected:line:%')"
-        ),
-        [&batch.id],
-    )
-    .map_err(JournalError::from)?;
-    for r in &rejected {
-        tx.execute(
-            "INSERT INTO rows (id, line, identity, reference, phone, amount_text, currency, state, last_error,
-                created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'rejected', ?8, ?9, ?9)",
-            params![next_row_id(&tx, &batch.id)?, r.line as i64, r.identity(), (!r.reference.is_empty()).then_some(r.reference.as_str()),
-                    r.phone, r.amount, r.currency, r.error, now],
-        ).map_err(JournalError::from)?;
-        result.rejected += 1;
-    }
-    tx.execute(
-        "UPDATE batches SET file_path = ?2, file_sha256 = ?3, updated_at = ?4 WHERE id = ?1",
-        params![batch.id, path.to_string_lossy(), file_sha256, now],
-    )
-    .map_err(JournalError::from)?;
-    tx.commit().map_err(JournalError::from)?;
+    writer.replace_rejected(&rejected)?;
+    result.rejected = rejected.len() as u64;
+    writer.commit(
+        &file.path().to_string_lossy(),
+        file.sha256(),
+        &fingerprint.finish(),
+    )?;
     Ok((result, summary))
 }

@@ -11,7 +11,7 @@ use super::{SendOptions, backoff, pacer::Pacer, progress::Progress, stop::Stop, 
 use crate::crash;
 use crate::journal::{
     Attempt, JournalActor, JournalError, LockToken, OpenRow, Outcome, RowState, check_lock,
-    log_attempt, mark_sending, now_ms, record_outcome,
+    claim_for_sending, log_attempt, now_ms, record_outcome,
 };
 use crate::provider::{ErrorClass, Provider, ProviderError, Receipt};
 
@@ -38,19 +38,25 @@ pub(super) async fn dispatch<P: Provider>(shared: Arc<Shared<P>>, row: OpenRow) 
         .journal
         .write(move |c| {
             check_lock(c, &batch, &token)?;
-            mark_sending(c, id)
+            claim_for_sending(c, id)
         })
         .await;
-    match marked {
-        Ok(true) => {}
-        Ok(false) => return,
+    // What is sent is what the journal holds as the row is marked `sending`, not the copy read
+    // when the row was queued.
+    let row = match marked {
+        Ok(Some(claimed)) => OpenRow {
+            key: claimed.key,
+            body: claimed.body,
+            ..row
+        },
+        Ok(None) => return,
         Err(JournalError::LockLost(_)) => return shared.stop.trigger(StopReason::LockLost),
         Err(e) => {
             return shared
                 .stop
                 .trigger(StopReason::JournalFailed(e.to_string()));
         }
-    }
+    };
     crash::point("after-sending-commit");
 
     let (outcome, attempts) = attempt(&shared, &row).await;

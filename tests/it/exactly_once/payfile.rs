@@ -88,9 +88,32 @@ pub struct Expected {
     pub currency: String,
 }
 
-/// DESIGN §4: UUIDv5 of the namespace over `batch_id + "/" + identity`.
+/// DESIGN §4, key scheme 2: UUIDv5 of the namespace over the length-prefixed (8 bytes,
+/// big-endian) fields "payrun-key/2", batch id, identity kind ("r" for a reference, "d" for an
+/// identity derived from phone, amount and currency) and identity. Written here from the
+/// description, not shared with payrun's code.
 pub fn idempotency_key(batch_id: &str, identity: &str) -> String {
-    Uuid::new_v5(&KEY_NAMESPACE, format!("{batch_id}/{identity}").as_bytes()).to_string()
+    key_of(batch_id, !is_derived(identity), identity)
+}
+
+/// The key of a row whose identity is (`reference`) or is not the file's reference.
+pub fn key_of(batch_id: &str, reference: bool, identity: &str) -> String {
+    let mut name = Vec::new();
+    for field in [
+        "payrun-key/2",
+        batch_id,
+        if reference { "r" } else { "d" },
+        identity,
+    ] {
+        name.extend_from_slice(&(field.len() as u64).to_be_bytes());
+        name.extend_from_slice(field.as_bytes());
+    }
+    Uuid::new_v5(&KEY_NAMESPACE, &name).to_string()
+}
+
+/// Whether an identity has the derived shape `phone|amount|currency|n`.
+fn is_derived(identity: &str) -> bool {
+    identity.split('|').count() == 4
 }
 
 /// A national number of 9 digits starting with 7 that the simulator treats as an ordinary
@@ -303,7 +326,7 @@ impl PayFile {
             };
             out.push(Expected {
                 line: r.line,
-                key: idempotency_key(batch_id, &identity),
+                key: key_of(batch_id, r.reference.is_some(), &identity),
                 identity,
                 phone: r.phone.clone(),
                 amount_minor: r.amount_minor,

@@ -100,3 +100,253 @@ async fn without_references_an_edited_amount_is_caught_by_phone() {
     );
     assert_eq!(assert_exactly_once(&report, &fx.ledger().await), 2);
 }
+
+/// The refusal's own advice (`--allow-changed-file --batch B`) after a reference was renamed:
+/// the renamed row pays what the old one already paid, so it is a conflict naming the old line.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renamed_reference_on_a_paid_row_is_a_conflict_not_a_payment() {
+    let fx = Fixture::new(SimConfig::default()).await;
+    let mut payees = ugx_payees(3);
+    let file = fx.csv("payroll.csv", &payees);
+    let out = fx.run(&file, "rohopay", &["--rate", "500"]).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let batch = batch_id(&out);
+
+    payees[1].reference = "EMP-001".into();
+    fx.csv("payroll.csv", &payees);
+    let out = fx
+        .run(
+            &file,
+            "rohopay",
+            &["--batch", &batch, "--allow-changed-file", "--rate", "500"],
+        )
+        .await;
+    assert_eq!(code(&out), 1, "a conflict needs a person: {}", text(&out));
+    assert_eq!(fx.ledger().await.len(), 3, "nobody is paid twice");
+    let report = fx.report(&batch).await;
+    let renamed = report.iter().find(|r| r["reference"] == "EMP-001").unwrap();
+    assert_eq!(renamed["state"], "rejected", "{renamed}");
+    let error = renamed["error"].as_str().unwrap_or("");
+    assert!(
+        error.contains("line 3 (reference EMP-0001)") && error.contains("not paid"),
+        "{renamed}"
+    );
+}
+
+/// Two sent rows of the same payment that left the file cover two new rows, not three.
+#[tokio::test(flavor = "multi_thread")]
+async fn renamed_references_are_matched_one_for_one() {
+    let fx = Fixture::new(SimConfig::default()).await;
+    let mut payees = ugx_payees(2);
+    payees[1].phone = payees[0].phone.clone();
+    payees[1].amount = payees[0].amount.clone();
+    let file = fx.csv("agents.csv", &payees);
+    let out = fx.run(&file, "rohopay", &["--rate", "500"]).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let batch = batch_id(&out);
+
+    let mut renamed = payees.clone();
+    for (i, p) in renamed.iter_mut().enumerate() {
+        p.reference = format!("AGENT-{i}");
+    }
+    renamed.push(crate::support::pay::Payee {
+        reference: "AGENT-2".into(),
+        ..payees[0].clone()
+    });
+    fx.csv("agents.csv", &renamed);
+    let out = fx
+        .run(
+            &file,
+            "rohopay",
+            &["--batch", &batch, "--allow-changed-file", "--rate", "500"],
+        )
+        .await;
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("1 added") && stdout.contains("4 conflict"),
+        "two old rows gone, two new rows not paid: {stdout}"
+    );
+    assert_eq!(fx.ledger().await.len(), 3, "the third one is paid, once");
+    let report = fx.report(&batch).await;
+    let conflicts: Vec<_> = report
+        .iter()
+        .filter(|r| r["state"] == "rejected")
+        .map(|r| r["error"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(conflicts.len(), 2, "{report:?}");
+    assert!(conflicts[0].contains("EMP-0000") != conflicts[1].contains("EMP-0000"));
+}
+
+/// The conflict note shows the amount already paid in major units with its currency.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conflict_note_shows_the_paid_amount_in_major_units() {
+    let fx = Fixture::new(SimConfig::default()).await;
+    let mut payees = crate::support::pay::kes_payees(2);
+    payees[0].amount = "750.00".into();
+    let file = fx.csv("kes.csv", &payees);
+    let out = fx.run(&file, "rohopay", &["--rate", "500"]).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let batch = batch_id(&out);
+    payees[0].amount = "800.00".into();
+    fx.csv("kes.csv", &payees);
+    let out = fx
+        .run(
+            &file,
+            "rohopay",
+            &["--batch", &batch, "--allow-changed-file", "--rate", "500"],
+        )
+        .await;
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let report = fx.report(&batch).await;
+    let row = report.iter().find(|r| r["reference"] == "AG-0000").unwrap();
+    let error = row["error"].as_str().unwrap_or("");
+    assert!(
+        error.contains("750.00 KES") && !error.contains("75000"),
+        "{row}"
+    );
+}
+
+/// `run --allow-changed-file` while another payrun is sending the batch: refused before it
+/// changes anything, so the journal keeps saying what is being paid.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_while_the_batch_is_being_sent_changes_nothing() {
+    let fx = Fixture::new(SimConfig::default()).await;
+    let mut payees = ugx_payees(12);
+    let file = fx.csv("payroll.csv", &payees);
+    let batch = "slow-batch";
+    let mut sending = fx.payrun();
+    sending.args([
+        "run",
+        file.to_str().unwrap(),
+        "--provider",
+        "rohopay",
+        "--yes",
+        "--batch",
+        batch,
+        "--rate",
+        "2",
+        "--concurrency",
+        "1",
+    ]);
+    let sender = sending.spawn().unwrap();
+    // Sending has started once the simulator has executed a payout.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while fx.ledger().await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sending never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    payees[11].amount = "99000".into();
+    fx.csv("payroll.csv", &payees);
+    let out = fx
+        .run(
+            &file,
+            "rohopay",
+            &["--batch", batch, "--allow-changed-file"],
+        )
+        .await;
+    assert_eq!(code(&out), 3, "{}", text(&out));
+    assert!(
+        text(&out).contains("being sent by another payrun"),
+        "{}",
+        text(&out)
+    );
+    let done = tokio::time::timeout(
+        std::time::Duration::from_secs(90),
+        sender.wait_with_output(),
+    )
+    .await
+    .expect("the first payrun finishes")
+    .unwrap();
+    assert_eq!(code(&done), 0, "{}", text(&done));
+    let report = fx.report(batch).await;
+    let last = report
+        .iter()
+        .find(|r| r["reference"] == "EMP-0011")
+        .unwrap();
+    assert_eq!(
+        last["amount"], "15500",
+        "the journal says what was sent: {last}"
+    );
+    assert_eq!(assert_exactly_once(&report, &fx.ledger().await), 12);
+}
+
+/// A later run of a batch with another `--callback-url` is refused naming both: the stored
+/// requests carry the first one, and the new one would be silently ignored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_different_callback_url_on_a_later_run_is_refused() {
+    let fx = Fixture::new(SimConfig::default()).await;
+    let file = fx.csv("payroll.csv", &ugx_payees(2));
+    let first = "http://127.0.0.1:9/hooks/rohopay";
+    let out = fx
+        .run(
+            &file,
+            "rohopay",
+            &["--rate", "500", "--callback-url", first],
+        )
+        .await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let other = "http://127.0.0.1:9/hooks/other";
+    let out = fx.run(&file, "rohopay", &["--callback-url", other]).await;
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(first) && err.contains(other), "{err}");
+    let out = fx.run(&file, "rohopay", &["--callback-url", first]).await;
+    assert_eq!(code(&out), 0, "the same URL is fine: {}", text(&out));
+    assert_eq!(fx.ledger().await.len(), 2);
+}
+
+/// Another base URL than the batch was planned with is named; another provider host is
+/// refused while rows may be with the first one.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_provider_host_is_refused_while_rows_may_be_with_the_first() {
+    let fx = Fixture::new(SimConfig::default()).await;
+    let file = fx.csv("payroll.csv", &ugx_payees(2));
+    let out = fx.run(&file, "rohopay", &["--rate", "500"]).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let batch = batch_id(&out);
+    assert_eq!(
+        crate::support::pay::states(&fx.report(&batch).await)["accepted"],
+        2,
+        "pending at the provider"
+    );
+    let port = fx
+        .sim
+        .rohopay_base_url()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    let elsewhere = format!("http://localhost:{port}");
+    let out = fx
+        .exec_with_env(&["resume", &batch, "--yes"], "ROHOPAY_BASE_URL", &elsewhere)
+        .await;
+    assert_eq!(code(&out), 3, "{}", text(&out));
+    assert!(
+        text(&out).contains("another host") && text(&out).contains(&elsewhere),
+        "{}",
+        text(&out)
+    );
+
+    let second = crate::support::sim::spawn_sim(SimConfig::default()).await;
+    let out = fx
+        .exec_with_env(
+            &["resume", &batch, "--yes"],
+            "ROHOPAY_BASE_URL",
+            &second.rohopay_base_url(),
+        )
+        .await;
+    assert_eq!(code(&out), 0, "same host, another port: {}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!(
+            "was planned to be sent to {}",
+            fx.sim.rohopay_base_url()
+        )),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(fx.ledger().await.len(), 2);
+}

@@ -4,8 +4,10 @@
 mod attention;
 mod changed;
 mod clean;
+mod copies;
 mod crash;
 mod faults;
+mod keys;
 mod reconcile;
 mod refusals;
 mod rumbapay;

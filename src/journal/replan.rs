@@ -1,0 +1,189 @@
+//! The journal side of continuing a batch with an edited file (`--allow-changed-file`): the
+//! batch's keyed rows as they stand, and the writes the planner decides on, all in one
+//! transaction that the caller commits or drops.
+
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+
+use super::fingerprint::set_fingerprint;
+use super::rows::{state_of, to_u64};
+use super::span::{IN_BATCH, insert_key, next_row_id};
+use super::{Journal, JournalError, PlannedRow, RejectedInsert, RowState, now_ms};
+
+/// A keyed row of a batch, as the edited file is matched against it.
+#[derive(Clone, Debug)]
+pub struct ExistingRow {
+    pub id: i64,
+    pub identity: String,
+    /// The identity is the file's reference (not derived from phone, amount and currency).
+    pub reference: Option<String>,
+    pub state: RowState,
+    pub phone: String,
+    pub amount_minor: u64,
+    /// Major units as shown to people.
+    pub amount_text: String,
+    pub currency: String,
+    pub line: u64,
+}
+
+fn existing_rows(conn: &Connection, batch_id: &str) -> Result<Vec<ExistingRow>, JournalError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT r.id, r.identity, r.reference, r.state, r.phone, r.amount_minor, r.amount_text,
+                r.currency, r.line
+         FROM batches b CROSS JOIN rows r
+         WHERE b.id = ?1 AND {IN_BATCH} AND r.idem_key IS NOT NULL ORDER BY r.id"
+    ))?;
+    let mut rows = stmt.query([batch_id])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let state: String = r.get(3)?;
+        out.push(ExistingRow {
+            id: r.get(0)?,
+            identity: r.get(1)?,
+            reference: r.get(2)?,
+            state: state_of(&state)?,
+            phone: r.get(4)?,
+            amount_minor: to_u64(r.get::<_, Option<i64>>(5)?.unwrap_or(0)),
+            amount_text: r.get(6)?,
+            currency: r.get(7)?,
+            line: to_u64(r.get(8)?),
+        });
+    }
+    Ok(out)
+}
+
+/// The writes of one replan, inside its transaction.
+pub struct ReplanWriter<'c> {
+    tx: Transaction<'c>,
+    batch_id: String,
+    now: i64,
+}
+
+impl Journal {
+    /// Start a replan of `batch_id`: its keyed rows, and a writer holding the write
+    /// transaction. Nothing is written unless [`ReplanWriter::commit`] is called.
+    pub fn begin_replan(
+        &mut self,
+        batch_id: &str,
+    ) -> Result<(Vec<ExistingRow>, ReplanWriter<'_>), JournalError> {
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rows = existing_rows(&tx, batch_id)?;
+        Ok((
+            rows,
+            ReplanWriter {
+                tx,
+                batch_id: batch_id.to_string(),
+                now: now_ms(),
+            },
+        ))
+    }
+}
+
+impl ReplanWriter<'_> {
+    /// An unchanged row moved to another line of the file.
+    pub fn move_line(&self, row_id: i64, line: u64) -> Result<(), JournalError> {
+        self.tx.execute(
+            "UPDATE rows SET line = ?2 WHERE id = ?1",
+            params![row_id, line as i64],
+        )?;
+        Ok(())
+    }
+
+    /// A row not sent yet takes the file's new values (its key stays).
+    pub fn update_unsent(&self, row_id: i64, p: &PlannedRow) -> Result<bool, JournalError> {
+        let changed = self.tx.execute(
+            "UPDATE rows SET line = ?2, phone = ?3, amount_minor = ?4, amount_text = ?5, currency = ?6,
+                request_body = ?7, reference = ?8, updated_at = ?9
+             WHERE id = ?1 AND state = 'planned'",
+            params![row_id, p.line as i64, p.phone, p.amount_minor as i64, p.amount_text,
+                    p.currency.code(), p.body, p.reference, self.now],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// A sent row that the file changes or no longer has: noted, never paid again.
+    pub fn note_conflict(&self, row_id: i64, note: &str) -> Result<(), JournalError> {
+        self.tx.execute(
+            "UPDATE rows SET conflict = ?2, updated_at = ?3 WHERE id = ?1",
+            params![row_id, note, self.now],
+        )?;
+        Ok(())
+    }
+
+    /// An unsent row the file no longer has: it will not be paid.
+    pub fn withdraw(&self, row_id: i64) -> Result<(), JournalError> {
+        self.tx.execute(
+            "UPDATE rows SET state = 'rejected', last_error = 'removed from the file before it was sent',
+                updated_at = ?2 WHERE id = ?1 AND state = 'planned'",
+            params![row_id, self.now],
+        )?;
+        Ok(())
+    }
+
+    /// A new row of the file that would pay again what was already sent: recorded, not paid.
+    pub fn add_conflict(&self, p: &PlannedRow, note: &str) -> Result<(), JournalError> {
+        let id = next_row_id(&self.tx, &self.batch_id)?;
+        self.tx.execute(
+            "INSERT INTO rows (id, line, identity, reference, phone, amount_minor, amount_text, currency,
+                state, conflict, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'rejected', ?9, ?10, ?10)",
+            params![id, p.line as i64, p.identity, p.reference, p.phone, p.amount_minor as i64,
+                    p.amount_text, p.currency.code(), note, self.now],
+        )?;
+        Ok(())
+    }
+
+    /// A new payee added to the batch.
+    pub fn add_planned(&self, p: &PlannedRow) -> Result<(), JournalError> {
+        let id = next_row_id(&self.tx, &self.batch_id)?;
+        self.tx.execute(
+            "INSERT INTO rows (id, line, identity, idem_key, reference, phone, amount_minor, amount_text,
+                currency, request_body, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'planned', ?11, ?11)",
+            params![id, p.line as i64, p.identity, p.key, p.reference, p.phone, p.amount_minor as i64,
+                    p.amount_text, p.currency.code(), p.body, self.now],
+        )?;
+        insert_key(&self.tx, &p.key, id)
+    }
+
+    /// The edited file's invalid rows replace the old file's.
+    pub fn replace_rejected(&self, rejected: &[RejectedInsert]) -> Result<(), JournalError> {
+        self.tx.execute(
+            &format!(
+                "DELETE FROM rows WHERE id IN (SELECT r.id FROM batches b CROSS JOIN rows r
+                    WHERE b.id = ?1 AND {IN_BATCH} AND r.idem_key IS NULL AND r.state = 'rejected'
+                      AND r.conflict IS NULL AND r.identity LIKE 'rejected:line:%')"
+            ),
+            [&self.batch_id],
+        )?;
+        for r in rejected {
+            let id = next_row_id(&self.tx, &self.batch_id)?;
+            self.tx.execute(
+                "INSERT INTO rows (id, line, identity, reference, phone, amount_text, currency, state,
+                    last_error, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'rejected', ?8, ?9, ?9)",
+                params![id, r.line as i64, r.identity(),
+                        (!r.reference.is_empty()).then_some(r.reference.as_str()),
+                        r.phone, r.amount, r.currency, r.error, self.now],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Record the file the batch now follows, and commit everything.
+    pub fn commit(
+        self,
+        file_path: &str,
+        file_sha256: &str,
+        fingerprint: &str,
+    ) -> Result<(), JournalError> {
+        self.tx.execute(
+            "UPDATE batches SET file_path = ?2, file_sha256 = ?3, updated_at = ?4 WHERE id = ?1",
+            params![self.batch_id, file_path, file_sha256, self.now],
+        )?;
+        set_fingerprint(&self.tx, &self.batch_id, fingerprint)?;
+        self.tx.commit()?;
+        Ok(())
+    }
+}
