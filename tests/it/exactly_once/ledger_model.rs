@@ -51,7 +51,8 @@ impl Content {
     /// The file's bytes: a reference column, and the operator and name columns Rumbapay needs.
     pub fn csv(&self) -> String {
         let eol = if self.crlf { "\r\n" } else { "\n" };
-        let mut text = format!("reference,phone,amount,currency,operator,first_name,last_name{eol}");
+        let mut text =
+            format!("reference,phone,amount,currency,operator,first_name,last_name{eol}");
         for p in &self.payees {
             text.push_str(&format!(
                 "{},{},{},{},{},Amina,Nakato{eol}",
@@ -78,7 +79,7 @@ fn major(minor: u64, cur: Cur) -> String {
 pub struct BatchModel {
     pub path: String,
     pub sha: String,
-    /// Every content it was planned or re-planned with.
+    /// Every content it was planned or re-planned with, the current one last.
     pub fingerprints: Vec<Fingerprint>,
 }
 
@@ -151,12 +152,12 @@ impl Model {
         self.group_of_person.insert(person, group);
     }
 
-    /// The batch whose content this file repeats, if any.
+    /// The batch whose current content this file repeats, if any.
     pub fn same_content(&self, content: &Content) -> Option<&str> {
         let fp = content.fingerprint();
         self.batches
             .iter()
-            .find(|(_, b)| b.fingerprints.contains(&fp))
+            .find(|(_, b)| b.fingerprints.last() == Some(&fp))
             .map(|(id, _)| id.as_str())
     }
 
@@ -164,9 +165,10 @@ impl Model {
     pub fn overlaps(&self, content: &Content) -> bool {
         let phones: BTreeSet<&str> = content.payees.iter().map(|p| p.phone.as_str()).collect();
         self.batches.values().any(|b| {
-            b.fingerprints
-                .iter()
-                .any(|fp| fp.iter().any(|(_, phone, _, _)| phones.contains(phone.as_str())))
+            b.fingerprints.iter().any(|fp| {
+                fp.iter()
+                    .any(|(_, phone, _, _)| phones.contains(phone.as_str()))
+            })
         })
     }
 
@@ -227,9 +229,8 @@ impl Model {
         b.path = path.to_string();
         b.sha = sha.to_string();
         let fp = content.fingerprint();
-        if !b.fingerprints.contains(&fp) {
-            b.fingerprints.push(fp);
-        }
+        b.fingerprints.retain(|old| *old != fp);
+        b.fingerprints.push(fp);
     }
 }
 

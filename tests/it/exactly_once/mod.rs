@@ -11,6 +11,7 @@
 mod changed;
 mod checker;
 mod checker_tests;
+mod commands;
 mod crash_points;
 mod driver;
 mod ledger_model;
@@ -21,6 +22,7 @@ mod preflight;
 mod process;
 mod random;
 mod seq_check;
+mod seq_check_tests;
 mod sequences;
 mod sim_process;
 mod trial;

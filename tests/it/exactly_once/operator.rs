@@ -12,17 +12,12 @@ use std::time::{Duration, Instant};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::ledger_model::{Basis, Content, Expect, Payee, valid_batch_id};
+use super::commands::{Cmd, Kill, command, complete, pick_kill};
+use super::ledger_model::{Content, Payee, valid_batch_id};
 use super::payfile::{Cur, currencies};
-use super::process::{Ended, Running};
 use super::seq_check::{Finding, check_sequence};
 use super::sim_process::SimProcess;
 use super::workspace::{Sequence, Target};
-
-/// Longest any one payrun process may take before it counts as hung.
-const PROCESS_DEADLINE: Duration = Duration::from_secs(60);
-/// Kill-free resumes allowed to finish a batch at the end.
-const MAX_RESUMES: usize = 15;
 
 /// What one sequence did and found.
 #[derive(Debug, Default)]
@@ -43,22 +38,6 @@ impl SeqOutcome {
     }
 }
 
-/// When a command is killed.
-#[derive(Clone, Copy, Debug)]
-enum Kill {
-    Never,
-    AfterMs(u64),
-    AfterPayouts(usize),
-}
-
-fn pick_kill(rng: &mut ChaCha8Rng, rows: usize) -> Kill {
-    match rng.random_range(0..100u32) {
-        0..60 => Kill::Never,
-        60..85 => Kill::AfterPayouts(rng.random_range(1..=rows.div_ceil(2).max(1))),
-        _ => Kill::AfterMs(rng.random_range(0..60)),
-    }
-}
-
 /// A probability: zero half the time, else uniform up to `max`, rounded to 3 decimals.
 fn modest(rng: &mut ChaCha8Rng, max: f64) -> f64 {
     if rng.random_bool(0.5) {
@@ -72,13 +51,20 @@ fn modest(rng: &mut ChaCha8Rng, max: f64) -> f64 {
 /// added only when the suite's list of them is not empty.
 fn sim_args(rng: &mut ChaCha8Rng, seed: u64, lie_modes: &[&str]) -> Vec<String> {
     let mut args = vec!["--seed".to_string(), seed.to_string()];
-    for (flag, max) in [("--drop-rate", 0.1), ("--error-rate", 0.15), ("--slow-rate", 0.1)] {
+    for (flag, max) in [
+        ("--drop-rate", 0.1),
+        ("--error-rate", 0.15),
+        ("--slow-rate", 0.1),
+    ] {
         let p = modest(rng, max);
         if p > 0.0 {
             args.extend([flag.to_string(), p.to_string()]);
         }
     }
-    args.extend(["--slow-ms".to_string(), rng.random_range(10..120u64).to_string()]);
+    args.extend([
+        "--slow-ms".to_string(),
+        rng.random_range(10..120u64).to_string(),
+    ]);
     if !lie_modes.is_empty() {
         args.extend([
             "--lie-rate".to_string(),
@@ -109,7 +95,13 @@ fn amount(rng: &mut ChaCha8Rng, cur: Cur) -> u64 {
 }
 
 /// A roster of `n` people (and sometimes one more row paying someone twice on purpose).
-fn roster(rng: &mut ChaCha8Rng, seq: &mut Sequence, roster: usize, n: usize, dept: bool) -> Content {
+fn roster(
+    rng: &mut ChaCha8Rng,
+    seq: &mut Sequence,
+    roster: usize,
+    n: usize,
+    dept: bool,
+) -> Content {
     let curs = currencies(seq.provider);
     let mut payees: Vec<Payee> = Vec::new();
     for i in 0..n {
@@ -150,22 +142,25 @@ pub async fn run_sequence(seed: u64, lie_modes: &[&str]) -> SeqOutcome {
     let args = sim_args(&mut rng, seed, lie_modes);
     let sim = SimProcess::start(&args).await;
     let mut seq = Sequence::new(provider, sim);
-    let dept = rng.random_bool(0.35);
+    let dept = rng.random_bool(0.5);
     let rosters = if rng.random_bool(0.6) { 2 } else { 1 };
     let n = rng.random_range(4..=16);
     let first = roster(&mut rng, &mut seq, 0, n, dept);
     seq.add_file("staff.csv", first, None);
-    let id = if rng.random_bool(0.7) { "pay" } else { "pay.1" };
+    // `--batch pay` for `ops/EMP-001` and `--batch pay/ops` for `EMP-001` spell the same
+    // key text: the sequences that take both ids look for payees sharing a key.
+    let collide = dept && rosters == 2 && rng.random_bool(0.8);
+    let id = if collide || rng.random_bool(0.5) {
+        "pay"
+    } else {
+        "pay.1"
+    };
     seq.roster_ids.push(id.to_string());
     if rosters == 2 {
         let n = rng.random_range(3..=10);
         let second = roster(&mut rng, &mut seq, 1, n, false);
         seq.add_file("contractors.csv", second, None);
-        let id = if dept && rng.random_bool(0.6) {
-            "pay/ops"
-        } else {
-            "pay-2"
-        };
+        let id = if collide { "pay/ops" } else { "pay-2" };
         seq.roster_ids.push(id.to_string());
     }
     let steps = rng.random_range(4..=10usize);
@@ -180,13 +175,15 @@ pub async fn run_sequence(seed: u64, lie_modes: &[&str]) -> SeqOutcome {
     };
     let mut problems = Vec::new();
     for step in 0..steps {
-        let what = if step == 0 {
+        // Each roster's file is run first, in order; then anything goes.
+        let first_runs = step < rosters;
+        let what = if first_runs {
             0
         } else {
             rng.random_range(0..100u32)
         };
-        let file = if step == 0 {
-            0
+        let file = if first_runs {
+            step
         } else {
             rng.random_range(0..seq.files.len())
         };
@@ -194,7 +191,14 @@ pub async fn run_sequence(seed: u64, lie_modes: &[&str]) -> SeqOutcome {
             0..30 => {
                 let target = seq.choose_run(&mut rng, file);
                 let kill = pick_kill(&mut rng, seq.files[file].content.payees.len());
-                command(&mut seq, &mut out, &mut problems, Cmd::Run(file, target), kill).await;
+                command(
+                    &mut seq,
+                    &mut out,
+                    &mut problems,
+                    Cmd::Run(file, target),
+                    kill,
+                )
+                .await;
             }
             30..38 => {
                 let fresh = seq.fresh_id(&mut rng);
@@ -205,8 +209,14 @@ pub async fn run_sequence(seed: u64, lie_modes: &[&str]) -> SeqOutcome {
                 } else {
                     seq.choose_run(&mut rng, file)
                 };
-                command(&mut seq, &mut out, &mut problems, Cmd::Run(file, target), Kill::Never)
-                    .await;
+                command(
+                    &mut seq,
+                    &mut out,
+                    &mut problems,
+                    Cmd::Run(file, target),
+                    Kill::Never,
+                )
+                .await;
             }
             38..50 => {
                 if let Some(batch) = seq.some_batch(&mut rng) {
@@ -216,8 +226,14 @@ pub async fn run_sequence(seed: u64, lie_modes: &[&str]) -> SeqOutcome {
             }
             50..56 => {
                 if let Some(batch) = seq.some_batch(&mut rng) {
-                    command(&mut seq, &mut out, &mut problems, Cmd::Reconcile(batch), Kill::Never)
-                        .await;
+                    command(
+                        &mut seq,
+                        &mut out,
+                        &mut problems,
+                        Cmd::Reconcile(batch),
+                        Kill::Never,
+                    )
+                    .await;
                 }
             }
             56..66 => {
@@ -251,7 +267,8 @@ pub async fn run_sequence(seed: u64, lie_modes: &[&str]) -> SeqOutcome {
                 let name = seq.files[file].name.clone();
                 let p = &mut seq.files[file].content.payees[row];
                 let renamed = p.reference.replacen("EMP-", "EMP-0", 1);
-                out.log.push(format!("rename in '{name}': {} → {renamed}", p.reference));
+                out.log
+                    .push(format!("rename in '{name}': {} → {renamed}", p.reference));
                 p.reference = renamed;
                 seq.rewrite(file);
             }
@@ -261,7 +278,11 @@ pub async fn run_sequence(seed: u64, lie_modes: &[&str]) -> SeqOutcome {
                 out.log.push(format!(
                     "re-save '{}' with {} line endings as '{}'",
                     seq.files[file].name,
-                    if seq.files[to].content.crlf { "CRLF" } else { "LF" },
+                    if seq.files[to].content.crlf {
+                        "CRLF"
+                    } else {
+                        "LF"
+                    },
                     seq.files[to].name
                 ));
             }
@@ -279,146 +300,35 @@ pub async fn run_sequence(seed: u64, lie_modes: &[&str]) -> SeqOutcome {
     // resumed until nothing is open, then reconciled.
     for r in 0..seq.roster_ids.len() {
         let file = seq.latest[r];
-        let target = match seq.files[file].home.clone() {
+        let target = match seq.home_of(file) {
             Some(home) => Target::Explicit(home, true),
+            None if valid_batch_id(&seq.roster_ids[r]) => {
+                Target::Explicit(seq.roster_ids[r].clone(), false)
+            }
             None => Target::Default,
         };
-        command(&mut seq, &mut out, &mut problems, Cmd::Run(file, target), Kill::Never).await;
+        command(
+            &mut seq,
+            &mut out,
+            &mut problems,
+            Cmd::Run(file, target),
+            Kill::Never,
+        )
+        .await;
     }
     for batch in seq.journal_batches() {
         complete(&mut seq, &mut out, &mut problems, &batch).await;
-        command(&mut seq, &mut out, &mut problems, Cmd::Reconcile(batch), Kill::Never).await;
+        command(
+            &mut seq,
+            &mut out,
+            &mut problems,
+            Cmd::Reconcile(batch),
+            Kill::Never,
+        )
+        .await;
     }
     out.finding = check_sequence(&seq).await;
     out.finding.problems.splice(0..0, problems);
     out.elapsed = started.elapsed();
     out
-}
-
-/// A payrun command of the sequence.
-#[derive(Clone, Debug)]
-enum Cmd {
-    /// `run FILE` into a target, by index into the sequence's files.
-    Run(usize, Target),
-    Resume(String),
-    Reconcile(String),
-}
-
-/// Resume `batch` without kills until payrun exits 0, or 1 with nothing left open.
-async fn complete(seq: &mut Sequence, out: &mut SeqOutcome, problems: &mut Vec<String>, batch: &str) {
-    for _ in 0..MAX_RESUMES {
-        let end = command(seq, out, problems, Cmd::Resume(batch.to_string()), Kill::Never).await;
-        match end.and_then(|e| e.code()) {
-            Some(0) => return,
-            Some(1) if seq.open_rows(batch) == 0 => return,
-            Some(1) => {}
-            _ => return,
-        }
-    }
-    problems.push(format!("batch {batch} still has open rows after {MAX_RESUMES} resumes"));
-}
-
-/// Spawn `cmd`, kill it as planned, and hold its exit against the model. Returns how it
-/// ended (`None` when the command was skipped).
-async fn command(
-    seq: &mut Sequence,
-    out: &mut SeqOutcome,
-    problems: &mut Vec<String>,
-    cmd: Cmd,
-    kill: Kill,
-) -> Option<Ended> {
-    let before = seq.sim.settled_ledger().await.len();
-    let (mut process, expect, line, run) = match &cmd {
-        Cmd::Run(file, target) => {
-            let (command, expect, line, id) = seq.run_command(*file, target);
-            (command, expect, line, Some((*file, id)))
-        }
-        Cmd::Resume(batch) => {
-            let mut c = seq.payrun();
-            c.args(["resume", batch, "--yes"]);
-            seq.send_args(&mut c);
-            (c, (Expect::Proceed, Basis::Today), format!("resume {batch}"), None)
-        }
-        Cmd::Reconcile(batch) => {
-            let mut c = seq.payrun();
-            c.args(["reconcile", batch, "--rate", "1000"]);
-            (c, (Expect::Proceed, Basis::Today), format!("reconcile {batch}"), None)
-        }
-    };
-    let mut running = Running::spawn(&mut process);
-    match kill {
-        Kill::Never => {}
-        Kill::AfterMs(ms) => {
-            let due = tokio::select! {
-                () = running.wait() => false,
-                () = tokio::time::sleep(Duration::from_millis(ms)) => true,
-            };
-            if due {
-                running.sigkill();
-            }
-        }
-        Kill::AfterPayouts(n) => loop {
-            let exited = tokio::select! {
-                () = running.wait() => true,
-                () = tokio::time::sleep(Duration::from_millis(5)) => false,
-            };
-            if exited {
-                break;
-            }
-            if seq.sim.ledger().await.len() >= before + n {
-                running.sigkill();
-                break;
-            }
-        },
-    }
-    let end = running.collect(PROCESS_DEADLINE).await;
-    out.commands += 1;
-    let killed = end.killed();
-    out.kills += usize::from(killed);
-    out.log.push(format!(
-        "{line} [expect {:?}{}] {kill:?}: {}",
-        expect.0,
-        if expect.1 == Basis::PendingFix { ", pending fix" } else { "" },
-        end.describe()
-    ));
-    let after = seq.sim.settled_ledger().await.len();
-    let sent = after.saturating_sub(before);
-    let code = end.code();
-    if matches!(code, Some(2 | 3)) {
-        out.refusals += 1;
-        if after != before {
-            problems.push(format!(
-                "REFUSED BUT SENT: `{line}` exited {code:?} yet {sent} payouts were executed"
-            ));
-        }
-    }
-    let tag = if expect.1 == Basis::PendingFix { "[pending fix] " } else { "" };
-    match (expect.0, code) {
-        (Expect::Refuse3 | Expect::Refuse2, None) if killed && !end.hung && sent > 0 => {
-            problems.push(format!(
-                "{tag}NOT REFUSED: `{line}` should be refused ({:?}) but sent {sent} payouts before it was killed",
-                expect.0
-            ));
-        }
-        (_, None) if killed && !end.hung => {}
-        (Expect::Proceed, Some(0 | 1)) | (Expect::Refuse3, Some(3)) | (Expect::Refuse2, Some(2)) => {}
-        (Expect::Either, Some(0 | 1 | 3)) => {}
-        (Expect::Refuse3 | Expect::Refuse2, Some(0 | 1)) | (Expect::Refuse3 | Expect::Refuse2, None) => {
-            problems.push(format!(
-                "{tag}NOT REFUSED: `{line}` should be refused ({:?}) but {}; {sent} payouts sent",
-                expect.0,
-                end.describe()
-            ));
-        }
-        _ => problems.push(format!(
-            "{tag}UNEXPECTED EXIT: `{line}` expected {:?}, got {}\n{}",
-            expect.0,
-            end.describe(),
-            end.text()
-        )),
-    }
-    if let Some((file, id)) = run {
-        seq.observe_run(file, &id);
-    }
-    Some(end)
 }

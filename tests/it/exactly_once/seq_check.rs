@@ -13,6 +13,7 @@ use super::checker::{
     JournalRow, LedgerEntry, check_write_ahead, integrity_problem, journal_rows, journaled_id,
     parse_ledger, state_agrees,
 };
+use super::ledger_model::{Content, Model};
 use super::workspace::Sequence;
 
 /// What the checker found, with the figures the long run adds up.
@@ -57,20 +58,26 @@ pub async fn check_sequence(seq: &Sequence) -> Finding {
             )),
         }
     }
-    let mut f = judge(seq, &ledger, &journal, &reports);
+    let latest: Vec<(&str, &Content)> = seq
+        .latest
+        .iter()
+        .map(|&i| (seq.files[i].name.as_str(), &seq.files[i].content))
+        .collect();
+    let mut f = judge(&seq.model, &latest, &ledger, &journal, &reports);
     f.problems.splice(0..0, problems);
     f.problems.extend(integrity_problem(&seq.journal));
     f
 }
 
-/// The pure part of the check, over data already read.
+/// The pure part of the check, over data already read: `latest` is each roster's latest
+/// file (name, content), `journal` and `reports` every batch's rows tagged with its id.
 pub fn judge(
-    seq: &Sequence,
+    model: &Model,
+    latest: &[(&str, &Content)],
     ledger: &[LedgerEntry],
     journal: &[(String, JournalRow)],
     reports: &[(String, Value)],
 ) -> Finding {
-    let model = &seq.model;
     let mut f = Finding {
         payouts: ledger.len(),
         ..Finding::default()
@@ -99,7 +106,10 @@ pub fn judge(
                 "PAID TWICE: {} payouts to a payee the files asked to pay {allowed} time(s): {}",
                 paid.len(),
                 paid.iter()
-                    .map(|e| format!("{} {} {} key {}", e.phone, e.amount_minor, e.currency, e.key))
+                    .map(|e| format!(
+                        "{} {} {} key {}",
+                        e.phone, e.amount_minor, e.currency, e.key
+                    ))
                     .collect::<Vec<_>>()
                     .join("; ")
             ));
@@ -115,11 +125,14 @@ pub fn judge(
     }
 
     // 2. Every payee of each roster's latest file is paid, or visibly not paid.
-    for &idx in &seq.latest {
-        let content = &seq.files[idx].content;
+    for &(name, content) in latest {
         let mut wanted: BTreeMap<usize, usize> = BTreeMap::new();
         for p in &content.payees {
-            let g = model.group_of_phone.get(&p.phone).copied().unwrap_or(usize::MAX);
+            let g = model
+                .group_of_phone
+                .get(&p.phone)
+                .copied()
+                .unwrap_or(usize::MAX);
             *wanted.entry(g).or_default() += 1;
         }
         for (g, n) in wanted {
@@ -146,8 +159,7 @@ pub fn judge(
                     .map(|p| p.reference.as_str())
                     .collect();
                 f.problems.push(format!(
-                    "SILENTLY MISSING: {missing} of {names:?} in '{}' never paid and no report says why",
-                    seq.files[idx].name
+                    "SILENTLY MISSING: {missing} of {names:?} in '{name}' never paid and no report says why"
                 ));
             }
         }
@@ -186,18 +198,27 @@ fn check_journal(f: &mut Finding, journal: &[(String, JournalRow)], ledger: &[Le
     }
     for (key, rows) in &rows_by_key {
         if rows.len() > 1 {
-            let at: Vec<String> = rows.iter().map(|(b, r)| format!("{b}:{}", r.identity)).collect();
-            f.problems.push(format!("KEY SHARED: key {key} is on {} rows: {at:?}", rows.len()));
+            let at: Vec<String> = rows
+                .iter()
+                .map(|(b, r)| format!("{b}:{}", r.identity))
+                .collect();
+            f.problems.push(format!(
+                "KEY SHARED: key {key} is on {} rows: {at:?}",
+                rows.len()
+            ));
         }
     }
     for (key, entries) in &by_key {
         if entries.len() > 1 {
             f.duplicates += entries.len() - 1;
-            f.problems.push(format!("KEY EXECUTED TWICE: {key}: {entries:?}"));
+            f.problems
+                .push(format!("KEY EXECUTED TWICE: {key}: {entries:?}"));
         }
         let e = entries[0];
         let Some(rows) = rows_by_key.get(key) else {
-            f.problems.push(format!("UNKNOWN PAYOUT: no journal row has key {key}: {e:?}"));
+            f.problems.push(format!(
+                "UNKNOWN PAYOUT: no journal row has key {key}: {e:?}"
+            ));
             continue;
         };
         for (batch, row) in rows {

@@ -110,7 +110,10 @@ async fn run_all(seeds: Vec<u64>, jobs: usize, verbose: bool) -> Summary {
                 summary.add(&s);
             }
             Err(e) => {
-                eprintln!("sequence {seed} panicked: {e}; replay: {}", replay_line(seed));
+                eprintln!(
+                    "sequence {seed} panicked: {e}; replay: {}",
+                    replay_line(seed)
+                );
                 summary.sequences += 1;
                 summary.failed.push(seed);
             }

@@ -42,7 +42,9 @@ impl SimProcess {
         let base = first
             .trim()
             .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from payrun sim: {first:?} ({args:?})"))
+            .unwrap_or_else(|| {
+                panic!("unexpected first line from payrun sim: {first:?} ({args:?})")
+            })
             .to_string();
         // Keep reading so the simulator never blocks on a full pipe.
         tokio::spawn(async move {

@@ -164,7 +164,7 @@ impl Sequence {
     pub fn choose_run(&self, rng: &mut ChaCha8Rng, idx: usize) -> Target {
         let f = &self.files[idx];
         let target = match &f.home {
-            None if rng.random_bool(0.5) => Target::Default,
+            None if rng.random_bool(0.3) => Target::Default,
             None => Target::Explicit(self.roster_ids[f.content.roster].clone(), false),
             Some(_) if rng.random_bool(0.4) => Target::Default,
             Some(home) => Target::Explicit(home.clone(), rng.random_bool(0.6)),
@@ -172,12 +172,24 @@ impl Sequence {
         let (expect, id) = self.predict(idx, &target);
         let new_batch = !self.model.batches.contains_key(&id);
         if expect.0 == Expect::Proceed && new_batch && self.model.overlaps(&f.content) {
-            return match &f.home {
-                Some(home) => Target::Explicit(home.clone(), true),
+            return match self.home_of(idx) {
+                Some(home) => Target::Explicit(home, true),
                 None => target,
             };
         }
         target
+    }
+
+    /// The batch file `idx` belongs to: its own, else the one its roster was last run into.
+    pub fn home_of(&self, idx: usize) -> Option<String> {
+        let roster = self.files[idx].content.roster;
+        self.files[idx].home.clone().or_else(|| {
+            self.files
+                .iter()
+                .rev()
+                .filter(|f| f.content.roster == roster)
+                .find_map(|f| f.home.clone())
+        })
     }
 
     fn sha(&self, idx: usize) -> String {
