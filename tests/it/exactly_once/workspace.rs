@@ -263,12 +263,13 @@ impl Sequence {
     /// model learns it and the file belongs to that batch.
     pub fn observe_run(&mut self, idx: usize, id: &str) {
         let sha = self.sha(idx);
-        if let Some((planned_sha, _)) = batch_file(&self.journal, id)
+        // The journal's path, not this file's: continuing a batch with an identical copy
+        // leaves the batch's path as it was.
+        if let Some((planned_sha, planned_path)) = batch_file(&self.journal, id)
             && planned_sha == sha
         {
             let f = &self.files[idx];
-            let path = f.path.to_string_lossy().into_owned();
-            self.model.planned(id, &path, &sha, &f.content);
+            self.model.planned(id, &planned_path, &sha, &f.content);
             self.files[idx].home = Some(id.to_string());
         }
     }
