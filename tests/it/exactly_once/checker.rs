@@ -67,7 +67,7 @@ fn digits(phone: &str) -> &str {
 /// Whether a journal state fits an executed payout with this ledger status: `accepted` (the
 /// provider had it pending; it may have settled since) fits any, `succeeded` only a success,
 /// `failed` only a failure; any other state denies a payment that happened.
-fn state_agrees(state: &str, ledger_status: &str) -> bool {
+pub fn state_agrees(state: &str, ledger_status: &str) -> bool {
     match state {
         "accepted" => true,
         "succeeded" => matches!(ledger_status, "successful" | "success"),
@@ -78,7 +78,7 @@ fn state_agrees(state: &str, ledger_status: &str) -> bool {
 
 /// The provider's id for a payout as the journal must hold it: RohoPay's `id` in
 /// `provider_id`, Rumbapay's `request_id` in `request_id`.
-fn journaled_id<'a>(row: &'a JournalRow, provider: &str) -> Option<&'a str> {
+pub fn journaled_id<'a>(row: &'a JournalRow, provider: &str) -> Option<&'a str> {
     match provider {
         "rohopay" => row.provider_id.as_deref(),
         _ => row.request_id.as_deref(),
@@ -409,4 +409,25 @@ pub fn parse_ledger(raw: &[Value]) -> Vec<LedgerEntry> {
             serde_json::from_value(v.clone()).expect("ledger entries have the documented fields")
         })
         .collect()
+}
+
+/// Every batch id in the journal at `path`, oldest first (none if there is no journal yet).
+pub fn batch_ids(path: &Path) -> Vec<String> {
+    let read = || -> rusqlite::Result<Vec<String>> {
+        let conn = open_journal(path)?;
+        let mut stmt = conn.prepare("SELECT id FROM batches ORDER BY seq")?;
+        stmt.query_map([], |r| r.get(0))?.collect()
+    };
+    read().unwrap_or_default()
+}
+
+/// The SHA-256 and path of the file `batch` was last planned from, if it exists.
+pub fn batch_file(path: &Path, batch: &str) -> Option<(String, String)> {
+    let conn = open_journal(path).ok()?;
+    conn.query_row(
+        "SELECT file_sha256, file_path FROM batches WHERE id = ?1",
+        [batch],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .ok()
 }

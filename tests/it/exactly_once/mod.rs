@@ -4,16 +4,26 @@
 //! (`crash_points`), raced against itself (`locks`), fed an edited file after a crash
 //! (`changed`) and met with a rate limit right at its start (`preflight`). Every scenario ends
 //! in the same checker (`checker`), which is itself shown to reject broken histories
-//! (`checker_tests`).
+//! (`checker_tests`). The operator-sequence fuzzer (`sequences`) does what people do to files
+//! and batch ids — edits, renames, re-saves, copies, new ids — with kills and faults, and
+//! checks the money across every batch (`seq_check`) against what was meant (`ledger_model`).
 
 mod changed;
 mod checker;
 mod checker_tests;
+mod commands;
 mod crash_points;
 mod driver;
+mod ledger_model;
 mod locks;
+mod operator;
 mod payfile;
 mod preflight;
 mod process;
 mod random;
+mod seq_check;
+mod seq_check_tests;
+mod sequences;
+mod sim_process;
 mod trial;
+mod workspace;

@@ -140,7 +140,8 @@ impl Running {
         }
     }
 
-    fn sigkill(&mut self) {
+    /// SIGKILL now (a no-op if it already exited).
+    pub fn sigkill(&mut self) {
         let _ = self.child.start_kill();
     }
 
@@ -184,6 +185,12 @@ impl Running {
                 }
             }
         }
+        self.collect(deadline).await
+    }
+
+    /// Wait for the end without sending anything (at most `deadline` from spawn: past it the
+    /// child is killed and reported as hung), with everything it printed.
+    pub async fn collect(mut self, deadline: Duration) -> Ended {
         let mut hung = false;
         let status = match tokio::time::timeout(
             deadline.saturating_sub(self.started.elapsed()),
