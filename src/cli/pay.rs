@@ -131,11 +131,18 @@ async fn with_lock<P: Provider>(provider: Arc<P>, ctx: &Ctx<'_>) -> anyhow::Resu
 
 async fn figures(ctx: &Ctx<'_>) -> anyhow::Result<(BatchFigures, Vec<StateCount>)> {
     let id = ctx.batch.id.clone();
-    let (counts, conflicts) = ctx
+    let (counts, conflicts, attention) = ctx
         .actor
-        .call(move |j| Ok::<_, JournalError>((j.state_counts(&id)?, j.conflict_count(&id)?)))
+        .call(move |j| {
+            Ok::<_, JournalError>((
+                j.state_counts(&id)?,
+                j.conflict_count(&id)?,
+                j.attention_count(&id)?,
+            ))
+        })
         .await??;
-    Ok((BatchFigures::new(ctx.batch, &counts, conflicts), counts))
+    let figures = BatchFigures::new(ctx.batch, &counts, conflicts).with_attention(attention, None);
+    Ok((figures, counts))
 }
 
 async fn send_locked<P: Provider>(
@@ -330,6 +337,13 @@ fn final_exit(figures: &BatchFigures, stop: Option<&StopReason>, ctx: &Ctx<'_>) 
         println!(
             "  see `payrun report {}` for each failed or rejected row",
             figures.batch
+        );
+    }
+    if figures.attention > 0 {
+        println!(
+            "  {} row(s) need a person: the provider said something that contradicts what was sent; \
+             see `payrun status {}` and do not pay them again until the provider confirms",
+            figures.attention, figures.batch
         );
     }
     Exit::Incomplete
