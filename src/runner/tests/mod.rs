@@ -22,6 +22,14 @@ use crate::journal::{
 };
 use fake::{Reply, Scripted};
 
+fn idle_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap()
+}
+
 /// What the journal says about a row after it was sent.
 #[derive(Clone, Debug)]
 pub struct Final {
@@ -39,6 +47,8 @@ const CHUNK: usize = 2048;
 /// One journal, rows planned in chunks (one batch each), handed out one per case.
 pub struct Bench {
     _dir: tempfile::TempDir,
+    /// One runtime with paused time for every case: backoff and pauses advance it instantly.
+    runtime: Option<tokio::runtime::Runtime>,
     journal: JournalActor,
     rows: VecDeque<(OpenRow, Arc<str>, LockToken)>,
     chunks: u32,
@@ -53,8 +63,10 @@ impl Bench {
             .pragma_update(None, "synchronous", "OFF")
             .unwrap();
         let (journal, _thread) = JournalActor::spawn(journal).unwrap();
+        let runtime = Some(idle_runtime());
         Bench {
             _dir: dir,
+            runtime,
             journal,
             rows: VecDeque::new(),
             chunks: 0,
@@ -114,12 +126,10 @@ impl Bench {
 
     /// Send one fresh row, starting `planned` or (a resume) `in_doubt`, through `script`.
     pub fn send(&mut self, start: RowState, script: &[Reply], max_tries: u32) -> Final {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .start_paused(true)
-            .build()
-            .unwrap();
-        runtime.block_on(self.send_async(start, script, max_tries))
+        let runtime = self.runtime.take().unwrap();
+        let end = runtime.block_on(self.send_async(start, script, max_tries));
+        self.runtime = Some(runtime);
+        end
     }
 
     async fn send_async(&mut self, start: RowState, script: &[Reply], max_tries: u32) -> Final {
@@ -164,7 +174,7 @@ impl Bench {
             opts,
         });
         row::dispatch(shared, row).await;
-        self.journal.flush().await.unwrap();
+        // The journal thread serves in order: the read below sees every write queued above.
         let (state, error, attention) = self
             .journal
             .call(move |j| {
