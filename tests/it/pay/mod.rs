@@ -5,6 +5,7 @@ mod changed;
 mod clean;
 mod crash;
 mod faults;
+mod lies;
 mod reconcile;
 mod refusals;
 mod rumbapay;
