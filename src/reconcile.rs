@@ -16,8 +16,7 @@ use tokio::task::JoinSet;
 use crate::domain::ProviderKind;
 use crate::journal::{
     Attempt, JournalActor, JournalError, LockToken, Outcome, RowState, UnsettledRow, advance,
-    check_lock, flag_attention, log_attempt, mark_sending, now_ms, record_outcome,
-    unsettled_rows,
+    check_lock, flag_attention, log_attempt, mark_sending, now_ms, record_outcome, unsettled_rows,
 };
 use crate::provider::{ErrorClass, Provider, ProviderError, QueryRef};
 use crate::runner::{Pacer, Stop};

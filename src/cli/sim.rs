@@ -113,8 +113,15 @@ fn summary(addr: std::net::SocketAddr, c: &SimConfig) -> Vec<String> {
     }
     if c.lie_rate > 0.0 {
         let modes: Vec<_> = c.lie_modes.iter().map(|m| m.name()).collect();
-        let modes = if modes.is_empty() { "all".to_owned() } else { modes.join(",") };
-        faults.push(format!("lie-rate {} ({modes}; TESTING ONLY: answers contradict the ledger)", c.lie_rate));
+        let modes = if modes.is_empty() {
+            "all".to_owned()
+        } else {
+            modes.join(",")
+        };
+        faults.push(format!(
+            "lie-rate {} ({modes}; TESTING ONLY: answers contradict the ledger)",
+            c.lie_rate
+        ));
     }
     lines.push(if faults.is_empty() {
         "  faults: none".to_owned()

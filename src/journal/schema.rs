@@ -179,16 +179,22 @@ mod tests {
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
         let (scheme, fingerprint): (i64, Option<String>) = conn
-            .query_row("SELECT key_scheme, fingerprint FROM batches WHERE id = 'old'", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT key_scheme, fingerprint FROM batches WHERE id = 'old'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .unwrap();
         assert_eq!((scheme, fingerprint), (1, None));
         let (key, attention): (String, Option<String>) = conn
-            .query_row("SELECT idem_key, attention FROM rows", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row("SELECT idem_key, attention FROM rows", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .unwrap();
         assert_eq!((key.as_str(), attention), ("k1", None));
         // Opening it again changes nothing.

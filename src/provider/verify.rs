@@ -235,7 +235,9 @@ pub fn exact_amount(raw: &str, currency: &str) -> AnswerAmount {
         return unreadable();
     }
     let padded = format!("{whole}{fraction:0<exponent$}");
-    padded.parse::<u64>().map_or_else(|_| unreadable(), AnswerAmount::Minor)
+    padded
+        .parse::<u64>()
+        .map_or_else(|_| unreadable(), AnswerAmount::Minor)
 }
 
 /// A minor-unit amount as written on the wire (RohoPay): a whole JSON number.

@@ -41,7 +41,10 @@ fn every_present_different_fact_is_named() {
     let found = contradictions(&request(), &lie);
     assert_eq!(found.len(), 4, "{found:?}");
     let text = describe(&found).unwrap();
-    assert!(text.contains("reference key-2 in the answer, key-1"), "{text}");
+    assert!(
+        text.contains("reference key-2 in the answer, key-1"),
+        "{text}"
+    );
     assert!(
         text.contains("amount 2500.49 KES in the answer, 2500.50 KES in the request"),
         "{text}"
@@ -82,18 +85,36 @@ impl RequestFacts {
 fn major_amounts_convert_exactly_or_not_at_all() {
     assert_eq!(exact_amount("2500.50", "KES"), AnswerAmount::Minor(250_050));
     assert_eq!(exact_amount("2500.5", "KES"), AnswerAmount::Minor(250_050));
-    assert_eq!(exact_amount("2500.500", "KES"), AnswerAmount::Minor(250_050));
-    assert_eq!(exact_amount("\"2500\"", "KES"), AnswerAmount::Minor(250_000));
+    assert_eq!(
+        exact_amount("2500.500", "KES"),
+        AnswerAmount::Minor(250_050)
+    );
+    assert_eq!(
+        exact_amount("\"2500\"", "KES"),
+        AnswerAmount::Minor(250_000)
+    );
     assert_eq!(exact_amount("2500.0", "XAF"), AnswerAmount::Minor(2500));
     // 0.1 + 0.2 style float noise is a different amount, never rounded away.
     assert_eq!(
         exact_amount("2500.4999999999", "KES"),
         AnswerAmount::Unreadable("2500.4999999999".into())
     );
-    assert!(matches!(exact_amount("2.5e3", "KES"), AnswerAmount::Unreadable(_)));
-    assert!(matches!(exact_amount("-1", "KES"), AnswerAmount::Unreadable(_)));
-    assert!(matches!(exact_amount("1", "XXX"), AnswerAmount::Unreadable(_)));
+    assert!(matches!(
+        exact_amount("2.5e3", "KES"),
+        AnswerAmount::Unreadable(_)
+    ));
+    assert!(matches!(
+        exact_amount("-1", "KES"),
+        AnswerAmount::Unreadable(_)
+    ));
+    assert!(matches!(
+        exact_amount("1", "XXX"),
+        AnswerAmount::Unreadable(_)
+    ));
     assert_eq!(exact_minor("25000"), AnswerAmount::Minor(25_000));
     assert_eq!(exact_minor("25000.0"), AnswerAmount::Minor(25_000));
-    assert!(matches!(exact_minor("25000.5"), AnswerAmount::Unreadable(_)));
+    assert!(matches!(
+        exact_minor("25000.5"),
+        AnswerAmount::Unreadable(_)
+    ));
 }

@@ -19,20 +19,33 @@ fn modes_parse_by_name_and_unknown_names_are_refused() {
         vec![LieMode::Amount, LieMode::DupRef]
     );
     assert_eq!(LieMode::parse_list("").unwrap(), vec![]);
-    assert!(LieMode::parse_list("sometimes").unwrap_err().contains("replay-4xx"));
+    assert!(
+        LieMode::parse_list("sometimes")
+            .unwrap_err()
+            .contains("replay-4xx")
+    );
 }
 
 #[test]
 fn only_lies_that_fit_the_moment_are_told() {
     let d = dice("k");
     let only = |m: LieMode, moment, rumba| choose(&d, 1.0, &[m], moment, rumba);
-    assert_eq!(only(LieMode::Redirect, Moment::Executed, false), Some(LieMode::Redirect));
+    assert_eq!(
+        only(LieMode::Redirect, Moment::Executed, false),
+        Some(LieMode::Redirect)
+    );
     assert_eq!(only(LieMode::Redirect, Moment::Replay, false), None);
     assert_eq!(only(LieMode::Replay4xx, Moment::Executed, true), None);
-    assert_eq!(only(LieMode::Replay4xx, Moment::Replay, true), Some(LieMode::Replay4xx));
+    assert_eq!(
+        only(LieMode::Replay4xx, Moment::Replay, true),
+        Some(LieMode::Replay4xx)
+    );
     assert_eq!(only(LieMode::DupRef, Moment::Executed, false), None);
     assert_eq!(only(LieMode::Phone, Moment::Lookup, true), None);
-    assert_eq!(only(LieMode::Reference, Moment::Lookup, true), Some(LieMode::Reference));
+    assert_eq!(
+        only(LieMode::Reference, Moment::Lookup, true),
+        Some(LieMode::Reference)
+    );
     assert_eq!(choose(&d, 0.0, &[], Moment::Executed, true), None);
 }
 
@@ -70,8 +83,14 @@ async fn rewrites_change_exactly_the_fact_they_name() {
     let currency = told(LieMode::Currency, roho).await;
     assert_eq!(currency["data"]["currency"], "KES");
     let rumba = serde_json::json!({"reference": "k", "amount": 2500.5, "currency": "KES"});
-    assert_eq!(told(LieMode::Reference, rumba.clone()).await["reference"], "k-other");
-    assert_eq!(told(LieMode::Amount, rumba).await["amount"].to_string(), "2501.5");
+    assert_eq!(
+        told(LieMode::Reference, rumba.clone()).await["reference"],
+        "k-other"
+    );
+    assert_eq!(
+        told(LieMode::Amount, rumba).await["amount"].to_string(),
+        "2501.5"
+    );
 }
 
 #[tokio::test]

@@ -81,7 +81,11 @@ fn model(start: RowState, script: &[Reply], max_tries: u32) -> Expect {
 /// The properties every outcome must have, whatever the rules in detail.
 fn check(start: RowState, script: &[Reply], max_tries: u32, got: &Final) -> Result<(), String> {
     let want = model(start, script, max_tries);
-    let fail = |what: &str| Err(format!("{what}: {start:?} {script:?} tries {max_tries}: {got:?}"));
+    let fail = |what: &str| {
+        Err(format!(
+            "{what}: {start:?} {script:?} tries {max_tries}: {got:?}"
+        ))
+    };
     if got.used.len() != want.consumed {
         return fail("consumed another number of answers than the rules say");
     }

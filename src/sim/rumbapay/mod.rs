@@ -73,8 +73,20 @@ async fn payout(
     }
     let after = AfterExec::decide(&dice, &sim.config);
     let config = &sim.config;
-    let lie_now = lies::choose(&dice, config.lie_rate, &config.lie_modes, Moment::Executed, true);
-    let lie_replay = lies::choose(&dice, config.lie_rate, &config.lie_modes, Moment::Replay, true);
+    let lie_now = lies::choose(
+        &dice,
+        config.lie_rate,
+        &config.lie_modes,
+        Moment::Executed,
+        true,
+    );
+    let lie_replay = lies::choose(
+        &dice,
+        config.lie_rate,
+        &config.lie_modes,
+        Moment::Replay,
+        true,
+    );
     let (handled, lie) = {
         let mut core = sim.lock();
         let outcome = match core.executed(PROVIDER, &reference) {
@@ -190,6 +202,12 @@ async fn transaction(
         attempt: 0,
     };
     let config = &sim.config;
-    let lie = lies::choose(&dice, config.lie_rate, &config.lie_modes, Moment::Lookup, true);
+    let lie = lies::choose(
+        &dice,
+        config.lie_rate,
+        &config.lie_modes,
+        Moment::Lookup,
+        true,
+    );
     lies::tell(lie, response).await
 }

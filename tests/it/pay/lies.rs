@@ -31,7 +31,12 @@ async fn pay_through_liar(mode: LieMode, provider: &str, extra: SimConfig) -> Ly
     };
     let file = fx.csv("payroll.csv", &payees);
     let out = fx
-        .run_envs(&file, provider, &["--rate", "200"], &[("PAYRUN_MAX_TRIES", "3")])
+        .run_envs(
+            &file,
+            provider,
+            &["--rate", "200"],
+            &[("PAYRUN_MAX_TRIES", "3")],
+        )
         .await;
     assert_eq!(code(&out), 1, "{mode:?}: {}", text(&out));
     let batch = batch_id(&out);
@@ -56,10 +61,19 @@ fn assert_nothing_trusted(mode: LieMode, lying: &Lying, note: &str) {
     for entry in &lying.ledger {
         assert_eq!(entry["requests"].as_u64().map(|n| n >= 1), Some(true));
     }
-    let mut keys: Vec<&str> = lying.ledger.iter().map(|e| e["key"].as_str().unwrap()).collect();
+    let mut keys: Vec<&str> = lying
+        .ledger
+        .iter()
+        .map(|e| e["key"].as_str().unwrap())
+        .collect();
     keys.sort_unstable();
     keys.dedup();
-    assert_eq!(keys.len(), lying.ledger.len(), "a key executed twice: {:?}", lying.ledger);
+    assert_eq!(
+        keys.len(),
+        lying.ledger.len(),
+        "a key executed twice: {:?}",
+        lying.ledger
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -67,7 +81,11 @@ async fn another_amount_in_the_answer_is_never_counted_as_paid() {
     for provider in ["rohopay", "rumbapay"] {
         let lying = pay_through_liar(LieMode::Amount, provider, SimConfig::default()).await;
         assert_nothing_trusted(LieMode::Amount, &lying, "amount");
-        assert_eq!(lying.ledger.len(), 3, "{provider}: the truth is that all were paid");
+        assert_eq!(
+            lying.ledger.len(),
+            3,
+            "{provider}: the truth is that all were paid"
+        );
     }
 }
 
@@ -121,5 +139,55 @@ async fn a_refused_replay_after_a_lost_answer_is_in_doubt_never_failed() {
 async fn duplicate_reference_for_a_reference_never_sent_is_not_trusted() {
     let lying = pay_through_liar(LieMode::DupRef, "rumbapay", SimConfig::default()).await;
     assert_nothing_trusted(LieMode::DupRef, &lying, "duplicate reference");
-    assert!(lying.ledger.is_empty(), "nothing was paid: {:?}", lying.ledger);
+    assert!(
+        lying.ledger.is_empty(),
+        "nothing was paid: {:?}",
+        lying.ledger
+    );
+}
+
+/// Reconcile asks Rumbapay for each accepted row's transaction; where the lookup names another
+/// reference (a transaction that is not this row's — as when a restarted sandbox handed out an
+/// id again), the row is not settled from it, is flagged for a person, and reconcile exits 1.
+#[tokio::test(flavor = "multi_thread")]
+async fn reconcile_never_settles_a_row_from_a_transaction_with_another_reference() {
+    let fx = Fixture::new(SimConfig {
+        seed: 21,
+        lie_rate: 0.5,
+        lie_modes: vec![LieMode::Reference],
+        ..SimConfig::default()
+    })
+    .await;
+    let file = fx.csv("commissions.csv", &kes_payees(12));
+    let out = fx.run(&file, "rumbapay", &["--rate", "500"]).await;
+    assert_eq!(code(&out), 1, "some answers lied: {}", text(&out));
+    let batch = batch_id(&out);
+    let out = fx.exec(&["reconcile", &batch, "--rate", "500"]).await;
+    let report = fx.report(&batch).await;
+    let mut contradicted = 0;
+    for row in &report {
+        let Some(id) = row["request_id"].as_str() else {
+            continue; // its payout answer lied: never journaled, in doubt
+        };
+        let truth: Value = crate::support::sim::transaction(&fx.sim, id)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if truth["reference"] != row["key"] {
+            contradicted += 1;
+            assert_ne!(row["state"], "succeeded", "settled from a lie: {row}");
+            let note = row["attention"].as_str().unwrap_or_default();
+            assert!(note.contains("reference"), "{row}");
+        } else {
+            assert_eq!(row["state"], "succeeded", "{row}");
+        }
+    }
+    assert!(contradicted > 0, "the lookup lie was exercised: {report:?}");
+    assert_eq!(
+        code(&out),
+        1,
+        "reconcile says rows need a person: {}",
+        text(&out)
+    );
 }
