@@ -3,7 +3,9 @@
 //! `GET /v1/transaction/{request_id}`; RohoPay documents no status endpoint, so the stored
 //! request is replayed with its stored key — which, for a row in doubt that never reached
 //! RohoPay, executes it for the first time, so such a row is marked `sending` first, exactly
-//! like a resume would.
+//! like a resume would. Every answer is compared with the stored request first (README,
+//! "Answers that contradict the request"): one that contradicts it settles nothing and flags
+//! the row for a person.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use tokio::task::JoinSet;
 use crate::domain::ProviderKind;
 use crate::journal::{
     Attempt, JournalActor, JournalError, LockToken, Outcome, RowState, UnsettledRow, advance,
-    check_lock, log_attempt, mark_sending, now_ms, record_outcome, unsettled_rows,
+    check_lock, flag_attention, log_attempt, mark_sending, now_ms, record_outcome, unsettled_rows,
 };
 use crate::provider::{ErrorClass, Provider, ProviderError, QueryRef};
 use crate::runner::{Pacer, Stop};
@@ -42,7 +44,17 @@ pub struct ReconcileReport {
     pub changes: Vec<Change>,
     /// Still pending at the provider: nothing to do but wait (or reconcile again later).
     pub still_pending: u64,
+    /// Rows that need a person (could not be checked, or the provider contradicted the request).
     pub attention: Vec<Attention>,
+    /// Of those, the rows whose answer contradicted the request (flagged in the journal).
+    pub contradicted: Vec<Attention>,
+}
+
+impl ReconcileReport {
+    /// How many rows need a person after this reconcile: the CLI exits 1 when any do.
+    pub fn needs_person(&self) -> usize {
+        self.attention.len()
+    }
 }
 
 enum RowResult {
@@ -50,6 +62,7 @@ enum RowResult {
     Pending,
     Unchanged,
     Attention(Attention),
+    Contradicted(Attention),
 }
 
 /// Check every accepted or in-doubt row of `batch_id`. The caller holds the batch lock.
@@ -103,12 +116,17 @@ pub async fn reconcile<P: Provider>(
             Ok(Ok(RowResult::Pending)) => report.still_pending += 1,
             Ok(Ok(RowResult::Unchanged)) => {}
             Ok(Ok(RowResult::Attention(a))) => report.attention.push(a),
+            Ok(Ok(RowResult::Contradicted(a))) => {
+                report.attention.push(a.clone());
+                report.contradicted.push(a);
+            }
             Ok(Err(e)) => return Err(e),
             Err(e) => return Err(JournalError::Corrupt(format!("reconcile task failed: {e}"))),
         }
     }
     report.changes.sort_by_key(|c| c.line);
     report.attention.sort_by_key(|a| a.line);
+    report.contradicted.sort_by_key(|a| a.line);
     Ok(report)
 }
 
@@ -159,7 +177,26 @@ async fn check<P: Provider>(
     let id = row.id;
 
     let outcome = match answer {
-        Ok(Some(receipt)) => receipt.into_outcome(),
+        Ok(Some(receipt)) => match receipt.contradiction(provider.kind(), &row.key, &row.body) {
+            None => receipt.into_outcome(),
+            Some(why) => {
+                // Settles nothing: the row stays where it is (a replayed row back in doubt)
+                // and is flagged for a person.
+                let note = why.clone();
+                if replays_unsent {
+                    let mut outcome = in_doubt(why.clone());
+                    outcome.attention = Some(why.clone());
+                    record(journal, id, outcome).await?;
+                } else {
+                    journal.write(move |c| flag_attention(c, id, &note)).await?;
+                }
+                return Ok(RowResult::Contradicted(Attention {
+                    line: row.line,
+                    reference: row.reference.clone(),
+                    why,
+                }));
+            }
+        },
         Ok(None) => {
             if replays_unsent {
                 record(

@@ -40,7 +40,7 @@ pub enum Command {
     Reconcile(ReconcileArgs),
     /// Receive the providers' status webhooks and record them in the journal.
     Listen(ListenArgs),
-    /// Start the built-in provider simulator (RohoPay and Rumbapay APIs, with faults).
+    /// Start the built-in provider simulator (RohoPay and Rumbapay APIs, with faults; a testing aid).
     Sim(SimArgs),
     /// Write a large valid sample file (for benchmarks).
     #[command(hide = true)]
@@ -301,6 +301,26 @@ pub struct SimArgs {
     /// Secret used to sign callbacks (X-Signature: hex HMAC-SHA256 of the body).
     #[arg(long, env = "SIM_WEBHOOK_SECRET", value_name = "SECRET")]
     pub webhook_secret: Option<String>,
+
+    /// TESTING AID: probability per request that the answer lies (contradicts what the simulator
+    /// did; the ledger keeps the truth). Proves payrun never trusts such an answer.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
+    pub lie_rate: f64,
+
+    /// TESTING AID: which lies --lie-rate tells (default all): amount, phone, currency,
+    /// reference (another value in the answer), redirect (302 to another host after executing),
+    /// replay-4xx (a 400 for a repeated request), dup-ref (409 "duplicate reference" for a
+    /// reference never sent, executing nothing).
+    #[arg(long, value_name = "MODE,...", value_parser = parse_lie_modes, default_value = "")]
+    pub lie_modes: LieModes,
+}
+
+/// `--lie-modes`, parsed.
+#[derive(Debug, Clone, Default)]
+pub struct LieModes(pub Vec<crate::sim::LieMode>);
+
+fn parse_lie_modes(raw: &str) -> Result<LieModes, String> {
+    crate::sim::LieMode::parse_list(raw).map(LieModes)
 }
 
 #[derive(Debug, Args)]

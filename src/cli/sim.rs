@@ -41,6 +41,8 @@ fn config(args: &super::SimArgs) -> anyhow::Result<SimConfig> {
         settle_ms: args.settle_ms,
         balances,
         webhook_secret: args.webhook_secret.clone().filter(|s| !s.is_empty()),
+        lie_rate: args.lie_rate,
+        lie_modes: args.lie_modes.0.clone(),
         ..SimConfig::default()
     })
 }
@@ -108,6 +110,18 @@ fn summary(addr: std::net::SocketAddr, c: &SimConfig) -> Vec<String> {
     }
     if let Some(n) = c.rate_limit {
         faults.push(format!("rate-limit {n}/s"));
+    }
+    if c.lie_rate > 0.0 {
+        let modes: Vec<_> = c.lie_modes.iter().map(|m| m.name()).collect();
+        let modes = if modes.is_empty() {
+            "all".to_owned()
+        } else {
+            modes.join(",")
+        };
+        faults.push(format!(
+            "lie-rate {} ({modes}; TESTING ONLY: answers contradict the ledger)",
+            c.lie_rate
+        ));
     }
     lines.push(if faults.is_empty() {
         "  faults: none".to_owned()

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by the provider clients: one pooled reqwest client (rustls), sending
 //! with timing, and the classification of transport failures into "never left" (safe to
-//! retry) versus "may have been executed" (in doubt).
+//! retry) versus "may have been executed" (in doubt). Redirects are never followed: a 3xx on a
+//! payment may come after the provider executed it, so it is an answer in doubt, not a hop.
 
 use std::time::{Duration, SystemTime};
 
@@ -73,6 +74,7 @@ pub fn client(config: &ProviderConfig) -> Result<Client, reqwest::Error> {
         .connect_timeout(Duration::from_secs(10).min(config.timeout))
         .pool_max_idle_per_host(config.max_connections)
         .pool_idle_timeout(Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
 }
 
@@ -89,12 +91,37 @@ pub async fn send(request: RequestBuilder) -> Result<Answer, ProviderError> {
     let response: Response = request.send().await.map_err(classify)?;
     let status = response.status();
     let headers = response.headers().clone();
+    if status.is_redirection() {
+        return Err(ProviderError::Redirected {
+            status: status.as_u16(),
+            host: location_host(&headers, response.url()),
+        });
+    }
     let body = response.bytes().await.map_err(classify)?.to_vec();
     Ok(Answer {
         status,
         headers,
         body,
     })
+}
+
+/// Where a redirect points: `host:port` of its `Location` (relative to `base`), or a note that it
+/// named none.
+fn location_host(headers: &HeaderMap, base: &Url) -> String {
+    let Some(location) = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return "no Location".into();
+    };
+    match base.join(location) {
+        Ok(url) => match (url.host_str(), url.port_or_known_default()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            _ => excerpt(location.as_bytes()),
+        },
+        Err(_) => excerpt(location.as_bytes()),
+    }
 }
 
 fn classify(err: reqwest::Error) -> ProviderError {

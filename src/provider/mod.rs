@@ -6,11 +6,13 @@ mod config;
 mod http;
 pub mod rohopay;
 pub mod rumbapay;
+pub mod verify;
 
 use std::{future::Future, time::Duration};
 
 pub use config::{ConfigError, ProviderConfig, check_url};
 pub use http::retry_after_from;
+pub use verify::{AnswerAmount, AnswerFacts, Contradiction, RequestFacts};
 
 use crate::domain::{Currency, PayeeRow, ProviderKind};
 use crate::journal::{Outcome, RowState};
@@ -52,6 +54,11 @@ pub struct Receipt {
     pub failover_reason: Option<String>,
     /// Rumbapay answered "duplicate reference": it has the payout, status not confirmed yet.
     pub unconfirmed: bool,
+    /// The answer to a "duplicate reference": the transaction Rumbapay named for it, trusted
+    /// only if it carries the row's key as its reference.
+    pub duplicate: bool,
+    /// What the answer says was paid, to compare with the request (see [`verify`]).
+    pub facts: AnswerFacts,
     /// HTTP status of the answer, for the attempt log.
     pub http_status: u16,
 }
@@ -125,6 +132,40 @@ impl Receipt {
             attention: None,
         }
     }
+
+    /// Compare this answer with the request stored as `body` for `key`: the contradictions,
+    /// as one line, or `None` when the answer can be trusted. A request that cannot be read
+    /// back is itself a reason not to trust the answer.
+    pub fn contradiction(&self, kind: ProviderKind, key: &str, body: &[u8]) -> Option<String> {
+        let request = match verify::request_facts(kind, key, body) {
+            Ok(r) => r,
+            Err(e) => return Some(e.to_string()),
+        };
+        let mut found = verify::contradictions(&request, &self.facts);
+        if self.duplicate && self.facts.reference.is_none() {
+            found.push(Contradiction::Reference {
+                answer: "(none)".into(),
+                request: key.to_owned(),
+            });
+        }
+        verify::describe(&found).map(|list| {
+            let ids = [&self.provider_id, &self.request_id]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let ids = if ids.is_empty() { String::new() } else { format!(" (its id {ids})") };
+            let what = if self.duplicate {
+                "the transaction Rumbapay named for \"duplicate reference\""
+            } else {
+                "the provider's answer"
+            };
+            format!(
+                "{what}{ids} contradicts the request: {list}; not counted as paid, check this payout with the provider"
+            )
+        })
+    }
 }
 
 /// Why a callback body is not one payrun can read.
@@ -195,6 +236,17 @@ pub enum ProviderError {
     Misconfigured { status: u16, message: String },
     #[error("unexpected answer from the provider (HTTP {status}): {message}")]
     Unexpected { status: u16, message: String },
+    #[error(
+        "the provider redirected the request (HTTP {status}) to {host}; payrun never follows a redirect on a provider call: the payout may or may not have been made, check it with the provider and the base URL"
+    )]
+    Redirected { status: u16, host: String },
+    #[error("Rumbapay answered \"duplicate reference\" but {message}")]
+    Unconfirmed {
+        status: u16,
+        message: String,
+        /// The provider contradicted itself (its own request id names no transaction).
+        contradicts: bool,
+    },
 }
 
 impl ProviderError {
@@ -205,7 +257,9 @@ impl ProviderError {
             | ProviderError::InFlight { .. } => ErrorClass::Retryable,
             ProviderError::NoAnswer { .. }
             | ProviderError::KeyReused { .. }
-            | ProviderError::Unexpected { .. } => ErrorClass::InDoubt,
+            | ProviderError::Unexpected { .. }
+            | ProviderError::Redirected { .. }
+            | ProviderError::Unconfirmed { .. } => ErrorClass::InDoubt,
             ProviderError::RateLimited { .. } => ErrorClass::RateLimited,
             ProviderError::InsufficientFunds { .. } => ErrorClass::InsufficientFunds,
             ProviderError::Unauthorized { .. } | ProviderError::Misconfigured { .. } => {
@@ -226,7 +280,9 @@ impl ProviderError {
             | ProviderError::KeyReused { status, .. }
             | ProviderError::Rejected { status, .. }
             | ProviderError::Misconfigured { status, .. }
-            | ProviderError::Unexpected { status, .. } => Some(*status),
+            | ProviderError::Unexpected { status, .. }
+            | ProviderError::Redirected { status, .. }
+            | ProviderError::Unconfirmed { status, .. } => Some(*status),
         }
     }
 
@@ -252,6 +308,8 @@ impl ProviderError {
             ProviderError::Rejected { .. } => "rejected",
             ProviderError::Misconfigured { .. } => "misconfigured",
             ProviderError::Unexpected { .. } => "unexpected",
+            ProviderError::Redirected { .. } => "redirected",
+            ProviderError::Unconfirmed { .. } => "unconfirmed",
         }
     }
 }

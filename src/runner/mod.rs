@@ -8,6 +8,8 @@ pub mod pacer;
 mod progress;
 mod row;
 mod stop;
+#[cfg(test)]
+mod tests;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;

@@ -1,7 +1,9 @@
 //! Sending one row: mark it `sending` (durable) before the request leaves, try with the stored
 //! key and bytes until the provider gives an answer or retries run out, then journal the
-//! outcome. A row whose request may have reached the provider is never failed for a timeout:
-//! it ends `in_doubt` and the next resume resends the same key and body.
+//! outcome. A row whose request may have reached the provider is never failed for a timeout,
+//! nor for a later attempt's refusal: it ends `in_doubt` and the next resume resends the same
+//! key and body. An answer is trusted only when it agrees with the stored request (README,
+//! "Answers that contradict the request"); one that does not needs a person.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -94,6 +96,40 @@ fn certainly_not_executed(err: &ProviderError) -> bool {
     )
 }
 
+/// The provider's answer as the journal records it, unless it contradicts the request.
+fn answered<P: Provider>(shared: &Shared<P>, row: &OpenRow, receipt: Receipt) -> Outcome {
+    match receipt.contradiction(shared.provider.kind(), &row.key, &row.body) {
+        None => receipt.into_outcome(),
+        Some(why) => needs_person(why),
+    }
+}
+
+/// In doubt, and a person must look: the provider said something payrun cannot trust.
+fn needs_person(why: String) -> Outcome {
+    Outcome {
+        state: Some(RowState::InDoubt),
+        error: Some(why.clone()),
+        attention: Some(why),
+        ..Outcome::default()
+    }
+}
+
+/// Errors after which retrying cannot help: the row is in doubt until a person (or the
+/// provider, through reconcile or a callback) says what happened to this key.
+fn settles_in_doubt(err: &ProviderError) -> Option<Outcome> {
+    match err {
+        ProviderError::KeyReused { .. } | ProviderError::Redirected { .. } => {
+            Some(needs_person(err.to_string()))
+        }
+        ProviderError::Unconfirmed { contradicts, .. } => Some(if *contradicts {
+            needs_person(err.to_string())
+        } else {
+            unsettled(true, Some(err.to_string()))
+        }),
+        _ => None,
+    }
+}
+
 /// The row was not settled: in doubt if any request may have been executed, else planned again.
 fn unsettled(maybe_executed: bool, error: Option<String>) -> Outcome {
     Outcome {
@@ -105,6 +141,15 @@ fn unsettled(maybe_executed: bool, error: Option<String>) -> Outcome {
         error,
         ..Outcome::default()
     }
+}
+
+/// A refusal that followed a request whose answer was lost (or an earlier run in doubt).
+fn refused_after_doubt(message: &str) -> Outcome {
+    needs_person(format!(
+        "{message}, after an earlier request with the same key got no answer: that one may have \
+         been paid, so the row is not marked failed; check this payout with the provider \
+         (`payrun reconcile`) before paying it again"
+    ))
 }
 
 fn failed(error: String) -> Outcome {
@@ -140,14 +185,20 @@ async fn attempt<P: Provider>(shared: &Shared<P>, row: &OpenRow) -> (Outcome, u3
         let err = match result {
             Ok(receipt) => {
                 shared.consecutive_transport.store(0, Ordering::Relaxed);
-                return (receipt.into_outcome(), requests);
+                return (answered(shared, row, receipt), requests);
             }
             Err(err) => err,
         };
         note_transport(shared, &err);
+        let ran_before = maybe_executed;
         maybe_executed |= !certainly_not_executed(&err);
         let message = err.to_string();
         match err.class() {
+            // An earlier request with this key may have paid: this refusal says nothing about
+            // that one, so the row waits in doubt for the provider (or a person) to tell.
+            ErrorClass::Definitive if ran_before => {
+                return (refused_after_doubt(&message), requests);
+            }
             ErrorClass::Definitive => return (failed(message), requests),
             ErrorClass::InsufficientFunds => {
                 shared
@@ -174,8 +225,8 @@ async fn attempt<P: Provider>(shared: &Shared<P>, row: &OpenRow) -> (Outcome, u3
                 }
             }
             ErrorClass::Retryable | ErrorClass::InDoubt => {
-                if matches!(err, ProviderError::KeyReused { .. }) {
-                    return (unsettled(true, Some(message)), requests);
+                if let Some(outcome) = settles_in_doubt(&err) {
+                    return (outcome, requests);
                 }
                 tries += 1;
                 last_error = Some(message);

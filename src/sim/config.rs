@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::lies::LieMode;
 use super::money::{Cur, major_to_minor};
 
 /// Default live balance of every wallet currency, in minor units (DESIGN §1: 10^15).
@@ -37,6 +38,10 @@ pub struct SimConfig {
     pub default_balance_minor: u64,
     /// Secret for `X-Signature` on callbacks; unsigned callbacks when `None`.
     pub webhook_secret: Option<String>,
+    /// For tests only: probability that an answer lies (see [`LieMode`]).
+    pub lie_rate: f64,
+    /// The lies told when one is due; empty means every mode.
+    pub lie_modes: Vec<LieMode>,
 }
 
 impl Default for SimConfig {
@@ -54,6 +59,8 @@ impl Default for SimConfig {
             balances: BTreeMap::new(),
             default_balance_minor: DEFAULT_BALANCE_MINOR,
             webhook_secret: None,
+            lie_rate: 0.0,
+            lie_modes: Vec::new(),
         }
     }
 }
@@ -97,6 +104,7 @@ impl SimConfig {
             ("slow_rate", self.slow_rate),
             ("fail_rate", self.fail_rate),
             ("failover_rate", self.failover_rate),
+            ("lie_rate", self.lie_rate),
         ];
         for (name, p) in rates {
             if !(0.0..=1.0).contains(&p) {

@@ -26,6 +26,10 @@ pub(crate) enum Fault {
     Fail,
     /// RohoPay answers from iotec.
     Failover,
+    /// The answer lies (`--lie-rate`).
+    Lie,
+    /// Which lie.
+    LieMode,
 }
 
 impl Fault {
@@ -37,6 +41,8 @@ impl Fault {
             Fault::Slow => b"slow",
             Fault::Fail => b"fail",
             Fault::Failover => b"failover",
+            Fault::Lie => b"lie",
+            Fault::LieMode => b"lie_mode",
         }
     }
 }

@@ -1,9 +1,12 @@
 //! Provider-style identifiers: RohoPay's ULID-like `id`, `internal_reference` and
 //! `provider_reference`; Rumbapay's `request_id` (UUID) and `identifier` (`MOB` + 9 digits).
 //!
-//! Random parts come from a ChaCha stream seeded with `--seed`. The short references are a
-//! bijection of a sequence number (multiply by a constant coprime to the modulus, add a seeded
-//! offset), so they look random yet can never collide within one simulator run.
+//! Random parts come from a ChaCha stream seeded with `--seed` mixed with an instance nonce
+//! (clock and process id): a restarted simulator — `resume --sandbox` starts a new one — must
+//! never hand out a request id or transaction id an earlier one gave another payee, even with
+//! the same `--seed` (faults stay reproducible; they do not depend on ids). The short
+//! references are a bijection of a sequence number (multiply by a constant coprime to the
+//! modulus, add a seeded offset), so they look random yet never collide within one run.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -23,6 +26,11 @@ pub(crate) struct IdGen {
 }
 
 impl IdGen {
+    /// The generator of one simulator instance: `seed` mixed with this instance's nonce.
+    pub(crate) fn for_instance(seed: u64) -> Self {
+        IdGen::new(seed ^ instance_nonce())
+    }
+
     pub(crate) fn new(seed: u64) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let offset = rng.next_u64();
@@ -87,6 +95,25 @@ impl IdGen {
     }
 }
 
+/// Differs between simulator instances: nanoseconds of the clock, the process id, and a
+/// counter of instances in this process, hashed together.
+fn instance_nonce() -> u64 {
+    use sha2::{Digest, Sha256};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static INSTANCES: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut hasher = Sha256::new();
+    hasher.update(nanos.to_le_bytes());
+    hasher.update(std::process::id().to_le_bytes());
+    hasher.update(INSTANCES.fetch_add(1, Ordering::Relaxed).to_le_bytes());
+    let digest = hasher.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(first)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -126,6 +153,13 @@ mod tests {
             assert!(m.starts_with("MOB") && m.len() == 12, "{m}");
             assert!(mobs.insert(m));
         }
+    }
+
+    #[test]
+    fn instances_with_the_same_seed_hand_out_different_ids() {
+        let (mut a, mut b) = (IdGen::for_instance(9), IdGen::for_instance(9));
+        assert_ne!(a.uuid(), b.uuid());
+        assert_ne!(a.ulid(1_700_000_000_000), b.ulid(1_700_000_000_000));
     }
 
     #[test]

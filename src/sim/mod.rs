@@ -8,7 +8,8 @@
 //!
 //! Layout: `config` (what to simulate) · `server` (accept loop, dropped connections) ·
 //! `rohopay` / `rumbapay` (the two APIs) · `state` + `payout` (memory) · `faults`, `settle`,
-//! `callback`, `ledger`, and small pure helpers (`money`, `ids`, `clock`, `auth`).
+//! `callback`, `ledger`, `lies` (answers that contradict the truth, for tests), and small pure
+//! helpers (`money`, `ids`, `clock`, `auth`).
 
 mod auth;
 mod callback;
@@ -18,6 +19,7 @@ mod faults;
 mod handle;
 mod ids;
 mod ledger;
+mod lies;
 mod money;
 mod payout;
 mod rohopay;
@@ -38,6 +40,7 @@ use tokio::{net::TcpListener, sync::mpsc, task::JoinHandle};
 
 pub use config::{DEFAULT_BALANCE_MINOR, SimConfig};
 pub use handle::{SimHandle, spawn};
+pub use lies::LieMode;
 
 use state::SimState;
 

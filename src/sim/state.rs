@@ -55,7 +55,7 @@ impl Core {
             keys: [HashMap::new(), HashMap::new()],
             rumbapay_ids: HashMap::new(),
             wallets: [opening, opening],
-            ids: IdGen::new(config.seed),
+            ids: IdGen::for_instance(config.seed),
         }
     }
 
@@ -129,6 +129,14 @@ impl Core {
             .payout = Some(idx);
         self.payouts.push(payout);
         idx
+    }
+
+    /// The newest Rumbapay payout's `request_id` (a dup-ref lie names it).
+    pub(crate) fn last_rumbapay_request_id(&self) -> Option<Uuid> {
+        self.payouts.iter().rev().find_map(|p| match &p.detail {
+            Detail::Rumbapay(d) => Some(d.request_id),
+            Detail::Rohopay(_) => None,
+        })
     }
 
     /// A Rumbapay payout by its `request_id`.

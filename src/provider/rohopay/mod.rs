@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::http::{self, Answer, ApiBase, excerpt, retry_after_from};
 use super::{
-    BodyContext, Callback, CallbackError, PayoutStatus, Provider, ProviderConfig, ProviderError,
-    QueryRef, Receipt,
+    AnswerAmount, AnswerFacts, BodyContext, Callback, CallbackError, PayoutStatus, Provider,
+    ProviderConfig, ProviderError, QueryRef, Receipt, verify,
 };
 use crate::domain::{Currency, PayeeRow, ProviderKind};
 
@@ -43,16 +43,24 @@ struct Disbursement {
     status: String,
     provider: Option<String>,
     failover_reason: Option<String>,
-}
-
-/// A callback's `data`: the disbursement with the payee facts it was made for.
-#[derive(Deserialize)]
-struct CallbackData {
-    #[serde(flatten)]
-    disbursement: Disbursement,
+    /// The payee facts the answer carries, compared with the request.
     phone_number: Option<String>,
     amount: Option<serde_json::Number>,
     currency: Option<String>,
+}
+
+impl Disbursement {
+    fn facts(&self) -> AnswerFacts {
+        AnswerFacts {
+            reference: None,
+            phone: self.phone_number.clone(),
+            amount: self.amount.as_ref().map(|n| match n.as_u64() {
+                Some(minor) => AnswerAmount::Minor(minor),
+                None => verify::exact_minor(&n.to_string()),
+            }),
+            currency: self.currency.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -92,6 +100,7 @@ impl From<RohopayStatus> for PayoutStatus {
 
 impl From<Disbursement> for Receipt {
     fn from(d: Disbursement) -> Self {
+        let facts = d.facts();
         Receipt {
             status: RohopayStatus::from(d.status.as_str()).into(),
             status_word: d.status,
@@ -102,6 +111,8 @@ impl From<Disbursement> for Receipt {
             routed_provider: d.provider,
             failover_reason: d.failover_reason,
             unconfirmed: false,
+            duplicate: false,
+            facts,
             http_status: 200,
         }
     }
@@ -123,7 +134,7 @@ pub fn request_body(row: &PayeeRow, ctx: &BodyContext<'_>) -> Result<Vec<u8>, se
 /// envelope of the answer, `{"success": true, "data": {...}}`, with the final `status`.
 pub fn parse_callback(body: &[u8]) -> Result<Callback, CallbackError> {
     const PROVIDER: &str = "rohopay";
-    let envelope: Envelope<CallbackData> =
+    let envelope: Envelope<Disbursement> =
         serde_json::from_slice(body).map_err(|source| CallbackError::Json {
             provider: PROVIDER,
             source,
@@ -134,7 +145,7 @@ pub fn parse_callback(body: &[u8]) -> Result<Callback, CallbackError> {
             field: "`data` object",
         });
     };
-    let amount_minor = match data.amount {
+    let amount_minor = match &data.amount {
         None => None,
         Some(n) => Some(n.as_u64().ok_or_else(|| CallbackError::Amount {
             provider: PROVIDER,
@@ -143,11 +154,12 @@ pub fn parse_callback(body: &[u8]) -> Result<Callback, CallbackError> {
             reason: "RohoPay amounts are whole numbers of the smallest unit".into(),
         })?),
     };
+    let (phone, currency) = (data.phone_number.clone(), data.currency.clone());
     Ok(Callback {
-        phone: data.phone_number,
+        phone,
         amount_minor,
-        currency: data.currency,
-        ..Callback::from_receipt(data.disbursement.into())
+        currency,
+        ..Callback::from_receipt(data.into())
     })
 }
 

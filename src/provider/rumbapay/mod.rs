@@ -9,8 +9,8 @@ use serde_json::value::RawValue;
 
 use super::http::{self, Answer, ApiBase, excerpt, retry_after_from};
 use super::{
-    BodyContext, Callback, CallbackError, PayoutStatus, Provider, ProviderConfig, ProviderError,
-    QueryRef, Receipt,
+    AnswerFacts, BodyContext, Callback, CallbackError, PayoutStatus, Provider, ProviderConfig,
+    ProviderError, QueryRef, Receipt, verify,
 };
 use crate::domain::{Currency, MinorUnits, PayeeRow, ProviderKind, format_major};
 
@@ -59,20 +59,29 @@ struct Transaction {
     #[serde(default)]
     error_code: i64,
     error_message: Option<String>,
+    /// The reference payrun sent (its idempotency key), the amount as written (major units,
+    /// never through a float) and the currency: compared with the request.
+    reference: Option<String>,
+    amount: Option<Box<RawValue>>,
+    currency: Option<String>,
+}
+
+impl Transaction {
+    fn facts(&self) -> AnswerFacts {
+        AnswerFacts {
+            reference: self.reference.clone(),
+            phone: None,
+            amount: self.amount.as_ref().map(|raw| {
+                verify::exact_amount(raw.get(), self.currency.as_deref().unwrap_or_default())
+            }),
+            currency: self.currency.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
 struct StatusBody {
     name: String,
-}
-
-/// The callback's fields beyond those of [`Transaction`]: the reference payrun sent (its
-/// idempotency key) and the amount, kept as written so no float touches it.
-#[derive(Deserialize)]
-struct CallbackFacts {
-    reference: Option<String>,
-    amount: Option<Box<RawValue>>,
-    currency: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -175,21 +184,21 @@ pub fn parse_callback(body: &[u8]) -> Result<Callback, CallbackError> {
         source,
     };
     let transaction: Transaction = serde_json::from_slice(body).map_err(json)?;
-    let facts: CallbackFacts = serde_json::from_slice(body).map_err(json)?;
     if transaction.status.is_none() {
         return Err(CallbackError::Missing {
             provider: PROVIDER,
             field: "`status` object",
         });
     }
-    let amount_minor = match &facts.amount {
+    let amount_minor = match &transaction.amount {
         None => None,
-        Some(raw) => Some(callback_amount(raw, facts.currency.as_deref())?),
+        Some(raw) => Some(callback_amount(raw, transaction.currency.as_deref())?),
     };
+    let (key, currency) = (transaction.reference.clone(), transaction.currency.clone());
     Ok(Callback {
-        key: facts.reference,
+        key,
         amount_minor,
-        currency: facts.currency,
+        currency,
         ..Callback::from_receipt(receipt_of(transaction, 200))
     })
 }
@@ -224,6 +233,7 @@ impl RumbapayClient {
 }
 
 fn receipt_of(t: Transaction, http_status: u16) -> Receipt {
+    let facts = t.facts();
     let word = t.status.map(|s| s.name).unwrap_or_else(|| "pending".into());
     Receipt {
         status: RumbapayStatus::from(word.as_str()).into(),
@@ -235,6 +245,8 @@ fn receipt_of(t: Transaction, http_status: u16) -> Receipt {
         routed_provider: None,
         failover_reason: None,
         unconfirmed: false,
+        duplicate: false,
+        facts,
         http_status,
     }
 }
@@ -268,6 +280,8 @@ fn interpret(answer: Answer) -> Result<Option<Receipt>, ProviderError> {
             routed_provider: None,
             failover_reason: None,
             unconfirmed: true,
+            duplicate: true,
+            facts: AnswerFacts::default(),
             http_status: status,
         })),
         (404, _) | (_, NOT_FOUND) if code == NOT_FOUND => Ok(None),
@@ -301,6 +315,43 @@ fn error_of(status: u16, code: i64, error: Option<ErrorBody>, answer: &Answer) -
     }
 }
 
+impl RumbapayClient {
+    /// "Duplicate reference": look up the transaction Rumbapay named. Its answer is returned
+    /// marked `duplicate`, so it is trusted only if it carries the row's key as its reference;
+    /// without a transaction to look at, the payout stays unconfirmed (in doubt).
+    async fn duplicate(&self, dup: Receipt) -> Result<Receipt, ProviderError> {
+        let status = dup.http_status;
+        let Some(request_id) = dup.request_id.as_deref() else {
+            return Err(ProviderError::Unconfirmed {
+                status,
+                message: "named no transaction (no request_id) to confirm it".into(),
+                contradicts: false,
+            });
+        };
+        let url = self.api.url("/transaction", &[request_id])?;
+        let looked_up = match http::send(self.api.get(url)).await {
+            Ok(answer) => interpret(answer),
+            Err(e) => Err(e),
+        };
+        match looked_up {
+            Ok(Some(found)) => Ok(Receipt {
+                duplicate: true,
+                ..found
+            }),
+            Ok(None) => Err(ProviderError::Unconfirmed {
+                status,
+                message: format!("has no transaction under the request id it gave ({request_id})"),
+                contradicts: true,
+            }),
+            Err(e) => Err(ProviderError::Unconfirmed {
+                status,
+                message: format!("its transaction {request_id} could not be looked up: {e}"),
+                contradicts: false,
+            }),
+        }
+    }
+}
+
 impl Provider for RumbapayClient {
     fn kind(&self) -> ProviderKind {
         ProviderKind::Rumbapay
@@ -314,10 +365,14 @@ impl Provider for RumbapayClient {
         let request = self.api.post(self.api.url("/payout", &[])?, body);
         let answer = http::send(request).await?;
         let status = answer.status.as_u16();
-        interpret(answer)?.ok_or(ProviderError::Misconfigured {
+        let receipt = interpret(answer)?.ok_or(ProviderError::Misconfigured {
             status,
             message: "payout endpoint answered \"transaction not found\"".into(),
-        })
+        })?;
+        if receipt.duplicate {
+            return self.duplicate(receipt).await;
+        }
+        Ok(receipt)
     }
 
     async fn query(&self, payout: &QueryRef) -> Result<Option<Receipt>, ProviderError> {

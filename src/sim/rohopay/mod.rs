@@ -28,6 +28,7 @@ use super::{
     auth::{KeyMode, key_mode},
     clock,
     faults::{AfterExec, Dice, Fault, server_fault_is_unavailable},
+    lies::{self, LieMode, Moment},
     payout::{Detail, Payout, Provider, Status, planned_outcome},
     server::{ConnKill, Handled, finish},
     state::{Core, SimState},
@@ -83,18 +84,28 @@ async fn disburse(
     let request = validate::disbursement(&body);
     let digest: [u8; 32] = Sha256::digest(&body).into();
     let after = AfterExec::decide(&dice, &sim.config);
-    let handled = {
+    let (handled, moment) = {
         let mut core = sim.lock();
         match core.executed(PROVIDER, key) {
-            Some(first) => Handled::Answered(replay(first, digest)),
+            Some(first) => (Handled::Answered(replay(first, digest)), Moment::Replay),
             None => match request
                 .map_err(RohoError::Validation)
                 .and_then(|request| execute(&mut core, &sim.config, &dice, request, digest, after))
             {
-                Ok((idx, response)) => Handled::Executed(idx, response),
-                Err(err) => Handled::Answered(err.into_response()),
+                Ok((idx, response)) => (Handled::Executed(idx, response), Moment::Executed),
+                Err(err) => return err.into_response(),
             },
         }
+    };
+    let config = &sim.config;
+    let lie = lies::choose(&dice, config.lie_rate, &config.lie_modes, moment, false);
+    let handled = match (handled, lie) {
+        (Handled::Answered(_), Some(LieMode::Replay4xx)) => Handled::Answered(
+            RohoError::Validation("phone is not a valid mobile money account".into())
+                .into_response(),
+        ),
+        (Handled::Answered(r), lie) => Handled::Answered(lies::tell(lie, r).await),
+        (Handled::Executed(idx, r), lie) => Handled::Executed(idx, lies::tell(lie, r).await),
     };
     finish(&sim, handled, after, &kill).await
 }

@@ -29,6 +29,7 @@ use super::{
     auth::key_mode,
     clock,
     faults::{AfterExec, Dice, Fault, server_fault_is_unavailable},
+    lies::{self, LieMode, Moment},
     payout::{Detail, Payout, Provider, Status, planned_outcome},
     server::{ConnKill, Handled, finish},
     state::{Core, SimState},
@@ -71,22 +72,54 @@ async fn payout(
         return RumbaError::Unauthorized.into_response();
     }
     let after = AfterExec::decide(&dice, &sim.config);
-    let handled = {
+    let config = &sim.config;
+    let lie_now = lies::choose(
+        &dice,
+        config.lie_rate,
+        &config.lie_modes,
+        Moment::Executed,
+        true,
+    );
+    let lie_replay = lies::choose(
+        &dice,
+        config.lie_rate,
+        &config.lie_modes,
+        Moment::Replay,
+        true,
+    );
+    let (handled, lie) = {
         let mut core = sim.lock();
         let outcome = match core.executed(PROVIDER, &reference) {
+            Some(Payout {
+                detail: Detail::Rumbapay(_),
+                ..
+            }) if lie_replay == Some(LieMode::Replay4xx) => {
+                Err(RumbaError::InvalidParams(vec![wire::FieldError::new(
+                    "mobile_money.phone",
+                    "phone is not a valid mobile money account",
+                )]))
+            }
             Some(Payout {
                 detail: Detail::Rumbapay(first),
                 ..
             }) => Err(RumbaError::Duplicate(first.request_id)),
+            // A lie: "duplicate" for a reference never sent, naming someone else's payout.
+            _ if lie_now == Some(LieMode::DupRef) && !reference.is_empty() => Err(
+                RumbaError::Duplicate(core.last_rumbapay_request_id().unwrap_or_else(Uuid::new_v4)),
+            ),
             _ => parsed
                 .and_then(validate::check)
                 .map_err(RumbaError::InvalidParams)
                 .and_then(|checked| execute(&mut core, &sim.config, &dice, checked, after)),
         };
         match outcome {
-            Ok((idx, response)) => Handled::Executed(idx, response),
-            Err(err) => Handled::Answered(err.into_response()),
+            Ok((idx, response)) => (Handled::Executed(idx, response), lie_now),
+            Err(err) => (Handled::Answered(err.into_response()), None),
         }
+    };
+    let handled = match handled {
+        Handled::Executed(idx, r) => Handled::Executed(idx, lies::tell(lie, r).await),
+        answered => answered,
     };
     finish(&sim, handled, after, &kill).await
 }
@@ -157,9 +190,24 @@ async fn transaction(
     let Ok(request_id) = Uuid::parse_str(&request_id) else {
         return RumbaError::NotFound.into_response();
     };
-    let core = sim.lock();
-    match core.rumbapay_payout(&request_id) {
+    let response = match sim.lock().rumbapay_payout(&request_id) {
         Some(payout) => answer(Some(payout)),
-        None => RumbaError::NotFound.into_response(),
-    }
+        None => return RumbaError::NotFound.into_response(),
+    };
+    let id = request_id.to_string();
+    let dice = Dice {
+        seed: sim.config.seed,
+        provider: PROVIDER,
+        key: &id,
+        attempt: 0,
+    };
+    let config = &sim.config;
+    let lie = lies::choose(
+        &dice,
+        config.lie_rate,
+        &config.lie_modes,
+        Moment::Lookup,
+        true,
+    );
+    lies::tell(lie, response).await
 }

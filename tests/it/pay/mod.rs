@@ -8,6 +8,7 @@ mod copies;
 mod crash;
 mod faults;
 mod keys;
+mod lies;
 mod reconcile;
 mod refusals;
 mod rumbapay;

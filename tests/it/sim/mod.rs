@@ -6,6 +6,7 @@ mod binary;
 mod callbacks;
 mod faults;
 mod ledger;
+mod lies;
 mod rohopay;
 mod rumbapay;
 
