@@ -143,7 +143,7 @@ fn mask(phone: &str) -> String {
     digits
         .iter()
         .enumerate()
-        .map(|(i, c)| if i < keep { '•' } else { *c })
+        .map(|(i, c)| if i < keep { '*' } else { *c })
         .collect()
 }
 

@@ -7,14 +7,13 @@
 
 use rusqlite::Connection;
 
-use crate::domain::{Currency, ProviderKind, format_major};
+use crate::domain::ProviderKind;
 use crate::journal::{
     Attempt, Delivery, JournalError, Outcome, RowKey, RowRef, RowState, advance, delivery,
     flag_attention, log_attempt, now_ms, record_delivery, row_by_id, rows_by, sending_rows_like,
 };
 use crate::provider::Callback;
 
-use super::report::mask_phone;
 use super::verdict::{UNKNOWN, Verdict};
 
 /// Decide and record what the callback with body digest `digest` does.
@@ -240,49 +239,26 @@ pub struct Facts<'a> {
 }
 
 /// Where what the provider `said` contradicts what was `asked`, one sentence per fact, phones
-/// masked. Amounts are compared exactly in minor units, currencies regardless of case, phones
-/// by their digits; a fact missing on either side is not compared (an amount missing from the
-/// request is, as the request always has one).
+/// masked: the send path's rule ([`crate::provider::verify::contradictions`]), so an answer and
+/// a callback are judged alike. A fact the callback leaves out is not compared.
 pub fn contradictions(asked: &Facts<'_>, said: &Facts<'_>) -> Vec<String> {
-    let mut problems = Vec::new();
-    let currency = asked.currency.unwrap_or_default();
-    if let (Some(theirs), Some(ours)) = (said.currency, asked.currency)
-        && !theirs.eq_ignore_ascii_case(ours)
-    {
-        problems.push(format!(
-            "currency {theirs} in the callback, {ours} in the journal"
-        ));
-    }
-    if let Some(amount) = said.amount_minor
-        && asked.amount_minor != Some(amount)
-    {
-        let show = |minor: u64| match Currency::parse(currency) {
-            Ok(c) => format!("{} {c}", format_major(u128::from(minor), c)),
-            Err(_) => format!("{minor} (minor units)"),
-        };
-        let journal = asked.amount_minor.map_or_else(|| "none".to_owned(), show);
-        problems.push(format!(
-            "amount {} in the callback, {journal} in the journal",
-            show(amount)
-        ));
-    }
-    if let (Some(theirs), Some(ours)) = (said.phone, asked.phone)
-        && digits(theirs) != digits(ours)
-    {
-        problems.push(format!(
-            "phone {} in the callback, {} in the journal",
-            mask_phone(theirs),
-            mask_phone(ours)
-        ));
-    }
-    if let (Some(theirs), Some(ours)) = (said.reference, asked.reference)
-        && theirs != ours
-    {
-        problems.push(format!(
-            "reference {theirs} in the callback, {ours} in the journal"
-        ));
-    }
-    problems
+    use crate::provider::verify::{self, AnswerAmount, AnswerFacts, RequestFacts};
+    let request = RequestFacts {
+        reference: asked.reference.map(str::to_owned),
+        phone: asked.phone.map(digits).unwrap_or_default(),
+        amount_minor: asked.amount_minor.unwrap_or(0),
+        currency: asked.currency.unwrap_or_default().to_owned(),
+    };
+    let answer = AnswerFacts {
+        reference: said.reference.map(str::to_owned),
+        phone: said.phone.map(str::to_owned),
+        amount: said.amount_minor.map(AnswerAmount::Minor),
+        currency: said.currency.map(str::to_owned),
+    };
+    verify::contradictions(&request, &answer)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 fn digits(phone: &str) -> String {

@@ -35,7 +35,7 @@ fn amounts_must_be_equal_in_minor_units() {
         assert_eq!(problems.len(), 1, "{amount}: {problems:?}");
         assert!(problems[0].starts_with("amount"), "{problems:?}");
         assert!(
-            problems[0].contains("25000 UGX in the journal"),
+            problems[0].contains("25000 UGX in the request"),
             "{problems:?}"
         );
     }
@@ -97,7 +97,7 @@ fn currencies_compare_regardless_of_case() {
     let problems = contradictions(&ASKED, &said);
     assert_eq!(
         problems,
-        ["currency KES in the callback, UGX in the journal"]
+        ["currency KES in the answer, UGX in the request"]
     );
 }
 
@@ -109,7 +109,7 @@ fn references_must_be_the_key_sent() {
     };
     assert_eq!(
         contradictions(&ASKED, &said),
-        ["reference k2 in the callback, k1 in the journal"]
+        ["reference k2 in the answer, k1 in the request"]
     );
     let said = Facts {
         reference: Some("K1"),
@@ -230,7 +230,7 @@ fn a_rumbapay_callback_for_another_reference_is_a_mismatch() {
     };
     assert_eq!(
         problems,
-        &["reference not-ours in the callback, k1 in the journal"]
+        &["reference not-ours in the answer, k1 in the request"]
     );
     assert_eq!(state(&journal, "k1"), RowState::Accepted);
     assert!(attention(&journal).is_some());
