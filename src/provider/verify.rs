@@ -10,7 +10,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::Callback;
+use super::{Callback, Receipt};
 use crate::domain::{Currency, ProviderKind, format_major};
 
 /// What the stored request asked for, read back from its exact bytes.
@@ -134,6 +134,42 @@ pub fn describe(found: &[Contradiction]) -> Option<String> {
             .collect::<Vec<_>>()
             .join("; ")
     })
+}
+
+impl Receipt {
+    /// Compare this answer with the request stored as `body` for `key`: the contradictions,
+    /// as one line, or `None` when the answer can be trusted. A request that cannot be read
+    /// back is itself a reason not to trust the answer.
+    pub fn contradiction(&self, kind: ProviderKind, key: &str, body: &[u8]) -> Option<String> {
+        let request = match request_facts(kind, key, body) {
+            Ok(r) => r,
+            Err(e) => return Some(e.to_string()),
+        };
+        let mut found = contradictions(&request, &self.facts);
+        if self.duplicate && self.facts.reference.is_none() {
+            found.push(Contradiction::Reference {
+                answer: "(none)".into(),
+                request: key.to_owned(),
+            });
+        }
+        describe(&found).map(|list| {
+            let ids = [&self.provider_id, &self.request_id]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let ids = if ids.is_empty() { String::new() } else { format!(" (its id {ids})") };
+            let what = if self.duplicate {
+                "the transaction Rumbapay named for \"duplicate reference\""
+            } else {
+                "the provider's answer"
+            };
+            format!(
+                "{what}{ids} contradicts the request: {list}; not counted as paid, check this payout with the provider"
+            )
+        })
+    }
 }
 
 /// A phone shown with all but its last four digits hidden.
