@@ -75,7 +75,8 @@ impl BatchFigures {
                 *totals.entry(c.currency.clone()).or_default() += c.amount_minor;
             }
             if c.state.is_good() {
-                *paid.entry(c.currency.clone()).or_default() += c.amount_minor;
+                let trusted = c.amount_minor.saturating_sub(c.contested_minor);
+                *paid.entry(c.currency.clone()).or_default() += trusted;
             }
         }
         let render = |m: BTreeMap<String, u128>| {

@@ -12,6 +12,9 @@ pub struct StateCount {
     pub currency: String,
     pub rows: u64,
     pub amount_minor: u128,
+    /// The part of `amount_minor` on rows that need a person (a contradicting answer or
+    /// callback): never counted as paid, whatever their state says.
+    pub contested_minor: u128,
 }
 
 /// Everything `report` prints about one payee.
@@ -75,7 +78,8 @@ impl Journal {
         filter: &str,
     ) -> Result<Vec<StateCount>, JournalError> {
         let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT r.state, r.currency, COUNT(*), COALESCE(SUM(r.amount_minor), 0)
+            "SELECT r.state, r.currency, COUNT(*), COALESCE(SUM(r.amount_minor), 0),
+                    COALESCE(SUM(CASE WHEN r.attention IS NOT NULL THEN r.amount_minor END), 0)
              FROM batches b CROSS JOIN rows r {index}
              WHERE b.id = ?1 AND {IN_BATCH} {filter}
              GROUP BY r.state, r.currency ORDER BY r.state, r.currency"
@@ -89,6 +93,7 @@ impl Journal {
                 currency: r.get(1)?,
                 rows: to_u64(r.get(2)?),
                 amount_minor: u128::from(to_u64(r.get(3)?)),
+                contested_minor: u128::from(to_u64(r.get(4)?)),
             });
         }
         Ok(out)
@@ -297,5 +302,20 @@ mod tests {
             Some("another phone; successful after failed")
         );
         assert_eq!(reported[0], None);
+    }
+
+    #[test]
+    fn money_on_rows_that_need_a_person_is_counted_apart() {
+        let (_dir, mut journal) = temp_journal();
+        plan(&mut journal, "a", 3);
+        journal
+            .conn()
+            .execute_batch("UPDATE rows SET state = 'succeeded'")
+            .unwrap();
+        flag(&journal, "a-k2", "amount 2500.00 UGX in the answer");
+        let counts = journal.state_counts("a").unwrap();
+        assert_eq!(counts.len(), 1, "{counts:?}");
+        assert_eq!(counts[0].amount_minor, 75_000);
+        assert_eq!(counts[0].contested_minor, 25_000);
     }
 }

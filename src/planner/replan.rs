@@ -49,6 +49,7 @@ struct Gone {
     line: u64,
     reference: Option<String>,
     state: RowState,
+    amount_minor: u64,
     amount_text: String,
     currency: String,
 }
@@ -65,8 +66,9 @@ impl Gone {
 /// Continue `batch` with an edited file: rows are matched by identity. Unchanged rows keep
 /// their state; unsent changed rows take the file's values; a row that was already sent and
 /// now differs (or vanished) is recorded as a conflict and never paid again; a new row whose
-/// (phone, amount, currency) equals a sent row that left the file, or (without a reference)
-/// whose phone had a sent row that left the file, is a conflict too. The caller holds the
+/// (phone, amount, currency) equals a sent row that left the file, or whose phone had a sent
+/// row that left the file (a renamed reference with an edited amount, or an edited amount
+/// without a reference column), is a conflict too; each gone row answers for one new row. The caller holds the
 /// batch lock.
 pub fn replan_changed(
     journal: &mut Journal,
@@ -143,7 +145,7 @@ pub fn replan_changed(
     // Rows of the batch that the edited file no longer has. The sent ones are kept, per
     // (phone, amount, currency) and per (phone, currency), for the new rows below.
     let mut gone_payments: HashMap<(&str, u64, &str), VecDeque<Gone>> = HashMap::new();
-    let mut gone_phones: HashMap<(&str, &str), Gone> = HashMap::new();
+    let mut gone_phones: HashMap<(&str, &str), VecDeque<Gone>> = HashMap::new();
     for (old, _) in by_identity.values().filter(|(_, seen)| !seen) {
         if old.state == RowState::Planned {
             writer.withdraw(old.id)?;
@@ -160,6 +162,7 @@ pub fn replan_changed(
                 line: old.line,
                 reference: old.reference.clone(),
                 state: old.state,
+                amount_minor: old.amount_minor,
                 amount_text: old.amount_text.clone(),
                 currency: old.currency.clone(),
             };
@@ -167,13 +170,25 @@ pub fn replan_changed(
                 .entry((&old.phone, old.amount_minor, &old.currency))
                 .or_default()
                 .push_back(gone());
-            gone_phones.insert((&old.phone, &old.currency), gone());
+            gone_phones
+                .entry((&old.phone, &old.currency))
+                .or_default()
+                .push_back(gone());
         }
     }
     // Lowest line first, so the notes pair rows the way a person reading the file would.
     for queue in gone_payments.values_mut() {
         queue.make_contiguous().sort_by_key(|g| g.line);
     }
+    for queue in gone_phones.values_mut() {
+        queue.make_contiguous().sort_by_key(|g| g.line);
+    }
+    // One gone row answers for one new row: taken from one queue, it leaves the other too.
+    let take = |queue: Option<&mut VecDeque<Gone>>, line: u64| {
+        if let Some(q) = queue {
+            q.retain(|g| g.line != line);
+        }
+    };
     fresh.sort_by_key(|p| p.line);
     for planned in fresh {
         let code = planned.currency.code();
@@ -181,6 +196,10 @@ pub fn replan_changed(
             .get_mut(&(planned.phone.as_str(), planned.amount_minor, code))
             .and_then(VecDeque::pop_front);
         if let Some(gone) = same_payment {
+            take(
+                gone_phones.get_mut(&(planned.phone.as_str(), code)),
+                gone.line,
+            );
             let note = format!(
                 "line {} pays {} {} to {}, the payment already {} for {}, which is no longer in the \
                  file (a renamed reference?); not paid",
@@ -195,12 +214,16 @@ pub fn replan_changed(
             result.conflicts += 1;
             continue;
         }
-        let replaced = planned
-            .reference
-            .is_none()
-            .then(|| gone_phones.get(&(planned.phone.as_str(), code)))
-            .flatten();
+        // The same payee under a new reference and a new amount (or, without a reference
+        // column, an edited amount): the sent row of that phone that left the file.
+        let replaced = gone_phones
+            .get_mut(&(planned.phone.as_str(), code))
+            .and_then(VecDeque::pop_front);
         if let Some(gone) = replaced {
+            take(
+                gone_payments.get_mut(&(planned.phone.as_str(), gone.amount_minor, code)),
+                gone.line,
+            );
             let note = format!(
                 "line {} pays {} {} to {}, which was already {} for {} with another amount ({} {}); not paid",
                 planned.line,

@@ -194,11 +194,15 @@ fn a_contradicting_callback_is_recorded_not_applied() {
     };
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(
-        problems.iter().any(|p| p.starts_with("amount") && p.contains("250000 UGX")),
+        problems
+            .iter()
+            .any(|p| p.starts_with("amount") && p.contains("250000 UGX")),
         "{problems:?}"
     );
     assert!(
-        problems.iter().any(|p| p.starts_with("phone") && p.contains("********9999")),
+        problems
+            .iter()
+            .any(|p| p.starts_with("phone") && p.contains("********9999")),
         "{problems:?}"
     );
     assert!(

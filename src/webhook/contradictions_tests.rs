@@ -95,10 +95,7 @@ fn currencies_compare_regardless_of_case() {
         ..ASKED
     };
     let problems = contradictions(&ASKED, &said);
-    assert_eq!(
-        problems,
-        ["currency KES in the answer, UGX in the request"]
-    );
+    assert_eq!(problems, ["currency KES in the answer, UGX in the request"]);
 }
 
 #[test]

@@ -133,6 +133,40 @@ async fn a_renamed_reference_on_a_paid_row_is_a_conflict_not_a_payment() {
     );
 }
 
+/// A reference renamed and its amount edited in one go (found by the operator-sequence fuzzer,
+/// seeds 18 and 27): the new row is the same payee under a new name, so it is a conflict naming
+/// the old line, not a second payment.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renamed_reference_with_an_edited_amount_is_a_conflict_not_a_payment() {
+    let fx = Fixture::new(SimConfig::default()).await;
+    let mut payees = ugx_payees(3);
+    let file = fx.csv("payroll.csv", &payees);
+    let out = fx.run(&file, "rohopay", &["--rate", "500"]).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let batch = batch_id(&out);
+
+    payees[1].reference = "EMP-001".into();
+    payees[1].amount = "26000".into();
+    fx.csv("payroll.csv", &payees);
+    let out = fx
+        .run(
+            &file,
+            "rohopay",
+            &["--batch", &batch, "--allow-changed-file", "--rate", "500"],
+        )
+        .await;
+    assert_eq!(code(&out), 1, "a conflict needs a person: {}", text(&out));
+    assert_eq!(fx.ledger().await.len(), 3, "nobody is paid twice");
+    let report = fx.report(&batch).await;
+    let renamed = report.iter().find(|r| r["reference"] == "EMP-001").unwrap();
+    assert_eq!(renamed["state"], "rejected", "{renamed}");
+    let error = renamed["error"].as_str().unwrap_or("");
+    assert!(
+        error.contains("line 3 (reference EMP-0001)") && error.contains("another amount"),
+        "{renamed}"
+    );
+}
+
 /// Two sent rows of the same payment that left the file cover two new rows, not three.
 #[tokio::test(flavor = "multi_thread")]
 async fn renamed_references_are_matched_one_for_one() {
