@@ -260,6 +260,10 @@ pub async fn run_sequence(seed: u64, lie_modes: &[&str]) -> SeqOutcome {
                     p.reference, p.phone
                 ));
                 p.phone = phone;
+                if seq.changed_identity(file, row, true) {
+                    out.log
+                        .push("  (renamed and re-phoned: a new payee to payrun)".into());
+                }
                 seq.rewrite(file);
             }
             72..82 => {
@@ -270,6 +274,10 @@ pub async fn run_sequence(seed: u64, lie_modes: &[&str]) -> SeqOutcome {
                 out.log
                     .push(format!("rename in '{name}': {} → {renamed}", p.reference));
                 p.reference = renamed;
+                if seq.changed_identity(file, row, false) {
+                    out.log
+                        .push("  (renamed and re-phoned: a new payee to payrun)".into());
+                }
                 seq.rewrite(file);
             }
             82..91 => {

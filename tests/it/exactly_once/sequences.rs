@@ -14,7 +14,15 @@ use super::operator::{SeqOutcome, run_sequence};
 /// The simulator's lying modes the sequences switch on (`--lie-modes`). Empty: the
 /// simulator does not lie yet; fill it in (e.g. "amount,phone,currency,reference,redirect,
 /// replay-4xx,dup-ref") once `payrun sim` has them.
-const LIE_MODES: &[&str] = &[];
+const LIE_MODES: &[&str] = &[
+    "amount",
+    "phone",
+    "currency",
+    "reference",
+    "redirect",
+    "replay-4xx",
+    "dup-ref",
+];
 
 const FAST_FIRST_SEED: u64 = 1;
 const FAST_SEQUENCES: u64 = 50;

@@ -49,6 +49,9 @@ pub struct Sequence {
     pub phones: BTreeSet<String>,
     persons: usize,
     fresh: usize,
+    /// People whose reference was renamed, and whose phone was changed, at some point.
+    renamed: BTreeSet<usize>,
+    rephoned: BTreeSet<usize>,
 }
 
 impl Sequence {
@@ -67,7 +70,34 @@ impl Sequence {
             phones: BTreeSet::new(),
             persons: 0,
             fresh: 0,
+            renamed: BTreeSet::new(),
+            rephoned: BTreeSet::new(),
         }
+    }
+
+    /// Note that row `row` of `file` had its reference renamed (`phone` false) or its phone
+    /// changed (`phone` true). Once a person has had both, no row of the files payrun saw links
+    /// the new row to the old payments (neither the reference nor the phone is the same), so
+    /// in the model it is a new person: paying it is what the file asks, not a second payment.
+    /// Returns whether the row became a new person.
+    pub fn changed_identity(&mut self, file: usize, row: usize, phone: bool) -> bool {
+        let person = self.files[file].content.payees[row].person;
+        let (mine, other) = if phone {
+            (&mut self.rephoned, &self.renamed)
+        } else {
+            (&mut self.renamed, &self.rephoned)
+        };
+        mine.insert(person);
+        if !other.contains(&person) {
+            return false;
+        }
+        let fresh = self.next_person();
+        let payee = &mut self.files[file].content.payees[row];
+        payee.person = fresh;
+        // Its phone (a fresh one, never another person's) now counts for the new person.
+        self.model.group_of_person.insert(fresh, fresh);
+        self.model.group_of_phone.insert(payee.phone.clone(), fresh);
+        true
     }
 
     pub fn next_person(&mut self) -> usize {
