@@ -37,6 +37,17 @@ pub struct JournalRow {
     pub currency: String,
     pub provider_id: Option<String>,
     pub request_id: Option<String>,
+    /// The note for a person: an answer or callback contradicted the request.
+    pub attention: Option<String>,
+}
+
+impl JournalRow {
+    /// In doubt because the provider contradicted the request, and told to a person: payrun's
+    /// final word on such a row (it is never counted as paid, and resuming cannot settle it
+    /// while the provider keeps contradicting).
+    pub fn needs_a_person(&self) -> bool {
+        self.state == "in_doubt" && self.attention.is_some()
+    }
 }
 
 /// What a check found. Clean when `problems` is empty.
@@ -338,7 +349,7 @@ pub fn journal_rows(path: &Path, batch: &str) -> rusqlite::Result<Vec<JournalRow
     let conn = open_journal(path)?;
     let mut stmt = conn.prepare(
         "SELECT line, identity, idem_key, state, phone, amount_minor, currency, provider_id,
-                request_id
+                request_id, attention
          FROM rows WHERE batch = (SELECT seq FROM batches WHERE id = ?1) ORDER BY id",
     )?;
     let rows = stmt.query_map([batch], |r| {
@@ -352,6 +363,7 @@ pub fn journal_rows(path: &Path, batch: &str) -> rusqlite::Result<Vec<JournalRow
             currency: r.get(6)?,
             provider_id: r.get(7)?,
             request_id: r.get(8)?,
+            attention: r.get(9)?,
         })
     })?;
     rows.collect()

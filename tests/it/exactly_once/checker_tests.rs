@@ -45,6 +45,7 @@ fn world() -> World {
             "state": "accepted", "key": key,
         }));
         w.journal.push(JournalRow {
+            attention: None,
             line,
             identity: identity.into(),
             key: Some(key.clone()),
@@ -69,6 +70,7 @@ fn world() -> World {
     w.report
         .push(json!({"line": 5, "state": "rejected", "key": null}));
     w.journal.push(JournalRow {
+        attention: None,
         line: 5,
         identity: "rejected:line:5".into(),
         state: "rejected".into(),

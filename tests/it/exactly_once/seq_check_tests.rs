@@ -75,6 +75,7 @@ fn pay(w: &mut World, batch: &str, line: u64, p: &Payee, key: &str) {
 
 fn row(line: u64, p: &Payee, key: &str, state: &str) -> JournalRow {
     JournalRow {
+        attention: None,
         line,
         identity: p.reference.clone(),
         key: Some(key.into()),
@@ -183,4 +184,17 @@ fn a_row_left_open_is_caught() {
     let p = w.content.payees[2].clone();
     w.journal[2].1 = row(4, &p, "key-2", "in_doubt");
     assert_rejected(&judged(&w), "LEFT OPEN");
+}
+
+#[test]
+fn a_row_in_doubt_with_a_note_for_a_person_is_visible_not_left_open() {
+    // A provider that keeps contradicting the request (the lying simulator): payrun keeps the
+    // row in doubt, never counts it as paid, and tells a person. That is its final word.
+    let mut w = world();
+    let p = w.content.payees[2].clone();
+    let mut doubted = row(4, &p, "key-2", "in_doubt");
+    doubted.attention = Some("reference other in the answer, key-2 in the request".into());
+    w.journal[2].1 = doubted;
+    let f = judged(&w);
+    assert!(f.problems.is_empty(), "{:?}", f.problems);
 }

@@ -183,7 +183,10 @@ impl Sequence {
     pub fn open_rows(&self, batch: &str) -> usize {
         journal_rows(&self.journal, batch).map_or(usize::MAX, |rows| {
             rows.iter()
-                .filter(|r| matches!(r.state.as_str(), "planned" | "sending" | "in_doubt"))
+                .filter(|r| {
+                    matches!(r.state.as_str(), "planned" | "sending" | "in_doubt")
+                        && !r.needs_a_person()
+                })
                 .count()
         })
     }
