@@ -76,9 +76,10 @@ impl Sequence {
     }
 
     /// Note that row `row` of `file` had its reference renamed (`phone` false) or its phone
-    /// changed (`phone` true). Once a person has had both, no row of the files payrun saw links
-    /// the new row to the old payments (neither the reference nor the phone is the same), so
-    /// in the model it is a new person: paying it is what the file asks, not a second payment.
+    /// changed (`phone` true). Once a person has had both, and no batch was ever planned with
+    /// the row's current reference or phone, nothing payrun holds links the new row to the old
+    /// payments, so in the model it is a new person: paying it is what the file asks, not a
+    /// second payment.
     /// Returns whether the row became a new person.
     pub fn changed_identity(&mut self, file: usize, row: usize, phone: bool) -> bool {
         let person = self.files[file].content.payees[row].person;
@@ -89,6 +90,18 @@ impl Sequence {
         };
         mine.insert(person);
         if !other.contains(&person) {
+            return false;
+        }
+        // payrun still links the row if a batch was ever planned with its reference or phone.
+        let (reference, phone) = {
+            let p = &self.files[file].content.payees[row];
+            (p.reference.clone(), p.phone.clone())
+        };
+        let planned = self.model.batches.values().flat_map(|b| &b.fingerprints);
+        if planned
+            .flatten()
+            .any(|(r, ph, _, _)| *r == reference || *ph == phone)
+        {
             return false;
         }
         let fresh = self.next_person();
