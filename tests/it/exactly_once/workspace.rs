@@ -76,8 +76,8 @@ impl Sequence {
     }
 
     /// Note that row `row` of `file` had its reference renamed (`phone` false) or its phone
-    /// changed (`phone` true). Once a person has had both, and no batch was ever planned with
-    /// the row's current reference or phone, nothing payrun holds links the new row to the old
+    /// changed (`phone` true). Once a person has had both, and no journal row holds the row's
+    /// current reference (as identity) or phone, nothing payrun holds links the new row to the old
     /// payments, so in the model it is a new person: paying it is what the file asks, not a
     /// second payment.
     /// Returns whether the row became a new person.
@@ -92,16 +92,19 @@ impl Sequence {
         if !other.contains(&person) {
             return false;
         }
-        // payrun still links the row if a batch was ever planned with its reference or phone.
+        // payrun still links the row if a journal row has its reference as identity, or its
+        // phone as the phone it was planned (and perhaps paid) with.
         let (reference, phone) = {
             let p = &self.files[file].content.payees[row];
             (p.reference.clone(), p.phone.clone())
         };
-        let planned = self.model.batches.values().flat_map(|b| &b.fingerprints);
-        if planned
-            .flatten()
-            .any(|(r, ph, _, _)| *r == reference || *ph == phone)
-        {
+        let linked = batch_ids(&self.journal).iter().any(|id| {
+            journal_rows(&self.journal, id).is_ok_and(|rows| {
+                rows.iter()
+                    .any(|r| r.identity == reference || r.phone == phone)
+            })
+        });
+        if linked {
             return false;
         }
         let fresh = self.next_person();
