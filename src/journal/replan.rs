@@ -30,7 +30,8 @@ fn existing_rows(conn: &Connection, batch_id: &str) -> Result<Vec<ExistingRow>, 
         "SELECT r.id, r.identity, r.reference, r.state, r.phone, r.amount_minor, r.amount_text,
                 r.currency, r.line
          FROM batches b CROSS JOIN rows r
-         WHERE b.id = ?1 AND {IN_BATCH} AND r.idem_key IS NOT NULL ORDER BY r.id"
+         WHERE b.id = ?1 AND {IN_BATCH} AND (r.idem_key IS NOT NULL OR r.conflict IS NOT NULL)
+         ORDER BY r.id"
     ))?;
     let mut rows = stmt.query([batch_id])?;
     let mut out = Vec::new();

@@ -153,6 +153,31 @@ async fn a_renamed_reference_with_an_edited_amount_is_a_conflict_not_a_payment()
     );
 }
 
+/// A renamed row that became a conflict, then edited again (a new phone) in a later save, is
+/// still that conflict: the conflict row is matched by its identity like any other row, so the
+/// new phone is not paid as a new payee (found by the operator-sequence fuzzer, seed 1000617).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conflict_row_edited_again_is_still_not_paid() {
+    let fx = Fixture::new(SimConfig::default()).await;
+    let mut payees = ugx_payees(3);
+    let file = fx.csv("payroll.csv", &payees);
+    let out = fx.run(&file, "rohopay", &["--rate", "500"]).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let batch = batch_id(&out);
+    let again = ["--batch", &batch, "--allow-changed-file", "--rate", "500"];
+
+    payees[1].reference = "EMP-001".into();
+    fx.csv("payroll.csv", &payees);
+    let out = fx.run(&file, "rohopay", &again).await;
+    assert_eq!(code(&out), 1, "the rename is a conflict: {}", text(&out));
+
+    payees[1].phone = "256700555123".into();
+    fx.csv("payroll.csv", &payees);
+    let out = fx.run(&file, "rohopay", &again).await;
+    assert_eq!(code(&out), 1, "still a conflict: {}", text(&out));
+    assert_eq!(fx.ledger().await.len(), 3, "nobody is paid twice");
+}
+
 /// Two sent rows of the same payment that left the file cover two new rows, not three.
 #[tokio::test(flavor = "multi_thread")]
 async fn renamed_references_are_matched_one_for_one() {
