@@ -174,6 +174,12 @@ impl<'a> Batch<'a> {
                 // answer holds a key "in flight"): an operator waits a little before resuming
                 // again, longer each time.
                 Some(1) => tokio::time::sleep(RESUME_PAUSE * attempt as u32).await,
+                // The pre-flight could not read the balance in time (a trial's client timeout
+                // can be a few milliseconds, and a loaded machine misses it): payrun refused
+                // and sent nothing, so an operator simply tries again.
+                Some(3) if end.stderr.contains("could not read the") => {
+                    tokio::time::sleep(RESUME_PAUSE * attempt as u32).await;
+                }
                 _ => {
                     return Err(format!(
                         "{cmd:?} ended unexpectedly: {}\n{}",
