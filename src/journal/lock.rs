@@ -279,7 +279,13 @@ mod tests {
 
         let mut child = std::process::Command::new("true").spawn().unwrap();
         let pid = i64::from(child.id());
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        // Wait until the child has exited without reaping it (WNOWAIT): from then on it is a
+        // zombie until `child.wait()` below, whatever the machine's speed.
+        nix::sys::wait::waitid(
+            nix::sys::wait::Id::Pid(nix::unistd::Pid::from_raw(child.id() as i32)),
+            nix::sys::wait::WaitPidFlag::WEXITED | nix::sys::wait::WaitPidFlag::WNOWAIT,
+        )
+        .unwrap();
         assert!(
             !owner_alive(pid, None),
             "an exited, unreaped child is a zombie, not an owner"

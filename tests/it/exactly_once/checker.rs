@@ -10,7 +10,8 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::payfile::{Expected, minor_of};
+use super::payfile::Expected;
+use crate::support::money::minor_of;
 
 /// One executed payout from `GET /_sim/ledger`.
 #[derive(Clone, Debug, Deserialize)]

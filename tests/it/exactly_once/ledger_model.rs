@@ -5,6 +5,7 @@
 //! (phone, amount, currency) at most as often as one file asked for it) and the outcome a `run`
 //! must have by the README's rules on changed and repeated files.
 
+use crate::support::money::major_text;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::payfile::Cur;
@@ -58,19 +59,12 @@ impl Content {
                 "{},{},{},{},{},Amina,Nakato{eol}",
                 p.reference,
                 p.phone,
-                major(p.amount_minor, p.cur),
+                major_text(p.amount_minor, p.cur.code),
                 p.cur.code,
                 p.cur.operators[0]
             ));
         }
         text
-    }
-}
-
-fn major(minor: u64, cur: Cur) -> String {
-    match cur.decimals {
-        0 => minor.to_string(),
-        _ => format!("{}.{:02}", minor / 100, minor % 100),
     }
 }
 

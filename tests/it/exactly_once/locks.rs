@@ -15,6 +15,7 @@ use super::process::{Ended, Kill, Running};
 use super::trial::{Cmd, TrialPlan};
 use crate::support::pay::Fixture;
 use crate::support::sim::SimConfig;
+use crate::support::wait::until_true;
 
 const ROWS: usize = 40;
 
@@ -129,9 +130,7 @@ async fn ctrl_c_releases_the_lock_so_nothing_is_taken_over() {
     let batch = Batch::new(&fx, &plan);
     let running = Running::spawn(&mut batch.command(Cmd::Run));
     let pid = running.pid().expect("pid");
-    while fx.ledger().await.len() < 3 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_true("3 payouts", || async { fx.ledger().await.len() >= 3 }).await;
     kill(pid, Signal::SIGINT).unwrap();
     let end = running.finish(Kill::Never, &fx.sim, PROCESS_DEADLINE).await;
     assert_eq!(end.code(), Some(130), "{}", end.text());
@@ -220,9 +219,7 @@ async fn a_frozen_owner_is_taken_over_and_stops_when_it_thaws() {
     let batch = Batch::new(&fx, &plan);
     let frozen = Running::spawn(&mut command(&batch, Cmd::Run));
     let frozen_pid = frozen.pid().expect("pid");
-    while fx.ledger().await.len() < 3 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_true("3 payouts", || async { fx.ledger().await.len() >= 3 }).await;
     kill(frozen_pid, Signal::SIGSTOP).unwrap();
 
     // Resume until one takes over: refused (exit 3) while the heartbeat is fresh.
@@ -256,9 +253,7 @@ async fn a_frozen_owner_is_taken_over_and_stops_when_it_thaws() {
             );
             kill(frozen_pid, Signal::SIGCONT).unwrap();
             let paid = fx.ledger().await.len();
-            while fx.ledger().await.len() < paid + 2 {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+            until_true("2 more payouts", || async { fx.ledger().await.len() >= paid + 2 }).await;
             kill(frozen_pid, Signal::SIGSTOP).unwrap();
             deadline = std::time::Instant::now() + Duration::from_secs(60);
             continue;

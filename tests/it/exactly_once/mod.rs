@@ -9,7 +9,7 @@
 //! checks the money across every batch (`seq_check`) against what was meant (`ledger_model`).
 
 mod changed;
-mod checker;
+pub(crate) mod checker;
 mod checker_tests;
 mod commands;
 mod crash_points;
@@ -17,7 +17,7 @@ mod driver;
 mod ledger_model;
 mod locks;
 mod operator;
-mod payfile;
+pub(crate) mod payfile;
 mod preflight;
 mod process;
 mod random;

@@ -3,6 +3,7 @@
 //! computed here from the generated rows and DESIGN §4 alone, never read back from payrun, so
 //! a planner that drops, merges or re-keys a row is caught rather than trusted.
 
+use crate::support::money::major_text;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -258,7 +259,7 @@ impl PayFile {
                     reference: references.then(|| format!("EMP-{i:03}")),
                     phone: format!("{}{national}", cur.dialling),
                     phone_cell: format!("{}{national}", cur.dialling),
-                    amount_cell: minor_text(amount_minor, cur),
+                    amount_cell: major_text(amount_minor, cur.code),
                     amount_minor,
                     cur,
                     operator: cur.operators[0],
@@ -276,7 +277,7 @@ impl PayFile {
     pub fn set_amount(&mut self, index: usize, amount_minor: u64) {
         let row = &mut self.rows[index];
         row.amount_minor = amount_minor;
-        row.amount_cell = minor_text(amount_minor, row.cur);
+        row.amount_cell = major_text(amount_minor, row.cur.code);
     }
 
     /// The file's text: header, then one line per row.
@@ -358,24 +359,4 @@ impl PayFile {
             .count()
     }
 }
-
-/// Minor units of a major-unit amount as payrun prints it (`10500`, `1520.50`).
-pub fn minor_of(amount: &str, currency: &str) -> Option<u64> {
-    let decimals = match currency {
-        "UGX" | "RWF" | "XAF" => 0,
-        _ => 2,
-    };
-    let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
-    if frac.len() > decimals {
-        return None;
-    }
-    format!("{int}{frac:0<decimals$}").parse().ok()
-}
-
-/// Minor units written in major units with all the currency's decimals (`1520.50`).
-fn minor_text(minor: u64, cur: Cur) -> String {
-    match cur.decimals {
-        0 => minor.to_string(),
-        _ => format!("{}.{:02}", minor / 100, minor % 100),
-    }
 }

@@ -276,14 +276,10 @@ async fn an_edit_while_the_batch_is_being_sent_changes_nothing() {
     ]);
     let sender = sending.spawn().unwrap();
     // Sending has started once the simulator has executed a payout.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while fx.ledger().await.is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "sending never started"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    crate::support::wait::until_true("sending to start", || async {
+        !fx.ledger().await.is_empty()
+    })
+    .await;
     payees[11].amount = "99000".into();
     fx.csv("payroll.csv", &payees);
     let out = fx

@@ -27,14 +27,10 @@ fn slow_run(fx: &Fixture, file: &std::path::Path) -> tokio::process::Child {
 /// Wait until the simulator has executed `n` payouts, so a slow start (a loaded CI machine)
 /// cannot make the interruption land before anything was sent.
 async fn wait_for_payouts(fx: &Fixture, n: usize) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while fx.ledger().await.len() < n {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no {n} payouts within 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::support::wait::until_true(&format!("{n} payouts"), || async {
+        fx.ledger().await.len() >= n
+    })
+    .await;
 }
 
 async fn resume_until_done(fx: &Fixture, batch: &str) {
@@ -108,11 +104,19 @@ async fn ctrl_c_exits_130_with_the_resume_command() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_process_on_the_same_batch_is_refused() {
     let fx = Fixture::new(SimConfig::default()).await;
-    let file = fx.csv("payroll.csv", &ugx_payees(40));
+    let payees = ugx_payees(40);
+    let file = fx.csv("payroll.csv", &payees);
     let mut first = slow_run(&fx, &file);
     wait_for_payouts(&fx, 2).await;
+    // Frozen mid-batch, the first run holds the lock (its process is alive and its heartbeat
+    // is fresh for 30 s) for as long as the second run needs, however slow the machine.
+    let pid = Pid::from_raw(i32::try_from(first.id().unwrap()).unwrap());
+    kill(pid, Signal::SIGSTOP).unwrap();
     let second = fx.run(&file, "rohopay", &[]).await;
+    kill(pid, Signal::SIGCONT).unwrap();
     assert_eq!(code(&second), 3, "{}", text(&second));
     assert!(String::from_utf8_lossy(&second.stderr).contains("being sent by another payrun"));
-    assert_eq!(first.wait().await.unwrap().code(), Some(0));
+    let first = first.wait_with_output().await.unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    fx.assert_exactly_once(&batch_id(&first), &payees).await;
 }

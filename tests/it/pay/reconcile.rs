@@ -7,14 +7,11 @@ use crate::support::pay::{
 use crate::support::sim::SimConfig;
 
 async fn wait_settled(fx: &Fixture, pending: usize) {
-    for _ in 0..200 {
+    crate::support::wait::until_true("the simulator to settle", || async {
         let ledger = fx.ledger().await;
-        if ledger.iter().filter(|e| e["status"] == "pending").count() <= pending {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!("the simulator never settled: {:?}", fx.ledger().await);
+        ledger.iter().filter(|e| e["status"] == "pending").count() <= pending
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

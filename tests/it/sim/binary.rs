@@ -10,19 +10,24 @@ use nix::{
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::support::{payrun, sim::*};
+use crate::support::{payrun, sim::*, wait::until_true};
 
 const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Start `payrun sim --listen 127.0.0.1:0 <args>`; returns the child and its base URL, read
 /// from the first stdout line.
 async fn start(args: &[&str]) -> (tokio::process::Child, String) {
+    start_with(args, Stdio::null()).await
+}
+
+/// [`start`] with the simulator's stderr going to `stderr`.
+async fn start_with(args: &[&str], stderr: Stdio) -> (tokio::process::Child, String) {
     let mut command = tokio::process::Command::from(payrun());
     command
         .args(["sim", "--listen", "127.0.0.1:0"])
         .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .kill_on_drop(true);
     let mut child = command.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -90,9 +95,10 @@ async fn payrun_sim_announces_its_address_serves_and_exits_0_on_ctrl_c() {
 async fn ctrl_c_lets_an_open_request_finish_before_exiting_0() {
     let (mut child, base) = start(&["--slow-rate", "1", "--slow-ms", "1500"]).await;
     let request = disburse_in_background(&base);
-    while ledger_len(&base).await == 0 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_true("the simulator to execute the payout", || async {
+        ledger_len(&base).await > 0
+    })
+    .await;
     interrupt(&child);
     assert_eq!(request.await.unwrap().unwrap(), 200);
     let status = tokio::time::timeout(PATIENCE, child.wait())
@@ -104,13 +110,26 @@ async fn ctrl_c_lets_an_open_request_finish_before_exiting_0() {
 
 #[tokio::test]
 async fn a_second_ctrl_c_quits_at_once_with_130() {
-    let (mut child, base) = start(&["--slow-rate", "1", "--slow-ms", "60000"]).await;
+    let (mut child, base) =
+        start_with(&["--slow-rate", "1", "--slow-ms", "60000"], Stdio::piped()).await;
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     let request = disburse_in_background(&base);
-    while ledger_len(&base).await == 0 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_true("the simulator to execute the payout", || async {
+        ledger_len(&base).await > 0
+    })
+    .await;
     interrupt(&child);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The first Ctrl-C has been handled once the simulator says it is draining (two signals
+    // sent back to back could arrive as one); the held request keeps it draining.
+    let draining = async {
+        while let Some(line) = stderr.next_line().await.unwrap() {
+            if line.starts_with("stopping: finishing open requests") {
+                return;
+            }
+        }
+        panic!("stderr ended without the draining line");
+    };
+    tokio::time::timeout(PATIENCE, draining).await.unwrap();
     assert!(child.try_wait().unwrap().is_none(), "still draining");
     interrupt(&child);
     let status = tokio::time::timeout(PATIENCE, child.wait())

@@ -141,9 +141,10 @@ async fn same_key_while_the_first_is_in_flight_is_409() {
                 .unwrap()
         })
     };
-    while ledger(&sim).await.is_empty() {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    crate::support::wait::until_true("the first request to execute", || async {
+        !ledger(&sim).await.is_empty()
+    })
+    .await;
     let second = disburse(&sim, &key, ROHOPAY_SEED_BODY).await;
     assert_eq!(second.status(), 409);
     assert_error(&json(second).await, "idempotency_in_flight");

@@ -342,17 +342,11 @@ pub async fn start_listen(mut cmd: tokio::process::Command) -> ListenChild {
     }
 }
 
-/// Poll `payrun status BATCH --format json` until `done` says so, for at most 30 s.
+/// Poll `payrun status BATCH --format json` until `done` says so.
 pub async fn wait_for_status(fx: &Fixture, batch: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
+    super::wait::until(&format!("batch {batch} to reach the awaited status"), || async {
         let status = fx.status(batch).await;
-        if done(&status) {
-            return status;
-        }
-        if tokio::time::Instant::now() > deadline {
-            panic!("batch {batch} never got there: {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        done(&status).then_some(status)
+    })
+    .await
 }

@@ -2,8 +2,10 @@
 #![allow(dead_code)]
 
 pub mod listen;
+pub mod money;
 pub mod pay;
 pub mod sim;
+pub mod wait;
 
 use std::path::PathBuf;
 use std::process::Command;

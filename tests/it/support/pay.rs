@@ -1,7 +1,7 @@
 //! A paying run under test: a temp dir with a CSV and a journal, a simulator in this test
 //! process, and the real `payrun` binary pointed at it through the documented env vars.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
@@ -10,6 +10,9 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use super::sim::{SimConfig, SimHandle, ledger, spawn_sim};
+use crate::exactly_once::checker::{LedgerEntry, batch_ids, check, journal_rows, parse_ledger};
+use crate::exactly_once::payfile::{Expected, key_of};
+use super::money::minor_of;
 
 pub struct Fixture {
     pub dir: TempDir,
@@ -187,64 +190,47 @@ pub fn batch_id(out: &Output) -> String {
         .unwrap_or_else(|| panic!("no batch id in output:\n{}", text(out)))
 }
 
-/// The exactly-once check: every valid row of the report has exactly one executed payout in
-/// the ledger under its key, with the row's phone, amount and currency; the ledger has no
-/// other payout. Returns the number of payouts.
-pub fn assert_exactly_once(report: &[Value], ledger: &[Value]) -> usize {
-    let mut by_key: HashMap<&str, Vec<&Value>> = HashMap::new();
-    for entry in ledger {
-        by_key
-            .entry(entry["key"].as_str().unwrap())
-            .or_default()
-            .push(entry);
-    }
-    let mut expected = BTreeMap::new();
-    for row in report.iter().filter(|r| r["state"] != "rejected") {
-        let key = row["key"].as_str().expect("valid rows have keys");
-        expected.insert(key, row);
-    }
-    for (key, entries) in &by_key {
-        assert_eq!(
-            entries.len(),
-            1,
-            "key {key} executed {} times: {entries:?}",
-            entries.len()
-        );
+impl Fixture {
+    /// The exactly-once check, the same checker as the crash-and-fault suite's: the
+    /// simulator's ledger (what was paid) against `payees` (what the file said, keyed here from
+    /// the key rule, not by payrun), payrun's journal and its report. Every payee has exactly
+    /// one executed payout under its key, with its phone, amount and currency, and nothing else
+    /// was paid; every journal row is final and agrees with the ledger; the report lists each
+    /// row once. Payouts of the journal's other batches are left out. Returns the number of
+    /// payouts of `batch`.
+    pub async fn assert_exactly_once(&self, batch: &str, payees: &[Payee]) -> usize {
+        let expected: Vec<Expected> = payees
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Expected {
+                line: i as u64 + 2,
+                identity: p.reference.clone(),
+                key: key_of(batch, true, &p.reference),
+                phone: p.phone.trim_start_matches('+').to_owned(),
+                amount_minor: minor_of(&p.amount, p.currency).expect("a test payee's amount"),
+                currency: p.currency.to_owned(),
+            })
+            .collect();
+        let journal = journal_rows(&self.journal, batch).expect("the journal is readable");
+        let others: HashSet<String> = batch_ids(&self.journal)
+            .iter()
+            .filter(|b| b.as_str() != batch)
+            .flat_map(|b| journal_rows(&self.journal, b).unwrap_or_default())
+            .filter_map(|r| r.key)
+            .collect();
+        let ledger: Vec<LedgerEntry> = parse_ledger(&self.ledger().await)
+            .into_iter()
+            .filter(|e| !others.contains(&e.key))
+            .collect();
+        let report = self.report(batch).await;
+        let verdict = check(&expected, Some(&[]), &report, &journal, &ledger);
         assert!(
-            expected.contains_key(key),
-            "ledger has a payout no row asked for: {entries:?}"
+            verdict.is_clean(),
+            "batch {batch} is not paid exactly once:\n{}",
+            verdict.problems.join("\n")
         );
+        verdict.payouts
     }
-    for (key, row) in &expected {
-        let Some(entries) = by_key.get(key) else {
-            panic!("row never paid (skipped): {row}");
-        };
-        let paid = entries[0];
-        assert_eq!(paid["currency"], row["currency"], "{row}");
-        let phone = row["phone"].as_str().unwrap();
-        assert!(
-            paid["phone"].as_str().unwrap().ends_with(phone),
-            "{paid} vs {row}"
-        );
-        let amount_minor = minor(
-            row["amount"].as_str().unwrap(),
-            row["currency"].as_str().unwrap(),
-        );
-        assert_eq!(
-            paid["amount_minor"].as_u64(),
-            Some(amount_minor),
-            "{paid} vs {row}"
-        );
-    }
-    expected.len()
-}
-
-/// Major-unit text to minor units for the test currencies (UGX 0 decimals, KES 2).
-pub fn minor(amount: &str, currency: &str) -> u64 {
-    let decimals = if currency == "UGX" { 0 } else { 2 };
-    let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
-    let frac = format!("{frac:0<decimals$}");
-    format!("{int}{frac}").parse().unwrap()
 }
 
 /// Row states from a report, counted.

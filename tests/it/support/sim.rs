@@ -191,14 +191,11 @@ pub async fn ledger(sim: &SimHandle) -> Vec<Value> {
 
 /// Poll the ledger until `key`'s entry has `status` (settlement runs on its own task).
 pub async fn wait_for_status(sim: &SimHandle, key: &str, status: &str) -> Value {
-    for _ in 0..200 {
+    super::wait::until(&format!("{key} to reach {status} in the ledger"), || async {
         let entry = ledger(sim).await.into_iter().find(|e| e["key"] == key);
-        if let Some(entry) = entry.filter(|e| e["status"] == status) {
-            return entry;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{key} never reached {status}: {:?}", ledger(sim).await);
+        entry.filter(|e| e["status"] == status)
+    })
+    .await
 }
 
 /// One callback as received.
