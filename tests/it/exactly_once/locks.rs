@@ -253,7 +253,10 @@ async fn a_frozen_owner_is_taken_over_and_stops_when_it_thaws() {
             );
             kill(frozen_pid, Signal::SIGCONT).unwrap();
             let paid = fx.ledger().await.len();
-            until_true("2 more payouts", || async { fx.ledger().await.len() >= paid + 2 }).await;
+            until_true("2 more payouts", || async {
+                fx.ledger().await.len() >= paid + 2
+            })
+            .await;
             kill(frozen_pid, Signal::SIGSTOP).unwrap();
             deadline = std::time::Instant::now() + Duration::from_secs(60);
             continue;

@@ -359,4 +359,3 @@ impl PayFile {
             .count()
     }
 }
-}

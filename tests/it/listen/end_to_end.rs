@@ -9,9 +9,7 @@ use nix::{
 use serde_json::Value;
 
 use crate::support::listen::*;
-use crate::support::pay::{
-    Fixture, assert_exactly_once, batch_id, code, kes_payees, text, ugx_payees,
-};
+use crate::support::pay::{Fixture, batch_id, code, kes_payees, text, ugx_payees};
 use crate::support::sim::SimConfig;
 
 fn signing_sim() -> SimConfig {
@@ -63,10 +61,7 @@ async fn rohopay_callbacks_settle_every_row_of_a_real_run() {
     assert_eq!(failed.len(), 1);
     assert!(failed[0].phone.ends_with("0000"), "{failed:?}");
     one_application_per_row(&fx);
-    assert_eq!(
-        assert_exactly_once(&fx.report(&batch).await, &fx.ledger().await),
-        8
-    );
+    assert_eq!(fx.assert_exactly_once(&batch, &payees).await, 8);
     let lines = receiver.lines();
     assert!(
         lines
@@ -97,10 +92,7 @@ async fn rumbapay_callbacks_through_the_listen_binary_settle_every_row() {
 
     wait_for_status(&fx, &batch, settled(5, 1)).await;
     one_application_per_row(&fx);
-    assert_eq!(
-        assert_exactly_once(&fx.report(&batch).await, &fx.ledger().await),
-        6
-    );
+    assert_eq!(fx.assert_exactly_once(&batch, &payees).await, 6);
 
     let pid = Pid::from_raw(i32::try_from(listen.child.id().unwrap()).unwrap());
     kill(pid, Signal::SIGINT).unwrap();

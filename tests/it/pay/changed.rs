@@ -1,7 +1,8 @@
 //! A file edited between runs: refused by default; with --allow-changed-file new rows are
 //! paid and a changed row that was already paid is a conflict, never paid again.
 
-use crate::support::pay::{Fixture, assert_exactly_once, batch_id, code, text, ugx_payees};
+use crate::exactly_once::payfile::{Expected, key_of};
+use crate::support::pay::{Fixture, batch_id, code, text, ugx_payees};
 use crate::support::sim::SimConfig;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -98,7 +99,23 @@ async fn without_references_an_edited_amount_is_caught_by_phone() {
             && r["error"].as_str().unwrap_or("").contains("already")),
         "{report:?}"
     );
-    assert_eq!(assert_exactly_once(&report, &fx.ledger().await), 2);
+    // The two payees as first planned, keyed by their derived identities; the edited line 3
+    // is rejected, never sent.
+    let expected: Vec<Expected> = [(2, "256770110001", 5000), (3, "256770110008", 6000)]
+        .into_iter()
+        .map(|(line, phone, amount_minor)| {
+            let identity = format!("{phone}|{amount_minor}|UGX|0");
+            Expected {
+                line,
+                key: key_of(&batch, false, &identity),
+                identity,
+                phone: phone.to_owned(),
+                amount_minor,
+                currency: "UGX".to_owned(),
+            }
+        })
+        .collect();
+    assert_eq!(fx.assert_paid_as(&batch, &expected, &[3]).await, 2);
 }
 
 /// Pay three rows, rename the second row's reference to `EMP-001` (and give it `amount`, if
@@ -257,7 +274,8 @@ async fn a_conflict_note_shows_the_paid_amount_in_major_units() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_edit_while_the_batch_is_being_sent_changes_nothing() {
     let fx = Fixture::new(SimConfig::default()).await;
-    let mut payees = ugx_payees(12);
+    let sent = ugx_payees(12);
+    let mut payees = sent.clone();
     let file = fx.csv("payroll.csv", &payees);
     let batch = "slow-batch";
     let mut sending = fx.payrun();
@@ -312,7 +330,7 @@ async fn an_edit_while_the_batch_is_being_sent_changes_nothing() {
         last["amount"], "15500",
         "the journal says what was sent: {last}"
     );
-    assert_eq!(assert_exactly_once(&report, &fx.ledger().await), 12);
+    assert_eq!(fx.assert_exactly_once(batch, &sent).await, 12);
 }
 
 /// A later run of a batch with another `--callback-url` is refused naming both: the stored

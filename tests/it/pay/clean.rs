@@ -1,13 +1,14 @@
 //! The happy path: every row paid exactly once, re-running pays nothing twice, and the
 //! status and report commands describe the batch.
 
-use crate::support::pay::{Fixture, assert_exactly_once, batch_id, code, states, text, ugx_payees};
+use crate::support::pay::{Fixture, batch_id, code, states, text, ugx_payees};
 use crate::support::sim::SimConfig;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn clean_run_pays_every_row_once_and_rerun_pays_nothing_new() {
     let fx = Fixture::new(SimConfig::default()).await;
-    let file = fx.csv("payroll.csv", &ugx_payees(40));
+    let payees = ugx_payees(40);
+    let file = fx.csv("payroll.csv", &payees);
     let out = fx
         .run(&file, "rohopay", &["--rate", "500", "--concurrency", "8"])
         .await;
@@ -16,7 +17,7 @@ async fn clean_run_pays_every_row_once_and_rerun_pays_nothing_new() {
     assert!(batch.starts_with("payroll-"), "{batch}");
     let report = fx.report(&batch).await;
     assert_eq!(report.len(), 40);
-    assert_eq!(assert_exactly_once(&report, &fx.ledger().await), 40);
+    assert_eq!(fx.assert_exactly_once(&batch, &payees).await, 40);
 
     let again = fx.run(&file, "rohopay", &["--rate", "500"]).await;
     assert_eq!(code(&again), 0, "{}", text(&again));

@@ -1,12 +1,10 @@
 //! A run killed with SIGKILL, or interrupted with Ctrl-C, is resumed to the end with no payee
 //! paid twice and none skipped.
 
-use std::time::Duration;
-
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::support::pay::{Fixture, assert_exactly_once, batch_id, code, text, ugx_payees};
+use crate::support::pay::{Fixture, batch_id, code, text, ugx_payees};
 use crate::support::sim::SimConfig;
 
 /// Start `run` slowly enough to be caught midway.
@@ -33,22 +31,12 @@ async fn wait_for_payouts(fx: &Fixture, n: usize) {
     .await;
 }
 
-async fn resume_until_done(fx: &Fixture, batch: &str) {
-    for _ in 0..5 {
-        let out = fx.exec(&["resume", batch, "--yes", "--rate", "500"]).await;
-        match code(&out) {
-            0 => return,
-            1 => continue,
-            other => panic!("resume exited {other}: {}", text(&out)),
-        }
-    }
-    panic!("batch {batch} never finished");
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_mid_run_then_resume_pays_each_row_once() {
     let fx = Fixture::new(SimConfig::default()).await;
-    let file = fx.csv("payroll.csv", &ugx_payees(60));
+    // 200 rows at 40/s: seconds of sending left when the interruption lands.
+    let payees = ugx_payees(200);
+    let file = fx.csv("payroll.csv", &payees);
     let mut child = slow_run(&fx, &file);
     wait_for_payouts(&fx, 5).await;
     child.start_kill().unwrap();
@@ -57,21 +45,20 @@ async fn sigkill_mid_run_then_resume_pays_each_row_once() {
     let batch = batch_id(&out);
     let paid_before = fx.ledger().await.len();
     assert!(
-        paid_before > 0 && paid_before < 60,
+        paid_before > 0 && paid_before < 200,
         "killed midway: {paid_before} paid"
     );
 
-    resume_until_done(&fx, &batch).await;
-    assert_eq!(
-        assert_exactly_once(&fx.report(&batch).await, &fx.ledger().await),
-        60
-    );
+    fx.resume_until_done(&batch, None).await;
+    assert_eq!(fx.assert_exactly_once(&batch, &payees).await, 200);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_exits_130_with_the_resume_command() {
     let fx = Fixture::new(SimConfig::default()).await;
-    let file = fx.csv("payroll.csv", &ugx_payees(60));
+    // 200 rows at 40/s: seconds of sending left when the interruption lands.
+    let payees = ugx_payees(200);
+    let file = fx.csv("payroll.csv", &payees);
     let child = slow_run(&fx, &file);
     let pid = Pid::from_raw(i32::try_from(child.id().unwrap()).unwrap());
     wait_for_payouts(&fx, 5).await;
@@ -94,19 +81,16 @@ async fn ctrl_c_exits_130_with_the_resume_command() {
         "{status}"
     );
 
-    resume_until_done(&fx, &batch).await;
-    assert_eq!(
-        assert_exactly_once(&fx.report(&batch).await, &fx.ledger().await),
-        60
-    );
+    fx.resume_until_done(&batch, None).await;
+    assert_eq!(fx.assert_exactly_once(&batch, &payees).await, 200);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_process_on_the_same_batch_is_refused() {
     let fx = Fixture::new(SimConfig::default()).await;
-    let payees = ugx_payees(40);
+    let payees = ugx_payees(200);
     let file = fx.csv("payroll.csv", &payees);
-    let mut first = slow_run(&fx, &file);
+    let first = slow_run(&fx, &file);
     wait_for_payouts(&fx, 2).await;
     // Frozen mid-batch, the first run holds the lock (its process is alive and its heartbeat
     // is fresh for 30 s) for as long as the second run needs, however slow the machine.

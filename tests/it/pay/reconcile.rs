@@ -1,9 +1,7 @@
 //! `payrun reconcile`: final states from the provider (Rumbapay status query, RohoPay replay),
 //! forward only, with rows in doubt settled without double payment.
 
-use crate::support::pay::{
-    Fixture, assert_exactly_once, batch_id, code, kes_payees, states, text, ugx_payees,
-};
+use crate::support::pay::{Fixture, batch_id, code, kes_payees, states, text, ugx_payees};
 use crate::support::sim::SimConfig;
 
 async fn wait_settled(fx: &Fixture, pending: usize) {
@@ -48,7 +46,7 @@ async fn rohopay_replay_reports_final_states_forward_only() {
         (Some(&4), Some(&1), Some(&1))
     );
     assert_eq!(
-        assert_exactly_once(&report, &fx.ledger().await),
+        fx.assert_exactly_once(&batch, &payees).await,
         6,
         "replays executed nothing new"
     );
@@ -96,7 +94,8 @@ async fn in_doubt_rohopay_rows_are_settled_by_replay_without_double_payment() {
         ..SimConfig::default()
     })
     .await;
-    let file = fx.csv("payroll.csv", &ugx_payees(3));
+    let payees = ugx_payees(3);
+    let file = fx.csv("payroll.csv", &payees);
     let envs = [("PAYRUN_HTTP_TIMEOUT", "0.2"), ("PAYRUN_MAX_TRIES", "1")];
     let out = fx
         .run_envs(&file, "rohopay", &["--rate", "100"], &envs)
@@ -111,10 +110,7 @@ async fn in_doubt_rohopay_rows_are_settled_by_replay_without_double_payment() {
         "{}",
         text(&out)
     );
-    assert_eq!(
-        assert_exactly_once(&fx.report(&batch).await, &fx.ledger().await),
-        3
-    );
+    assert_eq!(fx.assert_exactly_once(&batch, &payees).await, 3);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,13 +2,14 @@
 //! follows a payout whose first answer was lost — confirmed by looking up the transaction it
 //! names, never failed, never paid twice.
 
-use crate::support::pay::{Fixture, assert_exactly_once, batch_id, code, kes_payees, states, text};
+use crate::support::pay::{Fixture, batch_id, code, kes_payees, states, text};
 use crate::support::sim::SimConfig;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pays_kes_decimals_exactly_once() {
     let fx = Fixture::new(SimConfig::default()).await;
-    let file = fx.csv("commissions.csv", &kes_payees(20));
+    let payees = kes_payees(20);
+    let file = fx.csv("commissions.csv", &payees);
     let out = fx.run(&file, "rumbapay", &["--rate", "500"]).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -16,8 +17,9 @@ async fn pays_kes_decimals_exactly_once() {
         stdout.contains("no balance endpoint"),
         "balance check skipped visibly: {stdout}"
     );
-    let report = fx.report(&batch_id(&out)).await;
-    assert_eq!(assert_exactly_once(&report, &fx.ledger().await), 20);
+    let batch = batch_id(&out);
+    assert_eq!(fx.assert_exactly_once(&batch, &payees).await, 20);
+    let report = fx.report(&batch).await;
     assert!(
         report.iter().all(|r| r["request_id"].is_string()),
         "request ids journaled"
@@ -32,17 +34,11 @@ async fn duplicate_reference_after_a_lost_answer_is_accepted() {
         ..SimConfig::default()
     })
     .await;
-    let file = fx.csv("commissions.csv", &kes_payees(30));
-    let mut out = fx.run(&file, "rumbapay", &["--rate", "500"]).await;
+    let payees = kes_payees(30);
+    let file = fx.csv("commissions.csv", &payees);
+    let out = fx.run(&file, "rumbapay", &["--rate", "500"]).await;
     let batch = batch_id(&out);
-    for _ in 0..5 {
-        if code(&out) == 0 {
-            break;
-        }
-        assert_eq!(code(&out), 1, "{}", text(&out));
-        out = fx.exec(&["resume", &batch, "--yes", "--rate", "500"]).await;
-    }
-    assert_eq!(code(&out), 0, "{}", text(&out));
+    fx.resume_until_done(&batch, Some(&out)).await;
     let report = fx.report(&batch).await;
     // A duplicate reference is confirmed by looking up the transaction it names (its
     // reference must be the row's key), which also tells its current status.
@@ -50,7 +46,7 @@ async fn duplicate_reference_after_a_lost_answer_is_accepted() {
     let settled = states.get("accepted").unwrap_or(&0) + states.get("succeeded").unwrap_or(&0);
     assert_eq!(settled, 30, "never failed: {states:?}");
     let ledger = fx.ledger().await;
-    assert_eq!(assert_exactly_once(&report, &ledger), 30);
+    assert_eq!(fx.assert_exactly_once(&batch, &payees).await, 30);
     let duplicates = ledger
         .iter()
         .filter(|e| e["requests"].as_u64() > Some(1))

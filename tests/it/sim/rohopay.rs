@@ -1,8 +1,6 @@
 //! RohoPay as the seed document shows it: the curl example, idempotency (replay, 422, 409 in
 //! flight), auth (401, 403 for test keys), validation, balances and failover.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
 use super::{all_of, is_rfc3339_utc, keys, sorted};

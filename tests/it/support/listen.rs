@@ -344,9 +344,12 @@ pub async fn start_listen(mut cmd: tokio::process::Command) -> ListenChild {
 
 /// Poll `payrun status BATCH --format json` until `done` says so.
 pub async fn wait_for_status(fx: &Fixture, batch: &str, done: impl Fn(&Value) -> bool) -> Value {
-    super::wait::until(&format!("batch {batch} to reach the awaited status"), || async {
-        let status = fx.status(batch).await;
-        done(&status).then_some(status)
-    })
+    super::wait::until(
+        &format!("batch {batch} to reach the awaited status"),
+        || async {
+            let status = fx.status(batch).await;
+            done(&status).then_some(status)
+        },
+    )
     .await
 }

@@ -9,10 +9,10 @@ use std::time::Duration;
 use serde_json::Value;
 use tempfile::TempDir;
 
+use super::money::minor_of;
 use super::sim::{SimConfig, SimHandle, ledger, spawn_sim};
 use crate::exactly_once::checker::{LedgerEntry, batch_ids, check, journal_rows, parse_ledger};
 use crate::exactly_once::payfile::{Expected, key_of};
-use super::money::minor_of;
 
 pub struct Fixture {
     pub dir: TempDir,
@@ -191,6 +191,38 @@ pub fn batch_id(out: &Output) -> String {
 }
 
 impl Fixture {
+    /// Resume `batch`, whose last command ended with `last` (`None`: killed, resume at once),
+    /// until nothing is left to do: exit 0, after at most 6 resumes at a high rate. Every exit
+    /// 1 on the way must be explained by the journal — rows still open (in doubt, planned or
+    /// sending) — and any other code fails.
+    pub async fn resume_until_done(&self, batch: &str, last: Option<&Output>) {
+        let (mut code_now, mut said) = match last {
+            Some(out) => (code(out), text(out)),
+            None => (1, String::from("(killed)")),
+        };
+        for _ in 0..6 {
+            match code_now {
+                0 => return,
+                1 => {
+                    let status = self.status(batch).await;
+                    let open: u64 = ["in_doubt", "planned", "sending"]
+                        .iter()
+                        .filter_map(|s| status["states"][s].as_u64())
+                        .sum();
+                    assert!(open > 0, "exit 1 with no row open: {status}\n{said}");
+                }
+                other => panic!("exit {other}:\n{said}"),
+            }
+            let out = self
+                .exec(&["resume", batch, "--yes", "--rate", "500"])
+                .await;
+            (code_now, said) = (code(&out), text(&out));
+        }
+        panic!("batch {batch} never finished: {}", self.status(batch).await);
+    }
+}
+
+impl Fixture {
     /// The exactly-once check, the same checker as the crash-and-fault suite's: the
     /// simulator's ledger (what was paid) against `payees` (what the file said, keyed here from
     /// the key rule, not by payrun), payrun's journal and its report. Every payee has exactly
@@ -211,6 +243,17 @@ impl Fixture {
                 currency: p.currency.to_owned(),
             })
             .collect();
+        self.assert_paid_as(batch, &expected, &[]).await
+    }
+
+    /// [`Fixture::assert_exactly_once`] for an expectation written out in full, with the
+    /// file's lines that must be `rejected` and never sent.
+    pub async fn assert_paid_as(
+        &self,
+        batch: &str,
+        expected: &[Expected],
+        rejected_lines: &[u64],
+    ) -> usize {
         let journal = journal_rows(&self.journal, batch).expect("the journal is readable");
         let others: HashSet<String> = batch_ids(&self.journal)
             .iter()
@@ -223,7 +266,7 @@ impl Fixture {
             .filter(|e| !others.contains(&e.key))
             .collect();
         let report = self.report(batch).await;
-        let verdict = check(&expected, Some(&[]), &report, &journal, &ledger);
+        let verdict = check(expected, Some(rejected_lines), &report, &journal, &ledger);
         assert!(
             verdict.is_clean(),
             "batch {batch} is not paid exactly once:\n{}",

@@ -191,10 +191,13 @@ pub async fn ledger(sim: &SimHandle) -> Vec<Value> {
 
 /// Poll the ledger until `key`'s entry has `status` (settlement runs on its own task).
 pub async fn wait_for_status(sim: &SimHandle, key: &str, status: &str) -> Value {
-    super::wait::until(&format!("{key} to reach {status} in the ledger"), || async {
-        let entry = ledger(sim).await.into_iter().find(|e| e["key"] == key);
-        entry.filter(|e| e["status"] == status)
-    })
+    super::wait::until(
+        &format!("{key} to reach {status} in the ledger"),
+        || async {
+            let entry = ledger(sim).await.into_iter().find(|e| e["key"] == key);
+            entry.filter(|e| e["status"] == status)
+        },
+    )
     .await
 }
 
