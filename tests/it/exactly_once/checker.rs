@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::payfile::Expected;
+pub use crate::support::journal::{JournalRow, journal_rows, open_journal};
 use crate::support::money::minor_of;
 
 /// One executed payout from `GET /_sim/ledger`.
@@ -24,31 +25,6 @@ pub struct LedgerEntry {
     pub currency: String,
     pub status: String,
     pub requests: u64,
-}
-
-/// One row of the journal's `rows` table, as this checker reads it.
-#[derive(Clone, Debug, Default)]
-pub struct JournalRow {
-    pub line: u64,
-    pub identity: String,
-    pub key: Option<String>,
-    pub state: String,
-    pub phone: String,
-    pub amount_minor: Option<u64>,
-    pub currency: String,
-    pub provider_id: Option<String>,
-    pub request_id: Option<String>,
-    /// The note for a person: an answer or callback contradicted the request.
-    pub attention: Option<String>,
-}
-
-impl JournalRow {
-    /// In doubt because the provider contradicted the request, and told to a person: payrun's
-    /// final word on such a row (it is never counted as paid, and resuming cannot settle it
-    /// while the provider keeps contradicting).
-    pub fn needs_a_person(&self) -> bool {
-        self.state == "in_doubt" && self.attention.is_some()
-    }
 }
 
 /// What a check found. Clean when `problems` is empty.
@@ -334,40 +310,6 @@ pub fn check_write_ahead(journal: &[JournalRow], ledger: &[LedgerEntry]) -> Vec<
         }
     }
     problems
-}
-
-/// A connection to an existing journal (never creating one: an empty file made here would
-/// change what payrun finds next), waiting out payrun's own locks.
-pub fn open_journal(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
-    let conn =
-        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    Ok(conn)
-}
-
-/// Every row of `batch` in the journal file at `path`.
-pub fn journal_rows(path: &Path, batch: &str) -> rusqlite::Result<Vec<JournalRow>> {
-    let conn = open_journal(path)?;
-    let mut stmt = conn.prepare(
-        "SELECT line, identity, idem_key, state, phone, amount_minor, currency, provider_id,
-                request_id, attention
-         FROM rows WHERE batch = (SELECT seq FROM batches WHERE id = ?1) ORDER BY id",
-    )?;
-    let rows = stmt.query_map([batch], |r| {
-        Ok(JournalRow {
-            line: r.get::<_, i64>(0)?.try_into().unwrap_or(0),
-            identity: r.get(1)?,
-            key: r.get(2)?,
-            state: r.get(3)?,
-            phone: r.get(4)?,
-            amount_minor: r.get::<_, Option<i64>>(5)?.and_then(|a| a.try_into().ok()),
-            currency: r.get(6)?,
-            provider_id: r.get(7)?,
-            request_id: r.get(8)?,
-            attention: r.get(9)?,
-        })
-    })?;
-    rows.collect()
 }
 
 /// The last `n` attempt-log events of the row with `key`, oldest first, for failure messages.

@@ -55,6 +55,7 @@ fn world() -> World {
             currency: "UGX".into(),
             provider_id: Some(format!("ID{i}")),
             request_id: None,
+            ..JournalRow::default()
         });
         w.ledger.push(LedgerEntry {
             provider: "rohopay".into(),

@@ -10,7 +10,6 @@ use std::time::Duration;
 use hmac::{Hmac, KeyInit, Mac};
 use payrun::journal::{Journal, JournalActor};
 use payrun::webhook::{LogSink, Secrets};
-use rusqlite::{Connection, OpenFlags};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -113,58 +112,7 @@ pub async fn deliver(url: &str, body: &[u8]) -> (u16, String) {
     post(url, body.to_vec(), Some(&sign(SECRET, body))).await
 }
 
-/// One journal row as a callback refers to it.
-#[derive(Clone, Debug)]
-pub struct JournalRow {
-    pub id: i64,
-    pub line: i64,
-    pub state: String,
-    pub key: String,
-    pub provider_id: Option<String>,
-    pub internal_reference: Option<String>,
-    pub request_id: Option<String>,
-    pub phone: String,
-    pub amount_minor: i64,
-    pub amount_text: String,
-    pub currency: String,
-}
-
-/// A read-only connection to a journal another connection writes.
-pub fn peek(journal: &Path) -> Connection {
-    let conn = Connection::open_with_flags(journal, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    conn.busy_timeout(Duration::from_secs(10)).unwrap();
-    conn
-}
-
-/// Every row of the journal, in id order.
-pub fn rows(journal: &Path) -> Vec<JournalRow> {
-    let conn = peek(journal);
-    let mut stmt = conn
-        .prepare(
-            "SELECT id, line, state, idem_key, provider_id, internal_reference, request_id,
-                    phone, amount_minor, amount_text, currency
-             FROM rows ORDER BY id",
-        )
-        .unwrap();
-    stmt.query_map([], |r| {
-        Ok(JournalRow {
-            id: r.get(0)?,
-            line: r.get(1)?,
-            state: r.get(2)?,
-            key: r.get(3)?,
-            provider_id: r.get(4)?,
-            internal_reference: r.get(5)?,
-            request_id: r.get(6)?,
-            phone: r.get(7)?,
-            amount_minor: r.get(8)?,
-            amount_text: r.get(9)?,
-            currency: r.get(10)?,
-        })
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
-}
+pub use super::journal::{JournalRow, peek, rows};
 
 /// The state of the row with id `id`.
 pub fn state_of(journal: &Path, id: i64) -> String {
@@ -261,7 +209,7 @@ pub fn rumbapay_callback(row: &JournalRow, status: &str) -> Vec<u8> {
 "amount":{amount},"billing_amount":{amount},"currency":"{}","extra":[],
 "timestamp":"2025-08-27T08:27:49.2818969Z","error_code":0,"error_message":""}}"#,
         json!(row.request_id),
-        row.key,
+        row.key(),
         row.currency,
         amount = row.amount_text,
     )
