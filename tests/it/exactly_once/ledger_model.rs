@@ -5,6 +5,7 @@
 //! (phone, amount, currency) at most as often as one file asked for it) and the outcome a `run`
 //! must have by the README's rules on changed and repeated files.
 
+use crate::support::csv::{Line, payee_file};
 use crate::support::money::major_text;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -52,19 +53,22 @@ impl Content {
     /// The file's bytes: a reference column, and the operator and name columns Rumbapay needs.
     pub fn csv(&self) -> String {
         let eol = if self.crlf { "\r\n" } else { "\n" };
-        let mut text =
-            format!("reference,phone,amount,currency,operator,first_name,last_name{eol}");
-        for p in &self.payees {
-            text.push_str(&format!(
-                "{},{},{},{},{},Amina,Nakato{eol}",
-                p.reference,
-                p.phone,
-                major_text(p.amount_minor, p.cur.code),
-                p.cur.code,
-                p.cur.operators[0]
-            ));
-        }
-        text
+        let amounts: Vec<String> = self
+            .payees
+            .iter()
+            .map(|p| major_text(p.amount_minor, p.cur.code))
+            .collect();
+        payee_file(
+            true,
+            eol,
+            self.payees.iter().zip(&amounts).map(|(p, amount)| Line {
+                reference: Some(&p.reference),
+                phone: &p.phone,
+                amount,
+                currency: p.cur.code,
+                operator: p.cur.operators[0],
+            }),
+        )
     }
 }
 

@@ -3,8 +3,8 @@
 //! computed here from the generated rows and DESIGN §4 alone, never read back from payrun, so
 //! a planner that drops, merges or re-keys a row is caught rather than trusted.
 
+use crate::support::csv::{Line, payee_file};
 use crate::support::money::major_text;
-use std::fmt::Write as _;
 use std::path::Path;
 
 use rand::RngExt;
@@ -282,23 +282,17 @@ impl PayFile {
 
     /// The file's text: header, then one line per row.
     pub fn csv(&self) -> String {
-        let mut text = String::new();
-        if self.reference_column {
-            text.push_str("reference,");
-        }
-        text.push_str("phone,amount,currency,operator,first_name,last_name\n");
-        for r in &self.rows {
-            if self.reference_column {
-                text.push_str(r.reference.as_deref().unwrap_or(""));
-                text.push(',');
-            }
-            let _ = writeln!(
-                text,
-                "{},{},{},{},Amina,Nakato",
-                r.phone_cell, r.amount_cell, r.cur.code, r.operator
-            );
-        }
-        text
+        payee_file(
+            self.reference_column,
+            "\n",
+            self.rows.iter().map(|r| Line {
+                reference: r.reference.as_deref(),
+                phone: &r.phone_cell,
+                amount: &r.amount_cell,
+                currency: r.cur.code,
+                operator: r.operator,
+            }),
+        )
     }
 
     pub fn write(&self, path: &Path) {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tempfile::TempDir;
 
+use super::csv::{Line, payee_file};
 use super::money::minor_of;
 use super::sim::{SimConfig, SimHandle, ledger, spawn_sim};
 use crate::exactly_once::checker::{LedgerEntry, batch_ids, check, journal_rows, parse_ledger};
@@ -67,15 +68,17 @@ impl Fixture {
 
     /// Write a payout CSV (with operator and names columns, which RohoPay ignores).
     pub fn csv(&self, name: &str, payees: &[Payee]) -> PathBuf {
-        let mut text =
-            String::from("reference,phone,amount,currency,operator,first_name,last_name\n");
-        for p in payees {
-            let operator = if p.currency == "KES" { "mpesa" } else { "" };
-            text.push_str(&format!(
-                "{},{},{},{},{operator},Amina,Nakato\n",
-                p.reference, p.phone, p.amount, p.currency
-            ));
-        }
+        let text = payee_file(
+            true,
+            "\n",
+            payees.iter().map(|p| Line {
+                reference: Some(&p.reference),
+                phone: &p.phone,
+                amount: &p.amount,
+                currency: p.currency,
+                operator: if p.currency == "KES" { "mpesa" } else { "" },
+            }),
+        );
         let path = self.dir.path().join(name);
         std::fs::write(&path, text).unwrap();
         path
