@@ -227,3 +227,6 @@ fn produce(
     }
     Ok((summary, fingerprint.finish()))
 }
+
+#[cfg(test)]
+mod tests;
