@@ -4,6 +4,7 @@
 //! the batch so that nothing already sent is sent again under a changed amount or phone.
 
 mod fingerprint;
+mod gone;
 mod replan;
 mod source;
 
