@@ -295,8 +295,7 @@ mod tests {
             "463d6772-359d-5baa-ae84-6d9a6fe73be9"
         );
         assert_eq!(
-            idempotency_key(batch, IdentityKind::Derived, "256775881399|1400000|UGX|0")
-                .to_string(),
+            idempotency_key(batch, IdentityKind::Derived, "256775881399|1400000|UGX|0").to_string(),
             "73536613-de84-58b1-952e-81a314558f08"
         );
     }

@@ -105,11 +105,21 @@ impl ReplanWriter<'_> {
     /// A row not sent yet that the file now has paying what a sent row, gone from the file,
     /// already paid: it takes the file's values (so reports show what the file asks) and the
     /// conflict note, and is never sent.
-    pub fn conflict_unsent(&self, row_id: i64, p: &PlannedRow, note: &str) -> Result<(), JournalError> {
+    pub fn conflict_unsent(
+        &self,
+        row_id: i64,
+        p: &PlannedRow,
+        note: &str,
+    ) -> Result<(), JournalError> {
         self.unsent(row_id, p, Some(note))
     }
 
-    fn unsent(&self, row_id: i64, p: &PlannedRow, conflict: Option<&str>) -> Result<(), JournalError> {
+    fn unsent(
+        &self,
+        row_id: i64,
+        p: &PlannedRow,
+        conflict: Option<&str>,
+    ) -> Result<(), JournalError> {
         let changed = self.tx.execute(
             "UPDATE rows SET line = ?2, phone = ?3, amount_minor = ?4, amount_text = ?5, currency = ?6,
                 request_body = ?7, reference = ?8, updated_at = ?9, last_error = NULL,

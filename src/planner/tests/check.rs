@@ -101,7 +101,8 @@ pub fn gone_payments_not_planned(file: &FileRows, before: &[StoredRow], after: &
         let newly = match known.get(&(f.kind, f.identity.as_str())) {
             None => true,
             Some(old) => {
-                withdrawn(old) || (old.state == RowState::Planned && payment(old) != file_payment(f))
+                withdrawn(old)
+                    || (old.state == RowState::Planned && payment(old) != file_payment(f))
             }
         };
         if newly {
@@ -132,8 +133,8 @@ pub fn gone_payments_not_planned(file: &FileRows, before: &[StoredRow], after: &
         }
     }
     for (x, n) in &planned {
-        let allowed = (candidates.get(x).copied().unwrap_or(0) - gone.get(x).copied().unwrap_or(0))
-            .max(0);
+        let allowed =
+            (candidates.get(x).copied().unwrap_or(0) - gone.get(x).copied().unwrap_or(0)).max(0);
         assert!(
             *n <= allowed,
             "{n} row(s) newly planned to pay {x:?}, which {} sent row(s) that left the file \
@@ -198,7 +199,10 @@ pub fn every_row_accounted_for(file: &FileRows, after: &[StoredRow]) -> Accounte
         assert_eq!(found.len(), 1, "invalid line {line}: {found:?}");
         assert_eq!(found[0].state, RowState::Rejected);
         assert!(
-            found[0].last_error.as_deref().is_some_and(|e| !e.is_empty()),
+            found[0]
+                .last_error
+                .as_deref()
+                .is_some_and(|e| !e.is_empty()),
             "{:?}",
             found[0]
         );

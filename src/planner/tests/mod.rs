@@ -108,7 +108,10 @@ impl Desk {
     /// open handle never sees a later one).
     fn save(&mut self, payees: &[Payee]) -> PlanFile {
         self.saved += 1;
-        let path = self.files.path().join(format!("payroll-{}.csv", self.saved));
+        let path = self
+            .files
+            .path()
+            .join(format!("payroll-{}.csv", self.saved));
         std::fs::write(&path, self.csv(payees)).unwrap();
         PlanFile::open(&path).unwrap()
     }

@@ -204,7 +204,7 @@ fn payees(file: &[Spec]) -> Vec<Payee> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(128))]
     /// Plan a file, then for each round send part of it and replan an edited file: every
     /// replan keeps sent rows as sent, plans no payment that left the file after being sent,
     /// accounts for every row of the file, and changes nothing when repeated.

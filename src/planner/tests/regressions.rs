@@ -44,7 +44,12 @@ fn a_row_removed_before_it_was_sent_and_put_back_is_paid() {
     let rows = replan(&mut desk, &[payee("E1", "1000"), payee("E2", "4000")]);
     let back = row(&rows, "E2");
     assert_eq!(
-        (back.state, back.amount_minor, back.line, back.conflict.as_deref()),
+        (
+            back.state,
+            back.amount_minor,
+            back.line,
+            back.conflict.as_deref()
+        ),
         (RowState::Planned, Some(4000), 3, None),
         "{back:?}"
     );
