@@ -94,6 +94,11 @@ pub fn key_for(scheme: i64, batch_id: &str, kind: IdentityKind, identity: &str) 
 /// kind (`r` reference, `d` derived) and the identity. No two distinct (batch, kind, identity)
 /// triples encode to the same bytes.
 pub fn idempotency_key(batch_id: &str, kind: IdentityKind, identity: &str) -> Uuid {
+    Uuid::new_v5(&KEY_NAMESPACE, &key_name(batch_id, kind, identity))
+}
+
+/// The bytes key scheme 2 hashes: each field preceded by its length (8 bytes, big-endian).
+fn key_name(batch_id: &str, kind: IdentityKind, identity: &str) -> Vec<u8> {
     let kind = match kind {
         IdentityKind::Reference => "r",
         IdentityKind::Derived => "d",
@@ -103,7 +108,7 @@ pub fn idempotency_key(batch_id: &str, kind: IdentityKind, identity: &str) -> Uu
         name.extend_from_slice(&(field.len() as u64).to_be_bytes());
         name.extend_from_slice(field.as_bytes());
     }
-    Uuid::new_v5(&KEY_NAMESPACE, &name)
+    name
 }
 
 /// Key scheme 1: UUIDv5 of [`KEY_NAMESPACE`] over `batch_id + "/" + identity`.
@@ -262,31 +267,6 @@ mod tests {
         );
     }
 
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
-        /// Distinct (batch, kind, identity) never share a key, whatever separators they hold.
-        #[test]
-        fn distinct_pairs_never_share_a_key(
-            a in "[a-c/|:.-]{0,6}", b in "[a-c/|:.-]{0,6}",
-            x in "[a-c/|:.-]{0,6}", y in "[a-c/|:.-]{0,6}",
-            ka: bool, kb: bool,
-        ) {
-            let kind = |k: bool| if k { IdentityKind::Reference } else { IdentityKind::Derived };
-            let same = a == b && x == y && ka == kb;
-            let (left, right) = (
-                idempotency_key(&a, kind(ka), &x),
-                idempotency_key(&b, kind(kb), &y),
-            );
-            proptest::prop_assert_eq!(left == right, same);
-            // Splitting one string differently between batch and identity changes the key.
-            let joined = format!("{a}{x}");
-            if a.len() < joined.len() {
-                let split = idempotency_key(&joined[..a.len() + 1], kind(ka), &joined[a.len() + 1..]);
-                proptest::prop_assert_ne!(left, split);
-            }
-        }
-    }
-
     #[test]
     fn batch_id_uses_safe_stem_and_short_hash() {
         let id = default_batch_id(
@@ -295,4 +275,31 @@ mod tests {
         );
         assert_eq!(id, "Nov-payroll--final--abcdef012345");
     }
+
+    #[test]
+    fn known_keys_are_pinned() {
+        // Computed apart from this code (uuid5 over the documented bytes): a change here
+        // re-keys batches already planned, and their rows would be paid again.
+        let batch = "payroll-f747a9a15ff7";
+        assert_eq!(
+            legacy_key(batch, "EMP-0001").to_string(),
+            "22dadb9f-ebe7-5f7a-9ebc-24e83a7fbcea"
+        );
+        assert_eq!(
+            key_for(KEY_SCHEME_LEGACY, batch, IdentityKind::Derived, "EMP-0001"),
+            legacy_key(batch, "EMP-0001"),
+            "scheme 1 ignores the identity kind"
+        );
+        assert_eq!(
+            idempotency_key(batch, IdentityKind::Reference, "EMP-0001").to_string(),
+            "463d6772-359d-5baa-ae84-6d9a6fe73be9"
+        );
+        assert_eq!(
+            idempotency_key(batch, IdentityKind::Derived, "256775881399|1400000|UGX|0").to_string(),
+            "73536613-de84-58b1-952e-81a314558f08"
+        );
+    }
 }
+
+#[cfg(test)]
+mod props;

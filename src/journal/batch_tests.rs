@@ -3,59 +3,36 @@
 //! and no key may be planned twice, within a batch or across batches.
 
 use super::span::next_row_id;
-use super::test_support::temp_journal;
+use super::test_support::{self, temp_journal};
 use super::*;
-use crate::domain::{Currency, ProviderKind};
+use crate::domain::ProviderKind;
 
-fn new_batch(id: &str) -> NewBatch {
-    NewBatch {
-        id: id.to_string(),
-        file_name: "payroll.csv".into(),
-        file_path: format!("/tmp/{id}.csv"),
-        file_sha256: "cd".repeat(32),
-        provider: ProviderKind::Rohopay,
-        sandbox: true,
-        base_url: "http://127.0.0.1:1".into(),
-        settings: BatchSettings::default(),
-    }
-}
-
-/// A planned row keyed like payrun keys it: a UUIDv5 of batch and identity.
+/// A planned row keyed like payrun keyed rows before key scheme 2, with an amount and body
+/// of its own line.
 fn row(batch: &str, line: u64, identity: &str) -> PlanItem {
     PlanItem::Planned(PlannedRow {
-        line,
-        identity: identity.to_string(),
-        key: crate::keys::legacy_key(batch, identity).to_string(),
         reference: Some(identity.to_string()),
-        phone: "256700123456".into(),
         amount_minor: 1_000 + line,
         amount_text: (1_000 + line).to_string(),
-        currency: Currency::UGX,
         body: format!(r#"{{"line":{line}}}"#).into_bytes(),
+        ..test_support::planned(
+            line,
+            identity,
+            &crate::keys::legacy_key(batch, identity).to_string(),
+        )
     })
 }
 
 fn rejected(line: u64) -> PlanItem {
-    PlanItem::Rejected(RejectedInsert {
-        line,
-        reference: String::new(),
-        phone: "x".into(),
-        amount: "y".into(),
-        currency: "UGX".into(),
-        error: "phone: bad".into(),
-    })
+    PlanItem::Rejected(test_support::rejected(line))
 }
 
 fn plan(journal: &mut Journal, id: &str, items: &[PlanItem]) -> Result<PlanStats, JournalError> {
-    journal
-        .plan_new_batch(&new_batch(id), |sink| {
-            // In two writes, as the planner hands rows over in chunks.
-            let (a, b) = items.split_at(items.len() / 2);
-            sink.write(a);
-            sink.write(b);
-            Ok::<(), String>(())
-        })
-        .map(|r| r.unwrap().0)
+    test_support::plan(
+        journal,
+        &test_support::new_batch(id, ProviderKind::Rohopay),
+        items,
+    )
 }
 
 /// `n` rows of `batch`, every tenth one rejected: more than one multi-row statement.

@@ -1,77 +1,31 @@
 //! Journal behaviour tests on real SQLite files: atomic planning, the lock, and the rule that
 //! state only moves forward.
 
-use super::test_support::temp_journal;
+use super::test_support::{self, id_of_identity as id_of, rejected, temp_journal};
 use super::*;
-use crate::domain::{Currency, ProviderKind};
+use crate::domain::ProviderKind;
 
 fn new_batch(id: &str) -> NewBatch {
-    NewBatch {
-        id: id.to_string(),
-        file_name: "payroll.csv".into(),
-        file_path: "/tmp/payroll.csv".into(),
-        file_sha256: "ab".repeat(32),
-        provider: ProviderKind::Rohopay,
-        sandbox: true,
-        base_url: "http://127.0.0.1:1".into(),
-        settings: BatchSettings::default(),
-    }
+    test_support::new_batch(id, ProviderKind::Rohopay)
 }
 
+/// A planned row whose identity is its reference.
 fn planned(line: u64, identity: &str) -> PlannedRow {
     PlannedRow {
-        line,
-        identity: identity.to_string(),
-        key: format!("key-{identity}"),
         reference: Some(identity.to_string()),
-        phone: "256700123456".into(),
-        amount_minor: 25_000,
-        amount_text: "25000".into(),
-        currency: Currency::UGX,
-        body: br#"{"phone":"256700123456"}"#.to_vec(),
+        ..test_support::planned(line, identity, &format!("key-{identity}"))
     }
 }
 
+/// Plan batch `id` with `rows` and an invalid row on line 99.
 fn plan(journal: &mut Journal, id: &str, rows: &[PlannedRow]) -> PlanStats {
-    journal
-        .plan_new_batch(&new_batch(id), |sink| {
-            for r in rows {
-                sink.planned(r);
-            }
-            sink.rejected(&RejectedInsert {
-                line: 99,
-                reference: String::new(),
-                phone: "2.567E+11".into(),
-                amount: "abc".into(),
-                currency: "UGX".into(),
-                error: "phone: mangled".into(),
-            });
-            Ok::<(), String>(())
-        })
-        .unwrap()
-        .unwrap()
-        .0
+    let mut items: Vec<PlanItem> = rows.iter().cloned().map(PlanItem::Planned).collect();
+    items.push(PlanItem::Rejected(rejected(99)));
+    test_support::plan(journal, &new_batch(id), &items).unwrap()
 }
 
 fn state(journal: &Journal, identity: &str) -> RowState {
-    let s: String = journal
-        .conn()
-        .query_row(
-            "SELECT state FROM rows WHERE identity = ?1",
-            [identity],
-            |r| r.get(0),
-        )
-        .unwrap();
-    RowState::parse(&s).unwrap()
-}
-
-fn id_of(journal: &Journal, identity: &str) -> i64 {
-    journal
-        .conn()
-        .query_row("SELECT id FROM rows WHERE identity = ?1", [identity], |r| {
-            r.get(0)
-        })
-        .unwrap()
+    test_support::state_of(journal, id_of(journal, identity))
 }
 
 #[test]

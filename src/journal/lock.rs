@@ -240,16 +240,14 @@ mod tests {
 
     #[test]
     fn a_journal_held_busy_by_another_process_names_the_batch_owner() {
-        use crate::journal::test_support::temp_journal;
+        use crate::journal::test_support::{new_batch, plan, temp_journal};
         let (dir, mut owner) = temp_journal();
-        owner
-            .conn()
-            .execute_batch(
-                "INSERT INTO batches (id, file_name, file_path, file_sha256, provider, sandbox, base_url,
-                                      settings, created_at, updated_at)
-                 VALUES ('b1', 'f', 'f', 'x', 'rohopay', 0, 'u', '{}', 0, 0)",
-            )
-            .unwrap();
+        plan(
+            &mut owner,
+            &new_batch("b1", crate::domain::ProviderKind::Rohopay),
+            &[],
+        )
+        .unwrap();
         owner.acquire_lock("b1").unwrap();
         // The owner freezes while holding SQLite's write lock.
         owner.conn().execute_batch("BEGIN IMMEDIATE").unwrap();

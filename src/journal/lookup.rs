@@ -209,50 +209,8 @@ pub fn record_delivery(conn: &Connection, d: &Delivery) -> Result<(), JournalErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Currency;
-    use crate::journal::test_support::temp_journal;
-    use crate::journal::{BatchSettings, Journal, NewBatch, Outcome, PlannedRow, record_outcome};
-
-    fn plan(journal: &mut Journal, batch: &str, provider: ProviderKind, keys: &[&str]) {
-        let new = NewBatch {
-            id: batch.into(),
-            file_name: "f.csv".into(),
-            file_path: "/tmp/f.csv".into(),
-            file_sha256: batch.repeat(64 / batch.len() + 1)[..64].to_string(),
-            provider,
-            sandbox: true,
-            base_url: "http://127.0.0.1:1".into(),
-            settings: BatchSettings::default(),
-        };
-        journal
-            .plan_new_batch(&new, |sink| {
-                for (i, key) in keys.iter().enumerate() {
-                    sink.planned(&PlannedRow {
-                        line: i as u64 + 2,
-                        identity: format!("id-{key}"),
-                        key: (*key).into(),
-                        reference: None,
-                        phone: "256700123456".into(),
-                        amount_minor: 25_000,
-                        amount_text: "25000".into(),
-                        currency: Currency::UGX,
-                        body: b"{}".to_vec(),
-                    });
-                }
-                Ok::<(), String>(())
-            })
-            .unwrap()
-            .unwrap();
-    }
-
-    fn id_of(journal: &Journal, key: &str) -> i64 {
-        journal
-            .conn()
-            .query_row("SELECT id FROM rows WHERE idem_key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .unwrap()
-    }
+    use crate::journal::test_support::{id_of_key as id_of, plan_keys as plan, temp_journal};
+    use crate::journal::{Outcome, record_outcome};
 
     #[test]
     fn finds_rows_by_each_name_within_the_provider() {

@@ -221,16 +221,7 @@ pub fn format_ms(ms: i64) -> String {
 }
 
 #[cfg(test)]
-pub(crate) mod test_support {
-    use super::*;
-
-    /// A journal in a fresh temp dir; keep the dir alive as long as the journal.
-    pub fn temp_journal() -> (tempfile::TempDir, Journal) {
-        let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(&dir.path().join("payrun.db")).unwrap();
-        (dir, journal)
-    }
-}
+pub(crate) mod test_support;
 
 #[cfg(test)]
 mod tests {

@@ -211,58 +211,33 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Currency, ProviderKind};
-    use crate::journal::test_support::temp_journal;
-    use crate::journal::{BatchSettings, NewBatch, PlannedRow, flag_attention};
+    use crate::domain::ProviderKind;
+    use crate::journal::PlannedRow;
+    use crate::journal::test_support::{id_of_key, new_batch, plan, planned, temp_journal};
+    use crate::journal::{PlanItem, flag_attention};
 
     /// Batch `id` with `n` planned rows on lines 2.. (row ids in its own range).
-    fn plan(journal: &mut Journal, id: &str, n: u64) {
-        let new = NewBatch {
-            id: id.into(),
-            file_name: "f.csv".into(),
-            file_path: "/tmp/f.csv".into(),
-            file_sha256: format!("{id:0>64}"),
-            provider: ProviderKind::Rohopay,
-            sandbox: true,
-            base_url: "http://127.0.0.1:1".into(),
-            settings: BatchSettings::default(),
-        };
-        journal
-            .plan_new_batch(&new, |sink| {
-                for line in 2..n + 2 {
-                    sink.planned(&PlannedRow {
-                        line,
-                        identity: format!("{id}-{line}"),
-                        key: format!("{id}-k{line}"),
-                        reference: Some(format!("EMP-{line}")),
-                        phone: "256700123456".into(),
-                        amount_minor: 25_000,
-                        amount_text: "25000".into(),
-                        currency: Currency::UGX,
-                        body: b"{}".to_vec(),
-                    });
-                }
-                Ok::<(), String>(())
+    fn plan_n(journal: &mut Journal, id: &str, n: u64) {
+        let rows: Vec<PlanItem> = (2..n + 2)
+            .map(|line| {
+                PlanItem::Planned(PlannedRow {
+                    reference: Some(format!("EMP-{line}")),
+                    ..planned(line, &format!("{id}-{line}"), &format!("{id}-k{line}"))
+                })
             })
-            .unwrap()
-            .unwrap();
+            .collect();
+        plan(journal, &new_batch(id, ProviderKind::Rohopay), &rows).unwrap();
     }
 
     fn flag(journal: &Journal, key: &str, reason: &str) {
-        let id: i64 = journal
-            .conn()
-            .query_row("SELECT id FROM rows WHERE idem_key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .unwrap();
-        flag_attention(journal.conn(), id, reason).unwrap();
+        flag_attention(journal.conn(), id_of_key(journal, key), reason).unwrap();
     }
 
     #[test]
     fn lists_and_counts_the_rows_that_need_a_person_per_batch() {
         let (_dir, mut journal) = temp_journal();
-        plan(&mut journal, "a", 5);
-        plan(&mut journal, "b", 5);
+        plan_n(&mut journal, "a", 5);
+        plan_n(&mut journal, "b", 5);
         assert_eq!(journal.attention_count("a").unwrap(), 0);
         assert!(journal.attention_rows("a", 10).unwrap().is_empty());
         flag(&journal, "a-k5", "another amount");
@@ -305,7 +280,7 @@ mod tests {
     #[test]
     fn money_on_rows_that_need_a_person_is_counted_apart() {
         let (_dir, mut journal) = temp_journal();
-        plan(&mut journal, "a", 3);
+        plan_n(&mut journal, "a", 3);
         journal
             .conn()
             .execute_batch("UPDATE rows SET state = 'succeeded'")

@@ -23,12 +23,16 @@ pub struct ExistingRow {
     pub amount_text: String,
     pub currency: String,
     pub line: u64,
+    /// Never sent, and withdrawn because an earlier file no longer had it (`rejected`, with
+    /// its key and no conflict note).
+    pub withdrawn: bool,
 }
 
 fn existing_rows(conn: &Connection, batch_id: &str) -> Result<Vec<ExistingRow>, JournalError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT r.id, r.identity, r.reference, r.state, r.phone, r.amount_minor, r.amount_text,
-                r.currency, r.line
+                r.currency, r.line,
+                r.state = 'rejected' AND r.idem_key IS NOT NULL AND r.conflict IS NULL
          FROM batches b CROSS JOIN rows r
          WHERE b.id = ?1 AND {IN_BATCH} AND (r.idem_key IS NOT NULL OR r.conflict IS NOT NULL)
          ORDER BY r.id"
@@ -47,6 +51,7 @@ fn existing_rows(conn: &Connection, batch_id: &str) -> Result<Vec<ExistingRow>, 
             amount_text: r.get(6)?,
             currency: r.get(7)?,
             line: to_u64(r.get(8)?),
+            withdrawn: r.get(9)?,
         });
     }
     Ok(out)
@@ -91,16 +96,45 @@ impl ReplanWriter<'_> {
         Ok(())
     }
 
-    /// A row not sent yet takes the file's new values (its key stays).
-    pub fn update_unsent(&self, row_id: i64, p: &PlannedRow) -> Result<bool, JournalError> {
+    /// A row not sent yet (planned, or withdrawn and now back in the file) takes the file's
+    /// values and is planned; its key stays.
+    pub fn update_unsent(&self, row_id: i64, p: &PlannedRow) -> Result<(), JournalError> {
+        self.unsent(row_id, p, None)
+    }
+
+    /// A row not sent yet that the file now has paying what a sent row, gone from the file,
+    /// already paid: it takes the file's values (so reports show what the file asks) and the
+    /// conflict note, and is never sent.
+    pub fn conflict_unsent(
+        &self,
+        row_id: i64,
+        p: &PlannedRow,
+        note: &str,
+    ) -> Result<(), JournalError> {
+        self.unsent(row_id, p, Some(note))
+    }
+
+    fn unsent(
+        &self,
+        row_id: i64,
+        p: &PlannedRow,
+        conflict: Option<&str>,
+    ) -> Result<(), JournalError> {
         let changed = self.tx.execute(
             "UPDATE rows SET line = ?2, phone = ?3, amount_minor = ?4, amount_text = ?5, currency = ?6,
-                request_body = ?7, reference = ?8, updated_at = ?9
-             WHERE id = ?1 AND state = 'planned'",
+                request_body = ?7, reference = ?8, updated_at = ?9, last_error = NULL,
+                state = CASE WHEN ?10 IS NULL THEN 'planned' ELSE 'rejected' END, conflict = ?10
+             WHERE id = ?1 AND (state = 'planned'
+                OR (state = 'rejected' AND idem_key IS NOT NULL AND conflict IS NULL))",
             params![row_id, p.line as i64, p.phone, p.amount_minor as i64, p.amount_text,
-                    p.currency.code(), p.body, p.reference, self.now],
+                    p.currency.code(), p.body, p.reference, self.now, conflict],
         )?;
-        Ok(changed == 1)
+        if changed != 1 {
+            return Err(JournalError::Corrupt(format!(
+                "row {row_id} was sent while its batch was being replanned"
+            )));
+        }
+        Ok(())
     }
 
     /// A sent row that the file changes or no longer has: noted, never paid again.

@@ -36,41 +36,29 @@ pub fn claim_for_sending(conn: &Connection, row_id: i64) -> Result<Option<Claime
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::journal::test_support::temp_journal;
+    use crate::domain::ProviderKind;
+    use crate::journal::test_support::{
+        force_state, id_of_key, new_batch, plan, planned, state_of, temp_journal,
+    };
+    use crate::journal::{PlanItem, PlannedRow, RowState};
 
     #[test]
     fn returns_what_is_stored_when_claimed_and_nothing_for_a_settled_row() {
-        let (_dir, journal) = temp_journal();
-        journal
-            .conn()
-            .execute_batch(
-                "INSERT INTO batches (id, file_name, file_path, file_sha256, provider, sandbox,
-                    base_url, settings, created_at, updated_at)
-                 VALUES ('b', 'f', 'f', 'x', 'rohopay', 0, 'u', '{}', 0, 0);
-                 INSERT INTO rows (id, line, identity, idem_key, phone, amount_minor, amount_text,
-                    currency, request_body, state, created_at, updated_at)
-                 VALUES (4294967297, 2, 'E1', 'k1', '256700123456', 5000, '5000', 'UGX', X'7B7D',
-                    'planned', 0, 0),
-                        (4294967298, 3, 'E2', 'k2', '256700123457', 6000, '6000', 'UGX', X'7B7D',
-                    'succeeded', 0, 0);
-                 UPDATE rows SET request_body = X'7B2261223A317D' WHERE id = 4294967297;",
-            )
-            .unwrap();
-        let claimed = claim_for_sending(journal.conn(), 4_294_967_297)
-            .unwrap()
-            .unwrap();
+        let (_dir, mut journal) = temp_journal();
+        let rows = [
+            PlanItem::Planned(PlannedRow {
+                body: br#"{"a":1}"#.to_vec(),
+                ..planned(2, "E1", "k1")
+            }),
+            PlanItem::Planned(planned(3, "E2", "k2")),
+        ];
+        plan(&mut journal, &new_batch("b", ProviderKind::Rohopay), &rows).unwrap();
+        let (k1, k2) = (id_of_key(&journal, "k1"), id_of_key(&journal, "k2"));
+        force_state(&journal, k2, RowState::Succeeded);
+        let claimed = claim_for_sending(journal.conn(), k1).unwrap().unwrap();
         assert_eq!(claimed.key, "k1");
         assert_eq!(claimed.body, br#"{"a":1}"#);
-        let state: String = journal
-            .conn()
-            .query_row("SELECT state FROM rows WHERE id = 4294967297", [], |r| {
-                r.get(0)
-            })
-            .unwrap();
-        assert_eq!(state, "sending");
-        assert_eq!(
-            claim_for_sending(journal.conn(), 4_294_967_298).unwrap(),
-            None
-        );
+        assert_eq!(state_of(&journal, k1), RowState::Sending);
+        assert_eq!(claim_for_sending(journal.conn(), k2).unwrap(), None);
     }
 }

@@ -4,6 +4,7 @@
 //! the batch so that nothing already sent is sent again under a changed amount or phone.
 
 mod fingerprint;
+mod gone;
 mod replan;
 mod source;
 
@@ -227,3 +228,6 @@ fn produce(
     }
     Ok((summary, fingerprint.finish()))
 }
+
+#[cfg(test)]
+mod tests;

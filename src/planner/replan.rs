@@ -4,9 +4,10 @@
 //! A new row that pays what a sent row, now gone from the file, already paid (a renamed
 //! reference, or an edited amount without a reference column) is a conflict, never paid.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use super::fingerprint::Fingerprint;
+use super::gone::GoneRows;
 use super::{PlanError, PlanFile, check_summary, planned_row, rejected_insert};
 use crate::ingest::{IngestOptions, RowOutcome, Summary};
 use crate::journal::{ExistingRow, Journal, PlannedRow, RowState};
@@ -16,24 +17,16 @@ use crate::keys::IdentityKind;
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Replanned {
     pub unchanged: u64,
-    /// New payees added to the batch.
+    /// New payees added to the batch, and unsent rows back in the file after being withdrawn.
     pub added: u64,
     /// Changed rows that had not been sent yet: updated to the file's values.
     pub updated: u64,
-    /// Changed or removed rows that had already been sent, and new rows that would pay again
+    /// Changed or removed rows that had already been sent, and rows that would pay again
     /// what such a row paid: reported, never paid.
     pub conflicts: u64,
     /// Unsent rows that are no longer in the file: will not be paid.
     pub withdrawn: u64,
     pub rejected: u64,
-}
-
-/// States in which a row's payout may have been executed by the provider.
-fn maybe_paid(state: RowState) -> bool {
-    matches!(
-        state,
-        RowState::Sending | RowState::InDoubt | RowState::Accepted | RowState::Succeeded
-    )
 }
 
 fn kind_of(row: &ExistingRow) -> IdentityKind {
@@ -44,32 +37,14 @@ fn kind_of(row: &ExistingRow) -> IdentityKind {
     }
 }
 
-/// A sent row that left the file, as a new row's conflict note names it.
-struct Gone {
-    line: u64,
-    reference: Option<String>,
-    state: RowState,
-    amount_minor: u64,
-    amount_text: String,
-    currency: String,
-}
-
-impl Gone {
-    fn named(&self) -> String {
-        match &self.reference {
-            Some(r) => format!("line {} (reference {r})", self.line),
-            None => format!("line {}", self.line),
-        }
-    }
-}
-
 /// Continue `batch` with an edited file: rows are matched by identity. Unchanged rows keep
-/// their state; unsent changed rows take the file's values; a row that was already sent and
-/// now differs (or vanished) is recorded as a conflict and never paid again; a new row whose
-/// (phone, amount, currency) equals a sent row that left the file, or whose phone had a sent
-/// row that left the file (a renamed reference with an edited amount, or an edited amount
-/// without a reference column), is a conflict too; each gone row answers for one new row. The caller holds the
-/// batch lock.
+/// their state; a row that was already sent and now differs (or vanished) is recorded as a
+/// conflict and never paid again. Rows the file would newly pay (new identities, unsent rows
+/// with new values, withdrawn rows back in the file) are first matched, lowest line first,
+/// against sent rows that left the file: one that pays the same (phone, amount, currency) as
+/// such a row is a conflict; then a new row of the phone of a sent row that left the file (a
+/// renamed reference with an edited amount, or an edited amount without a reference column)
+/// is a conflict too. Each gone row answers for one row. The caller holds the batch lock.
 pub fn replan_changed(
     journal: &mut Journal,
     batch: &crate::journal::Batch,
@@ -109,23 +84,24 @@ pub fn replan_changed(
         .map(|e| ((kind_of(e), e.identity.as_str()), (e, false)))
         .collect();
     let mut result = Replanned::default();
-    let mut fresh: Vec<&PlannedRow> = Vec::new();
+    // Rows the file would newly pay, with the unsent row each one updates (if any).
+    let mut newly: Vec<(&PlannedRow, Option<&ExistingRow>)> = Vec::new();
     for (kind, planned) in &valid {
         let Some((old, seen)) = by_identity.get_mut(&(*kind, planned.identity.as_str())) else {
-            fresh.push(planned);
+            newly.push((planned, None));
             continue;
         };
         *seen = true;
         let same = old.phone == planned.phone
             && old.amount_minor == planned.amount_minor
             && old.currency == planned.currency.code();
-        if same {
+        if old.withdrawn || (old.state == RowState::Planned && !same) {
+            newly.push((planned, Some(*old)));
+        } else if same {
             result.unchanged += 1;
             if old.line != planned.line {
                 writer.move_line(old.id, planned.line)?;
             }
-        } else if old.state == RowState::Planned && writer.update_unsent(old.id, planned)? {
-            result.updated += 1;
         } else {
             let note = format!(
                 "line {} now says {} {} to {}, but {} {} to {} was already {}; not paid again",
@@ -142,100 +118,49 @@ pub fn replan_changed(
             result.conflicts += 1;
         }
     }
-    // Rows of the batch that the edited file no longer has. The sent ones are kept, per
-    // (phone, amount, currency) and per (phone, currency), for the new rows below.
-    let mut gone_payments: HashMap<(&str, u64, &str), VecDeque<Gone>> = HashMap::new();
-    let mut gone_phones: HashMap<(&str, &str), VecDeque<Gone>> = HashMap::new();
+    // Rows of the batch that the edited file no longer has.
+    let mut gone = GoneRows::default();
     for (old, _) in by_identity.values().filter(|(_, seen)| !seen) {
-        if old.state == RowState::Planned {
-            writer.withdraw(old.id)?;
-            result.withdrawn += 1;
-            continue;
-        }
-        if old.state == RowState::Rejected {
-            continue;
-        }
-        writer.note_conflict(old.id, "no longer in the file, but it was already sent")?;
-        result.conflicts += 1;
-        if maybe_paid(old.state) {
-            let gone = || Gone {
-                line: old.line,
-                reference: old.reference.clone(),
-                state: old.state,
-                amount_minor: old.amount_minor,
-                amount_text: old.amount_text.clone(),
-                currency: old.currency.clone(),
-            };
-            gone_payments
-                .entry((&old.phone, old.amount_minor, &old.currency))
-                .or_default()
-                .push_back(gone());
-            gone_phones
-                .entry((&old.phone, &old.currency))
-                .or_default()
-                .push_back(gone());
+        match old.state {
+            RowState::Planned => {
+                writer.withdraw(old.id)?;
+                result.withdrawn += 1;
+            }
+            RowState::Rejected => {}
+            _ => {
+                writer.note_conflict(old.id, "no longer in the file, but it was already sent")?;
+                result.conflicts += 1;
+                gone.add(old);
+            }
         }
     }
-    // Lowest line first, so the notes pair rows the way a person reading the file would.
-    for queue in gone_payments.values_mut() {
-        queue.make_contiguous().sort_by_key(|g| g.line);
-    }
-    for queue in gone_phones.values_mut() {
-        queue.make_contiguous().sort_by_key(|g| g.line);
-    }
-    // One gone row answers for one new row: taken from one queue, it leaves the other too.
-    let take = |queue: Option<&mut VecDeque<Gone>>, line: u64| {
-        if let Some(q) = queue {
-            q.retain(|g| g.line != line);
+    // Exact payments first, for every row the file would newly pay, so that a gone row is
+    // not used up by another amount of its phone while its own payment is planned again.
+    newly.sort_by_key(|(p, _)| p.line);
+    let mut rest = Vec::with_capacity(newly.len());
+    for (planned, old) in newly {
+        match gone.take_payment(planned) {
+            Some(paid) => {
+                let note = paid.same_payment_note(planned);
+                match old {
+                    Some(old) => writer.conflict_unsent(old.id, planned, &note)?,
+                    None => writer.add_conflict(planned, &note)?,
+                }
+                result.conflicts += 1;
+            }
+            None => rest.push((planned, old)),
         }
-    };
-    fresh.sort_by_key(|p| p.line);
-    for planned in fresh {
-        let code = planned.currency.code();
-        let same_payment = gone_payments
-            .get_mut(&(planned.phone.as_str(), planned.amount_minor, code))
-            .and_then(VecDeque::pop_front);
-        if let Some(gone) = same_payment {
-            take(
-                gone_phones.get_mut(&(planned.phone.as_str(), code)),
-                gone.line,
-            );
-            let note = format!(
-                "line {} pays {} {} to {}, the payment already {} for {}, which is no longer in the \
-                 file (a renamed reference?); not paid",
-                planned.line,
-                planned.amount_text,
-                planned.currency,
-                planned.phone,
-                gone.state,
-                gone.named()
-            );
-            writer.add_conflict(planned, &note)?;
-            result.conflicts += 1;
-            continue;
-        }
-        // The same payee under a new reference and a new amount (or, without a reference
-        // column, an edited amount): the sent row of that phone that left the file.
-        let replaced = gone_phones
-            .get_mut(&(planned.phone.as_str(), code))
-            .and_then(VecDeque::pop_front);
-        if let Some(gone) = replaced {
-            take(
-                gone_payments.get_mut(&(planned.phone.as_str(), gone.amount_minor, code)),
-                gone.line,
-            );
-            let note = format!(
-                "line {} pays {} {} to {}, which was already {} for {} with another amount ({} {}); not paid",
-                planned.line,
-                planned.amount_text,
-                planned.currency,
-                planned.phone,
-                gone.state,
-                gone.named(),
-                gone.amount_text,
-                gone.currency
-            );
-            writer.add_conflict(planned, &note)?;
+    }
+    for (planned, old) in rest {
+        if let Some(old) = old {
+            writer.update_unsent(old.id, planned)?;
+            if old.withdrawn {
+                result.added += 1;
+            } else {
+                result.updated += 1;
+            }
+        } else if let Some(paid) = gone.take_phone(planned) {
+            writer.add_conflict(planned, &paid.same_phone_note(planned))?;
             result.conflicts += 1;
         } else {
             writer.add_planned(planned)?;

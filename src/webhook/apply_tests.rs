@@ -2,43 +2,15 @@
 //! unknown payouts, and the RohoPay callback that outruns its own answer.
 
 use super::*;
-use crate::domain::Currency;
-use crate::journal::test_support::temp_journal;
-use crate::journal::{BatchSettings, Journal, NewBatch, PlannedRow};
+use crate::journal::Journal;
+use crate::journal::test_support::{self, temp_journal};
 use crate::provider::PayoutStatus;
 
-pub(super) const PHONE: &str = "256700123456";
+pub(super) use test_support::PHONE;
 
+/// A sandbox batch of `provider` (`<provider>-batch`) whose rows have `keys`.
 pub(super) fn plan(journal: &mut Journal, provider: ProviderKind, keys: &[&str]) {
-    let new = NewBatch {
-        id: format!("{provider}-batch"),
-        file_name: "f.csv".into(),
-        file_path: "/tmp/f.csv".into(),
-        file_sha256: "ab".repeat(32),
-        provider,
-        sandbox: true,
-        base_url: "http://127.0.0.1:1".into(),
-        settings: BatchSettings::default(),
-    };
-    journal
-        .plan_new_batch(&new, |sink| {
-            for (i, key) in keys.iter().enumerate() {
-                sink.planned(&PlannedRow {
-                    line: i as u64 + 2,
-                    identity: format!("id-{key}"),
-                    key: (*key).into(),
-                    reference: None,
-                    phone: PHONE.into(),
-                    amount_minor: 25_000,
-                    amount_text: "25000".into(),
-                    currency: Currency::UGX,
-                    body: b"{}".to_vec(),
-                });
-            }
-            Ok::<(), String>(())
-        })
-        .unwrap()
-        .unwrap();
+    test_support::plan_keys(journal, &format!("{provider}-batch"), provider, keys);
 }
 
 /// Put the row with `key` in `state`, with RohoPay id `P-key` journaled unless still sending.
@@ -55,13 +27,7 @@ pub(super) fn set(journal: &Journal, key: &str, state: &str) {
 }
 
 pub(super) fn state(journal: &Journal, key: &str) -> RowState {
-    let s: String = journal
-        .conn()
-        .query_row("SELECT state FROM rows WHERE idem_key = ?1", [key], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    RowState::parse(&s).unwrap()
+    test_support::state_of(journal, test_support::id_of_key(journal, key))
 }
 
 pub(super) fn count(journal: &Journal, sql: &str) -> i64 {

@@ -11,8 +11,7 @@ use crate::provider::{
     AnswerAmount, AnswerFacts, PayoutStatus, Provider, ProviderError, QueryRef, Receipt,
 };
 
-pub const PHONE: &str = "256700123456";
-pub const AMOUNT: u64 = 25_000;
+pub use crate::journal::test_support::{AMOUNT, PHONE};
 
 /// The body RohoPay payouts are stored with (same shape as `rohopay::request_body`).
 pub fn body() -> Vec<u8> {

@@ -14,11 +14,11 @@ use std::time::Duration;
 
 use super::row::{self, Shared};
 use super::{Pacer, Progress, SendOptions, Stop};
-use crate::domain::{Currency, ProviderKind};
-use crate::journal::test_support::temp_journal;
+use crate::domain::ProviderKind;
+use crate::journal::test_support::{new_batch, plan, planned, temp_journal};
 use crate::journal::{
-    BatchSettings, JournalActor, LockToken, NewBatch, OpenRow, Outcome, PlannedRow, RowState,
-    mark_sending, open_rows_page, record_outcome,
+    JournalActor, LockToken, OpenRow, Outcome, PlanItem, PlannedRow, RowState, mark_sending,
+    open_rows_page, record_outcome,
 };
 use fake::{Reply, Scripted};
 
@@ -77,38 +77,22 @@ impl Bench {
         self.chunks += 1;
         let id = format!("machine-{}", self.chunks);
         let batch = id.clone();
-        let sha = format!("{:064x}", self.chunks);
         let token = self
             .journal
             .call(move |j| {
-                let new = NewBatch {
-                    id: batch.clone(),
-                    file_name: "t.csv".into(),
-                    file_path: format!("/tmp/{batch}.csv"),
-                    file_sha256: sha,
-                    provider: ProviderKind::Rohopay,
-                    sandbox: true,
-                    base_url: "http://127.0.0.1:1".into(),
-                    settings: BatchSettings::default(),
-                };
-                j.plan_new_batch(&new, |sink| {
-                    for i in 0..CHUNK {
-                        sink.planned(&PlannedRow {
-                            line: i as u64 + 2,
-                            identity: format!("id-{i}"),
-                            key: format!("{batch}-key-{i}"),
-                            reference: None,
-                            phone: fake::PHONE.into(),
-                            amount_minor: fake::AMOUNT,
-                            amount_text: fake::AMOUNT.to_string(),
-                            currency: Currency::UGX,
+                let rows: Vec<PlanItem> = (0..CHUNK)
+                    .map(|i| {
+                        PlanItem::Planned(PlannedRow {
                             body: fake::body(),
-                        });
-                    }
-                    Ok::<(), String>(())
-                })
-                .unwrap()
-                .unwrap();
+                            ..planned(
+                                i as u64 + 2,
+                                &format!("id-{i}"),
+                                &format!("{batch}-key-{i}"),
+                            )
+                        })
+                    })
+                    .collect();
+                plan(j, &new_batch(&batch, ProviderKind::Rohopay), &rows).unwrap();
                 j.acquire_lock(&batch).unwrap().0
             })
             .await
