@@ -253,8 +253,14 @@ mod tests {
             check_batch_id("march/b"),
             Err(BatchIdError::BadChar { bad: '/', .. })
         ));
-        assert!(check_batch_id("pay day").is_err());
-        assert!(check_batch_id("caf\u{e9}").is_err());
+        assert!(matches!(
+            check_batch_id("pay day"),
+            Err(BatchIdError::BadChar { bad: ' ', .. })
+        ));
+        assert!(matches!(
+            check_batch_id("caf\u{e9}"),
+            Err(BatchIdError::BadChar { bad: '\u{e9}', .. })
+        ));
         assert_eq!(check_batch_id(&"x".repeat(100)), Ok(()));
         assert_eq!(
             check_batch_id(&"x".repeat(101)),

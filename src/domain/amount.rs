@@ -353,8 +353,11 @@ mod tests {
         assert_eq!((m.amount.get(), m.currency), (250050, Currency::KES));
         let m: Money = "2500.5 kes".parse().unwrap();
         assert_eq!(m.amount.get(), 250050);
-        assert!("1234567".parse::<Money>().is_err());
-        assert!("12USD".parse::<Money>().is_err());
+        assert!(matches!("1234567".parse::<Money>(), Err(MoneyError::Shape)));
+        assert!(matches!(
+            "12USD".parse::<Money>(),
+            Err(MoneyError::Currency(_))
+        ));
     }
 
     proptest::proptest! {

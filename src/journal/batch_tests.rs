@@ -189,7 +189,11 @@ fn a_key_is_never_planned_twice() {
     // A second batch whose row somehow carries a key of the first is refused whole.
     let mut stolen = many("b2", 100);
     stolen.push(row("b1", 500, "b1-7"));
-    assert!(plan(&mut journal, "b2", &stolen).is_err());
+    let err = plan(&mut journal, "b2", &stolen).expect_err("a key of another batch");
+    assert!(
+        matches!(&err, JournalError::Sqlite(e) if e.to_string().contains("UNIQUE constraint failed: keys.idem_key")),
+        "{err}"
+    );
     assert!(journal.find_batch("b2").unwrap().is_none());
     let total: i64 = journal
         .conn()

@@ -37,7 +37,7 @@ fn planning_is_all_or_nothing() {
             Err::<(), _>("file became unreadable on line 3")
         })
         .unwrap();
-    assert!(failed.is_err());
+    assert_eq!(failed.err(), Some("file became unreadable on line 3"));
     assert!(journal.find_batch("b1").unwrap().is_none());
     assert_eq!(journal.row_count("b1").unwrap(), 0);
 

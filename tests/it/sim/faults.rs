@@ -52,7 +52,8 @@ async fn drop_rate_executes_the_payout_then_closes_without_an_answer() {
     let reference = unique_key();
     let body = rumbapay_body(&reference, "+254712973246");
     let lost = payout_raw(&sim, Some(LIVE_KEY), body.to_string()).await;
-    assert!(lost.is_err());
+    let err = lost.expect_err("the connection is dropped after the payout");
+    assert!(err.is_request() && !err.is_timeout(), "{err:?}");
     let dup = payout(&sim, &body).await;
     assert_eq!(dup.status(), 409);
     let dup: Value = dup.json().await.unwrap();
