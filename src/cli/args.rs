@@ -250,6 +250,21 @@ pub struct ListenArgs {
     /// Address to listen on for webhooks.
     #[arg(long, default_value = "127.0.0.1:8088")]
     pub addr: SocketAddr,
+
+    /// Longest a client may take to send a request's head (`10s`, `500ms`); then the
+    /// connection is closed. Default 10s.
+    #[arg(long, env = "PAYRUN_LISTEN_HEADER_TIMEOUT", value_parser = crate::webhook::limits::parse_duration)]
+    pub header_timeout: Option<std::time::Duration>,
+
+    /// Longest a client may take to send a request's body once its head arrived; then it is
+    /// answered 408 and the connection closed. Default 30s.
+    #[arg(long, env = "PAYRUN_LISTEN_BODY_TIMEOUT", value_parser = crate::webhook::limits::parse_duration)]
+    pub body_timeout: Option<std::time::Duration>,
+
+    /// Most connections open at once. Default: the open-files limit (`ulimit -n`) less 64,
+    /// between 8 and 4096.
+    #[arg(long, env = "PAYRUN_LISTEN_MAX_CONNECTIONS", value_parser = crate::webhook::limits::parse_connections)]
+    pub max_connections: Option<usize>,
 }
 
 #[derive(Debug, Args)]
