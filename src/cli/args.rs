@@ -297,6 +297,18 @@ pub struct SimArgs {
     #[arg(long, value_name = "N")]
     pub rate_limit: Option<u32>,
 
+    /// Answer 429 to every payout request after the first N (both providers together).
+    #[arg(long, value_name = "N")]
+    pub throttle_after: Option<u64>,
+
+    /// With --throttle-after: answer 429 to only this many payout requests, then serve again.
+    #[arg(long, value_name = "M", requires = "throttle_after")]
+    pub throttle_count: Option<u64>,
+
+    /// The Retry-After header of every 429: seconds (e.g. 999999) or an HTTP date. Default 1.
+    #[arg(long, value_name = "VALUE")]
+    pub retry_after: Option<String>,
+
     /// Probability that a payout ends in the terminal `failed` state.
     #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
     pub fail_rate: f64,

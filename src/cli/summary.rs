@@ -289,10 +289,15 @@ mod tests {
         };
         let line = run_line(&busy, std::time::Duration::from_secs(10));
         assert!(
-            line.starts_with("Sent 156 payout(s) in 10.0 s (15.6/s achieved, 156 HTTP requests): 156 accepted"),
+            line.starts_with(
+                "Sent 156 payout(s) in 10.0 s (15.6/s achieved, 156 HTTP requests): 156 accepted"
+            ),
             "{line}"
         );
-        assert!(line.ends_with("; 4 not sent (still open, resume sends them)"), "{line}");
+        assert!(
+            line.ends_with("; 4 not sent (still open, resume sends them)"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -214,12 +214,19 @@ mod tests {
         assert_eq!(retry_after_from(&h), Some(Duration::ZERO));
         h.insert(RETRY_AFTER, HeaderValue::from_static("999999"));
         assert_eq!(retry_after_from(&h), Some(Duration::from_secs(999_999)));
-        let next_year = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(31_536_000));
+        let next_year =
+            httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(31_536_000));
         h.insert(RETRY_AFTER, HeaderValue::from_str(&next_year).unwrap());
         assert!(retry_after_from(&h).unwrap() > Duration::from_secs(31_535_000));
-        h.insert(RETRY_AFTER, HeaderValue::from_static("99999999999999999999"));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("99999999999999999999"),
+        );
         assert_eq!(retry_after_from(&h), None, "not a number payrun can read");
-        h.insert(RETRY_AFTER, HeaderValue::from_static("18446744073709551615"));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("18446744073709551615"),
+        );
         assert_eq!(retry_after_from(&h), Some(RETRY_AFTER_MAX));
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after_from(&h), None);

@@ -171,7 +171,8 @@ impl Progress {
             return;
         }
         note.until = Some(until);
-        note.until_ms = now_ms().saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+        note.until_ms =
+            now_ms().saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
         let due = wait >= self.plain_every
             || note
                 .announced

@@ -47,7 +47,11 @@ pub(super) async fn dispatch<P: Provider>(shared: Arc<Shared<P>>, row: OpenRow) 
     // when the row was queued.
     let row = match marked {
         Ok(Some(claimed)) => {
-            shared.progress.tally.claimed.fetch_add(1, Ordering::Relaxed);
+            shared
+                .progress
+                .tally
+                .claimed
+                .fetch_add(1, Ordering::Relaxed);
             OpenRow {
                 key: claimed.key,
                 body: claimed.body,

@@ -34,7 +34,10 @@ fn a_row_in_doubt_stays_in_doubt_under_a_long_pause() {
     let mut bench = Bench::new();
     let end = bench.send(RowState::InDoubt, &[Reply::PauseTooLong], 8);
     assert_eq!(end.state, RowState::InDoubt, "{end:?}");
-    assert!(matches!(end.reason, Some(StopReason::ProviderPaused { .. })));
+    assert!(matches!(
+        end.reason,
+        Some(StopReason::ProviderPaused { .. })
+    ));
     assert_eq!(end.counts.in_doubt, 1);
 }
 
@@ -43,7 +46,11 @@ fn a_short_pause_is_waited_out_and_the_row_is_sent() {
     let mut bench = Bench::new();
     let end = bench.send(
         RowState::Planned,
-        &[Reply::RateLimitedAfter, Reply::RateLimited, Reply::Successful],
+        &[
+            Reply::RateLimitedAfter,
+            Reply::RateLimited,
+            Reply::Successful,
+        ],
         8,
     );
     assert_eq!(end.state, RowState::Succeeded, "{end:?}");
