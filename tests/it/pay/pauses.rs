@@ -151,7 +151,7 @@ async fn under_429_for_every_request_nothing_is_counted_as_sent() {
     assert_eq!(by_state.get("planned"), Some(&4), "{by_state:?}");
     assert_eq!(by_state.len(), 1, "{by_state:?}");
     assert!(sends >= 1);
-    assert!(line.starts_with(&format!("Sent 0 payout(s) in ")), "{line}");
+    assert!(line.starts_with("Sent 0 payout(s) in "), "{line}");
     assert_eq!(number_before(&line, " HTTP requests"), sends, "{line}");
     assert_eq!(number_before(&line, " accepted ("), 0, "{line}");
     assert_eq!(number_before(&line, " not sent"), 4, "{line}");
