@@ -250,6 +250,21 @@ pub struct ListenArgs {
     /// Address to listen on for webhooks.
     #[arg(long, default_value = "127.0.0.1:8088")]
     pub addr: SocketAddr,
+
+    /// Longest a client may take to send a request's head (`10s`, `500ms`); then the
+    /// connection is closed. Default 10s.
+    #[arg(long, env = "PAYRUN_LISTEN_HEADER_TIMEOUT", value_parser = crate::webhook::limits::parse_duration)]
+    pub header_timeout: Option<std::time::Duration>,
+
+    /// Longest a client may take to send a request's body once its head arrived; then it is
+    /// answered 408 and the connection closed. Default 30s.
+    #[arg(long, env = "PAYRUN_LISTEN_BODY_TIMEOUT", value_parser = crate::webhook::limits::parse_duration)]
+    pub body_timeout: Option<std::time::Duration>,
+
+    /// Most connections open at once. Default: the open-files limit (`ulimit -n`) less 64,
+    /// between 8 and 4096.
+    #[arg(long, env = "PAYRUN_LISTEN_MAX_CONNECTIONS", value_parser = crate::webhook::limits::parse_connections)]
+    pub max_connections: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -281,6 +296,18 @@ pub struct SimArgs {
     /// Requests per second accepted before answering 429 with Retry-After.
     #[arg(long, value_name = "N")]
     pub rate_limit: Option<u32>,
+
+    /// Answer 429 to every payout request after the first N (both providers together).
+    #[arg(long, value_name = "N")]
+    pub throttle_after: Option<u64>,
+
+    /// With --throttle-after: answer 429 to only this many payout requests, then serve again.
+    #[arg(long, value_name = "M", requires = "throttle_after")]
+    pub throttle_count: Option<u64>,
+
+    /// The Retry-After header of every 429: seconds (e.g. 999999) or an HTTP date. Default 1.
+    #[arg(long, value_name = "VALUE")]
+    pub retry_after: Option<String>,
 
     /// Probability that a payout ends in the terminal `failed` state.
     #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]

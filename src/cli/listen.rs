@@ -15,7 +15,7 @@ use super::ListenArgs;
 use crate::domain::ProviderKind;
 use crate::exit::Exit;
 use crate::journal::{Journal, JournalActor};
-use crate::webhook::{self, Secrets, env_var};
+use crate::webhook::{self, Limits, Secrets, env_var};
 
 /// How long to wait for the journal thread to finish its last writes after serving stops.
 const JOURNAL_CLOSE_WAIT: Duration = Duration::from_secs(2);
@@ -33,13 +33,20 @@ pub fn run(args: ListenArgs) -> anyhow::Result<Exit> {
         );
     }
     let journal = Journal::open_existing(&args.journal.journal)?;
-    super::runtime()?.block_on(serve(args.addr, journal, secrets))
+    let defaults = Limits::default();
+    let limits = Limits {
+        header_timeout: args.header_timeout.unwrap_or(defaults.header_timeout),
+        body_timeout: args.body_timeout.unwrap_or(defaults.body_timeout),
+        max_connections: args.max_connections.unwrap_or(defaults.max_connections),
+    };
+    super::runtime()?.block_on(serve(args.addr, journal, secrets, limits))
 }
 
 async fn serve(
     addr: std::net::SocketAddr,
     journal: Journal,
     secrets: Secrets,
+    limits: Limits,
 ) -> anyhow::Result<Exit> {
     // Install the handlers before announcing the address, so an early Ctrl-C is not fatal.
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle Ctrl-C")?;
@@ -56,7 +63,7 @@ async fn serve(
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{local}")?;
-        for line in summary(local, &secrets, &journal_path) {
+        for line in summary(local, &secrets, &journal_path, &limits) {
             writeln!(out, "{line}")?;
         }
         out.flush()?;
@@ -79,7 +86,7 @@ async fn serve(
             webhook::DRAIN_TIMEOUT.as_secs()
         );
     };
-    webhook::run(listener, actor, secrets, shutdown)
+    webhook::run(listener, actor, secrets, limits, shutdown)
         .await
         .context("the webhook server failed")?;
     // Every answered delivery is already durable; this only lets a last write finish.
@@ -90,7 +97,12 @@ async fn serve(
 }
 
 /// The lines after the first: each endpoint and whether it is on, the journal, how to stop.
-fn summary(addr: std::net::SocketAddr, secrets: &Secrets, journal: &str) -> Vec<String> {
+fn summary(
+    addr: std::net::SocketAddr,
+    secrets: &Secrets,
+    journal: &str,
+    limits: &Limits,
+) -> Vec<String> {
     let mut lines = Vec::new();
     for provider in PROVIDERS {
         let var = env_var(provider);
@@ -109,6 +121,12 @@ fn summary(addr: std::net::SocketAddr, secrets: &Secrets, journal: &str) -> Vec<
     }
     lines.push(format!("  health:            GET  http://{addr}/health"));
     lines.push(format!("  journal: {journal}"));
+    lines.push(format!(
+        "  limits:  {} connections; request head within {} ms, body within {} ms",
+        limits.max_connections,
+        limits.header_timeout.as_millis(),
+        limits.body_timeout.as_millis()
+    ));
     lines.push("  press Ctrl-C to stop".to_owned());
     lines
 }

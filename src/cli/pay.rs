@@ -210,14 +210,8 @@ async fn send_locked<P: Provider>(
     )
     .await?;
     interrupts.abort();
-    let secs = report.elapsed.as_secs_f64().max(0.001);
-    println!(
-        "Sent {} payout(s) in {:.1} s ({:.1}/s achieved, {} HTTP requests)",
-        report.dispatched,
-        secs,
-        report.dispatched as f64 / secs,
-        runner::attempts(&progress.tally)
-    );
+    let counts = progress.tally.counts(open);
+    println!("{}", super::summary::run_line(&counts, report.elapsed));
     if ctx.batch.sandbox && report.stop.is_none() {
         // The simulator settles at once; ask it now, so the demo ends with final states.
         let settled =
@@ -294,6 +288,18 @@ fn final_exit(figures: &BatchFigures, stop: Option<&StopReason>, ctx: &Ctx<'_>) 
         }
         Some(StopReason::InsufficientFunds(why)) => {
             println!("Stopped: the wallet ran out ({why}). Top up, then resume with: {resume}");
+            return Exit::Incomplete;
+        }
+        Some(StopReason::ProviderPaused { wait, until_ms }) => {
+            println!(
+                "Stopped: provider unavailable, resume later. {} asked payrun to pause for {} s (HTTP 429 \
+                 Retry-After), until {}: longer than the {} min payrun waits within a run. The rows not \
+                 sent stay planned. After that time, resume with: {resume}",
+                ctx.batch.provider.name(),
+                wait.as_secs(),
+                crate::journal::format_ms(*until_ms),
+                runner::MAX_PROVIDER_PAUSE.as_secs() / 60
+            );
             return Exit::Incomplete;
         }
         Some(StopReason::ProviderUnavailable(why)) => {

@@ -36,6 +36,9 @@ fn config(args: &super::SimArgs) -> anyhow::Result<SimConfig> {
         slow_rate: args.slow_rate,
         slow_ms: args.slow_ms,
         rate_limit: args.rate_limit,
+        throttle_after: args.throttle_after,
+        throttle_count: args.throttle_count,
+        retry_after: args.retry_after.clone(),
         fail_rate: args.fail_rate,
         failover_rate: args.failover_rate,
         settle_ms: args.settle_ms,
@@ -110,6 +113,15 @@ fn summary(addr: std::net::SocketAddr, c: &SimConfig) -> Vec<String> {
     }
     if let Some(n) = c.rate_limit {
         faults.push(format!("rate-limit {n}/s"));
+    }
+    if let Some(n) = c.throttle_after {
+        faults.push(match c.throttle_count {
+            Some(m) => format!("429 to payout requests {} to {}", n + 1, n + m),
+            None => format!("429 to every payout request after the first {n}"),
+        });
+    }
+    if let Some(value) = &c.retry_after {
+        faults.push(format!("Retry-After: {value}"));
     }
     if c.lie_rate > 0.0 {
         let modes: Vec<_> = c.lie_modes.iter().map(|m| m.name()).collect();

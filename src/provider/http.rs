@@ -154,7 +154,9 @@ fn describe(err: &reqwest::Error) -> String {
     text
 }
 
-/// `Retry-After` as seconds or an HTTP date; capped at ten minutes.
+/// `Retry-After` as seconds or an HTTP date, as the provider asked (only bounded so that a
+/// deadline computed from it cannot overflow: at most [`RETRY_AFTER_MAX`]). Whether payrun
+/// waits that long is the sender's decision.
 pub fn retry_after_from(headers: &HeaderMap) -> Option<Duration> {
     let value = headers
         .get(reqwest::header::RETRY_AFTER)?
@@ -168,8 +170,11 @@ pub fn retry_after_from(headers: &HeaderMap) -> Option<Duration> {
         when.duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO)
     };
-    Some(wait.min(Duration::from_secs(600)))
+    Some(wait.min(RETRY_AFTER_MAX))
 }
+
+/// Longest `Retry-After` taken as written (about 136 years).
+pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(u32::MAX as u64);
 
 /// A short, printable excerpt of an unexpected body.
 pub fn excerpt(body: &[u8]) -> String {
@@ -207,8 +212,22 @@ mod tests {
             HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
         );
         assert_eq!(retry_after_from(&h), Some(Duration::ZERO));
-        h.insert(RETRY_AFTER, HeaderValue::from_static("99999"));
-        assert_eq!(retry_after_from(&h), Some(Duration::from_secs(600)));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("999999"));
+        assert_eq!(retry_after_from(&h), Some(Duration::from_secs(999_999)));
+        let next_year =
+            httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(31_536_000));
+        h.insert(RETRY_AFTER, HeaderValue::from_str(&next_year).unwrap());
+        assert!(retry_after_from(&h).unwrap() > Duration::from_secs(31_535_000));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("99999999999999999999"),
+        );
+        assert_eq!(retry_after_from(&h), None, "not a number payrun can read");
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("18446744073709551615"),
+        );
+        assert_eq!(retry_after_from(&h), Some(RETRY_AFTER_MAX));
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after_from(&h), None);
     }

@@ -20,7 +20,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 pub use pacer::Pacer;
-pub use progress::{Progress, Tally};
+pub use progress::{Progress, RunCounts, Tally};
 pub use stop::{Stop, StopReason};
 
 use crate::journal::{
@@ -42,7 +42,13 @@ pub struct SendOptions {
     pub unavailable_after: u32,
     /// How long Ctrl-C waits for in-flight requests.
     pub drain_timeout: Duration,
+    /// Longest provider-asked pause (429 `Retry-After`) waited out within a run; a longer one
+    /// stops the batch for a later resume.
+    pub max_pause: Duration,
 }
+
+/// Longest pause a provider may ask for (429 `Retry-After`) that payrun waits out within a run.
+pub const MAX_PROVIDER_PAUSE: Duration = Duration::from_secs(15 * 60);
 
 impl Default for SendOptions {
     fn default() -> Self {
@@ -52,6 +58,7 @@ impl Default for SendOptions {
             max_tries: 8,
             unavailable_after: 25,
             drain_timeout: Duration::from_secs(35),
+            max_pause: MAX_PROVIDER_PAUSE,
         }
     }
 }
@@ -59,7 +66,8 @@ impl Default for SendOptions {
 /// What a send pass did.
 #[derive(Debug)]
 pub struct SendReport {
-    /// Rows handed to a worker.
+    /// Rows handed to a worker (whether or not a request left for them: see
+    /// [`Tally::counts`] for what happened to each).
     pub dispatched: u64,
     /// Rows still in flight when draining timed out (left `sending`, resolved on resume).
     pub abandoned: usize,

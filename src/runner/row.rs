@@ -46,12 +46,26 @@ pub(super) async fn dispatch<P: Provider>(shared: Arc<Shared<P>>, row: OpenRow) 
     // What is sent is what the journal holds as the row is marked `sending`, not the copy read
     // when the row was queued.
     let row = match marked {
-        Ok(Some(claimed)) => OpenRow {
-            key: claimed.key,
-            body: claimed.body,
-            ..row
-        },
-        Ok(None) => return,
+        Ok(Some(claimed)) => {
+            shared
+                .progress
+                .tally
+                .claimed
+                .fetch_add(1, Ordering::Relaxed);
+            OpenRow {
+                key: claimed.key,
+                body: claimed.body,
+                ..row
+            }
+        }
+        Ok(None) => {
+            shared
+                .progress
+                .tally
+                .settled_elsewhere
+                .fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         Err(JournalError::LockLost(_)) => return shared.stop.trigger(StopReason::LockLost),
         Err(e) => {
             return shared
@@ -214,10 +228,20 @@ async fn attempt<P: Provider>(shared: &Shared<P>, row: &OpenRow) -> (Outcome, u3
                 let wait = match err {
                     ProviderError::RateLimited { retry_after } => retry_after,
                     _ => None,
-                };
-                shared
-                    .pacer
-                    .pause_for(wait.unwrap_or(Duration::from_secs(1)));
+                }
+                .unwrap_or(Duration::from_secs(1));
+                if wait > shared.opts.max_pause {
+                    // Nothing of this request ran: the row stays as it was (planned unless an
+                    // earlier request may have run) and a later resume sends it.
+                    let until_ms = now_ms()
+                        .saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+                    shared
+                        .stop
+                        .trigger(StopReason::ProviderPaused { wait, until_ms });
+                    return (unsettled(maybe_executed, Some(message)), requests);
+                }
+                shared.pacer.pause_for(wait);
+                shared.progress.paused(wait);
                 rate_limited += 1;
                 last_error = Some(message);
                 if rate_limited >= MAX_RATE_LIMITED {

@@ -2,6 +2,7 @@
 //! refused credentials, a lost lock. The first reason wins; everyone can wait on it.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -14,6 +15,9 @@ pub enum StopReason {
     InsufficientFunds(String),
     /// Too many consecutive transport failures.
     ProviderUnavailable(String),
+    /// The provider asked (HTTP 429 `Retry-After`) for a pause longer than payrun waits
+    /// within a run: `wait` as asked, ending at `until_ms` (Unix milliseconds).
+    ProviderPaused { wait: Duration, until_ms: i64 },
     /// Credentials or endpoint refused; nothing else will work.
     Fatal(String),
     /// Another process took over the batch lock.

@@ -25,6 +25,15 @@ pub struct SimConfig {
     pub slow_ms: u64,
     /// Requests per second (both providers together) before answering 429.
     pub rate_limit: Option<u32>,
+    /// Payout requests (both providers together) answered normally before the next ones are
+    /// answered 429, whatever their rate (`--throttle-after`).
+    pub throttle_after: Option<u64>,
+    /// How many payout requests after `throttle_after` are answered 429; all when `None`
+    /// (`--throttle-count`).
+    pub throttle_count: Option<u64>,
+    /// The `Retry-After` header of every 429, as written: seconds or an HTTP date
+    /// (`--retry-after`); `1` when `None`.
+    pub retry_after: Option<String>,
     /// Probability that a payout ends `failed` instead of successful.
     pub fail_rate: f64,
     /// Probability that RohoPay answers from its secondary provider (iotec).
@@ -53,6 +62,9 @@ impl Default for SimConfig {
             slow_rate: 0.0,
             slow_ms: 2000,
             rate_limit: None,
+            throttle_after: None,
+            throttle_count: None,
+            retry_after: None,
             fail_rate: 0.0,
             failover_rate: 0.0,
             settle_ms: 0,
@@ -113,6 +125,13 @@ impl SimConfig {
         }
         if self.rate_limit == Some(0) {
             return Err("rate_limit must be at least 1 request per second".to_owned());
+        }
+        if let Some(value) = &self.retry_after
+            && (value.trim().is_empty() || axum::http::HeaderValue::from_str(value.trim()).is_err())
+        {
+            return Err(format!(
+                "retry_after {value:?} is not a header value (write seconds, e.g. 999999, or an HTTP date)"
+            ));
         }
         if let Some(code) = self.balances.keys().find(|c| Cur::from_code(c).is_none()) {
             return Err(format!("balance currency {code:?} is not a known currency"));
@@ -176,6 +195,11 @@ mod tests {
             ..SimConfig::default()
         };
         assert!(bad.check().is_err());
+        let bad = SimConfig {
+            retry_after: Some("a\nb".into()),
+            ..SimConfig::default()
+        };
+        assert!(bad.check().unwrap_err().contains("retry_after"));
         let mut bad = SimConfig::default();
         bad.balances.insert("EUR".into(), 1);
         assert!(bad.check().unwrap_err().contains("EUR"));

@@ -4,7 +4,11 @@
 //! far, fault name), so the same sequence of requests per key meets the same faults whatever
 //! the interleaving of concurrent requests, and `--seed` reproduces a run exactly.
 
-use std::{num::NonZeroU32, time::Duration};
+use std::{
+    num::NonZeroU32,
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
@@ -140,6 +144,33 @@ impl RateLimit {
     }
 }
 
+/// `--throttle-after N [--throttle-count M]`: payout requests after the first N (the next M,
+/// or all) are answered 429, counted over both providers in arrival order.
+pub(crate) struct Throttle {
+    after: Option<u64>,
+    count: Option<u64>,
+    seen: AtomicU64,
+}
+
+impl Throttle {
+    pub(crate) fn new(after: Option<u64>, count: Option<u64>) -> Self {
+        Throttle {
+            after,
+            count,
+            seen: AtomicU64::new(0),
+        }
+    }
+
+    /// Count one payout request; `true` means answer 429.
+    pub(crate) fn hit(&self) -> bool {
+        let Some(after) = self.after else {
+            return false;
+        };
+        let n = self.seen.fetch_add(1, Ordering::Relaxed);
+        n >= after && self.count.is_none_or(|c| n - after < c)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +211,16 @@ mod tests {
             .filter(|i| dice(1, &i.to_string(), 1).hits(Fault::Error, 0.5))
             .count();
         assert!((850..1150).contains(&hits), "{hits}");
+    }
+
+    #[test]
+    fn throttle_refuses_the_requests_after_the_first_n() {
+        let t = Throttle::new(Some(2), Some(3));
+        let hits: Vec<bool> = (0..7).map(|_| t.hit()).collect();
+        assert_eq!(hits, [false, false, true, true, true, false, false]);
+        let all = Throttle::new(Some(0), None);
+        assert!((0..50).all(|_| all.hit()));
+        assert!(!Throttle::new(None, None).hit());
     }
 
     #[test]

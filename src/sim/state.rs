@@ -11,6 +11,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use axum::http::{HeaderValue, header::RETRY_AFTER};
+use axum::response::Response;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -18,7 +20,7 @@ use uuid::Uuid;
 pub(crate) use super::payout::Provider;
 use super::{
     SimConfig,
-    faults::{Dice, RateLimit},
+    faults::{Dice, RateLimit, Throttle},
     ids::IdGen,
     money::Cur,
     payout::{Detail, Payout, Status},
@@ -173,6 +175,7 @@ impl Core {
 pub(crate) struct SimState {
     pub config: SimConfig,
     pub rate: RateLimit,
+    throttle: Throttle,
     core: Mutex<Core>,
     settle_tx: mpsc::UnboundedSender<SettleJob>,
 }
@@ -181,6 +184,7 @@ impl SimState {
     pub(crate) fn new(config: SimConfig, settle_tx: mpsc::UnboundedSender<SettleJob>) -> Self {
         SimState {
             rate: RateLimit::new(config.rate_limit),
+            throttle: Throttle::new(config.throttle_after, config.throttle_count),
             core: Mutex::new(Core::new(&config)),
             config,
             settle_tx,
@@ -191,6 +195,22 @@ impl SimState {
     /// (every mutation is a single push or assignment), so a poisoned lock is still usable.
     pub(crate) fn lock(&self) -> MutexGuard<'_, Core> {
         self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether this payout request is answered 429 (`--rate-limit`, `--throttle-after`).
+    pub(crate) fn payout_refused(&self) -> bool {
+        let throttled = self.throttle.hit();
+        self.rate.exceeded() || throttled
+    }
+
+    /// A 429 answer with the configured `Retry-After` (`--retry-after`), if one was set.
+    pub(crate) fn with_retry_after(&self, mut response: Response) -> Response {
+        if let Some(value) = &self.config.retry_after
+            && let Ok(value) = HeaderValue::from_str(value.trim())
+        {
+            response.headers_mut().insert(RETRY_AFTER, value);
+        }
+        response
     }
 
     /// Count a request carrying `key` and return the dice for it.

@@ -1,16 +1,20 @@
 //! One provider's webhook endpoint, step by step: secret configured (else 503), signature
 //! header present and hex (else 401, body dropped unread), body within the limit (else 413,
-//! the rest dropped unread; see [`super::body`]), signature valid (else 401), body readable
-//! (else 400), then the journal decides
+//! the rest dropped unread; see [`super::body`]) and its deadline (else 408 and the connection
+//! is closed), signature valid (else 401), body readable (else 400), then the journal decides
 //! ([`apply`]) and the answer is 200 once that decision is durable (500 if it
 //! could not be written, so the provider retries). Every delivery gets one log line.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::{
     extract::{ConnectInfo, Request, State},
-    http::{HeaderValue, StatusCode, header::RETRY_AFTER},
+    http::{
+        HeaderValue, StatusCode,
+        header::{CONNECTION, RETRY_AFTER},
+    },
     response::{IntoResponse, Response},
 };
 use secrecy::SecretString;
@@ -34,6 +38,8 @@ pub struct Endpoint {
     pub secret: Option<SecretString>,
     pub journal: JournalActor,
     pub log: LogSink,
+    /// Longest a delivery's body may take to arrive once its head did.
+    pub body_timeout: Duration,
 }
 
 impl Endpoint {
@@ -74,7 +80,19 @@ pub async fn receive(State(ep): State<Arc<Endpoint>>, request: Request) -> Respo
             return ep.refuse(peer, StatusCode::UNAUTHORIZED, &e.to_string());
         }
     };
-    let body = match body::read_limited(&parts.headers, request_body, super::BODY_LIMIT).await {
+    let reading = body::read_limited(&parts.headers, request_body, super::BODY_LIMIT);
+    let Ok(read) = tokio::time::timeout(ep.body_timeout, reading).await else {
+        let reason = format!(
+            "body not received within {} ms; connection closed",
+            ep.body_timeout.as_millis()
+        );
+        let mut response = ep.refuse(peer, StatusCode::REQUEST_TIMEOUT, &reason);
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    };
+    let body = match read {
         Ok(body) => body,
         Err(ReadError::TooLarge) => {
             let reason = format!("body larger than {} bytes", super::BODY_LIMIT);

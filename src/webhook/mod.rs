@@ -8,19 +8,26 @@
 //! journal has it on disk. Nothing a sender does — bad signature, huge or malformed body,
 //! unknown payout — stops the server.
 //!
+//! Slow or many clients cannot take it down either: a request's head and body each have a
+//! deadline, and open connections are capped below the file-descriptor limit, the oldest
+//! connection without a request in progress making room for a new one (`limits`, `server`).
+//!
 //! Layout: `secrets` (the signing keys) · `signature` (HMAC and digest) · `body` (size limit,
-//! refusing without a reset) · `handler` (one endpoint's steps and HTTP answers) · `apply` (the journal transaction) · `verdict` (what it did) · `report`
-//! (the operator's log lines).
+//! refusing without a reset) · `handler` (one endpoint's steps and HTTP answers) · `apply` (the
+//! journal transaction) · `verdict` (what it did) · `report` (the operator's log lines) ·
+//! `limits` (timeouts and the connection cap) · `server` (the accept loop that applies them).
 
 mod apply;
 mod body;
 mod handler;
+pub mod limits;
 mod report;
 mod secrets;
+mod server;
 mod signature;
 mod verdict;
 
-use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, io, sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -31,6 +38,7 @@ use tokio::net::TcpListener;
 use crate::domain::ProviderKind;
 use crate::journal::JournalActor;
 
+pub use limits::Limits;
 pub use report::{LogSink, mask_phone};
 pub use secrets::{Secrets, SecretsError, env_var};
 pub use signature::SIGNATURE_HEADER;
@@ -50,18 +58,28 @@ pub fn path(provider: ProviderKind) -> &'static str {
     }
 }
 
-/// Serve both webhook endpoints on `listener` until `shutdown` completes, logging one line per
-/// delivery to stderr; then let open deliveries finish (at most [`DRAIN_TIMEOUT`]) and return.
+/// Serve both webhook endpoints on `listener` within `limits` until `shutdown` completes,
+/// logging one line per delivery to stderr; then let open deliveries finish (at most
+/// [`DRAIN_TIMEOUT`]) and return.
 pub async fn run(
     listener: TcpListener,
     journal: JournalActor,
     secrets: Secrets,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    serve(listener, journal, secrets, LogSink::stderr(), shutdown).await
+    serve_within(
+        listener,
+        journal,
+        secrets,
+        LogSink::stderr(),
+        limits,
+        shutdown,
+    )
+    .await
 }
 
-/// [`run`] with the delivery lines sent to `log`.
+/// [`run`] with the default limits and the delivery lines sent to `log`.
 pub async fn serve(
     listener: TcpListener,
     journal: JournalActor,
@@ -69,33 +87,42 @@ pub async fn serve(
     log: LogSink,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let app = router(journal, &secrets, log).into_make_service_with_connect_info::<SocketAddr>();
-    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-    let signal = async move {
-        shutdown.await;
-        let _ = stopping.send(());
-    };
-    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
-    let drain_limit = async move {
-        match stopped.await {
-            Ok(()) => tokio::time::sleep(DRAIN_TIMEOUT).await,
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        served = server.into_future() => served,
-        () = drain_limit => Ok(()),
-    }
+    serve_within(listener, journal, secrets, log, Limits::default(), shutdown).await
+}
+
+/// [`run`] with the delivery lines sent to `log`.
+pub async fn serve_within(
+    listener: TcpListener,
+    journal: JournalActor,
+    secrets: Secrets,
+    log: LogSink,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let app = router_within(journal, &secrets, log.clone(), limits.body_timeout);
+    server::serve(listener, app, limits, log, DRAIN_TIMEOUT, shutdown).await;
+    Ok(())
 }
 
 /// The routes, for callers that serve them themselves.
 pub fn router(journal: JournalActor, secrets: &Secrets, log: LogSink) -> Router {
+    router_within(journal, secrets, log, limits::BODY_TIMEOUT)
+}
+
+/// The routes, each delivery's body read within `body_timeout`.
+fn router_within(
+    journal: JournalActor,
+    secrets: &Secrets,
+    log: LogSink,
+    body_timeout: Duration,
+) -> Router {
     let endpoint = |provider| {
         Arc::new(handler::Endpoint {
             provider,
             secret: secrets.get(provider).cloned(),
             journal: journal.clone(),
             log: log.clone(),
+            body_timeout,
         })
     };
     Router::new()

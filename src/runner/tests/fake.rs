@@ -39,6 +39,8 @@ pub enum Reply {
     RateLimited,
     /// 429 with `Retry-After: 3`.
     RateLimitedAfter,
+    /// 429 with `Retry-After: 999999`: longer than payrun waits within a run.
+    PauseTooLong,
     /// 400: refused for good.
     Definitive,
     /// 402: the wallet is empty.
@@ -52,7 +54,7 @@ pub enum Reply {
 }
 
 impl Reply {
-    pub const ALL: [Reply; 14] = [
+    pub const ALL: [Reply; 15] = [
         Reply::Pending,
         Reply::Successful,
         Reply::Failed,
@@ -62,6 +64,7 @@ impl Reply {
         Reply::InFlight,
         Reply::RateLimited,
         Reply::RateLimitedAfter,
+        Reply::PauseTooLong,
         Reply::Definitive,
         Reply::InsufficientFunds,
         Reply::KeyReused,
@@ -111,6 +114,9 @@ impl Reply {
             Reply::RateLimited => Err(ProviderError::RateLimited { retry_after: None }),
             Reply::RateLimitedAfter => Err(ProviderError::RateLimited {
                 retry_after: Some(Duration::from_secs(3)),
+            }),
+            Reply::PauseTooLong => Err(ProviderError::RateLimited {
+                retry_after: Some(Duration::from_secs(999_999)),
             }),
             Reply::Definitive => Err(ProviderError::Rejected {
                 status: 400,

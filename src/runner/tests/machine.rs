@@ -63,7 +63,9 @@ fn model(start: RowState, script: &[Reply], max_tries: u32) -> Expect {
                 return end(RowState::InDoubt, true, consumed, maybe, false);
             }
             Some(Reply::Definitive) => return end(RowState::Failed, false, consumed, false, false),
-            Some(Reply::InsufficientFunds) => {
+            // An empty wallet, or a pause longer than a run waits: the batch stops and the
+            // row stays as it was (nothing of this request ran).
+            Some(Reply::InsufficientFunds | Reply::PauseTooLong) => {
                 return end(unsettled(maybe), false, consumed, maybe, true);
             }
             Some(Reply::RateLimited | Reply::RateLimitedAfter) => {}

@@ -5,6 +5,7 @@
 mod fake;
 mod machine;
 mod money;
+mod pause;
 
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
@@ -40,6 +41,10 @@ pub struct Final {
     pub used: Vec<Reply>,
     /// Whether the run was stopped (empty wallet, refused credentials).
     pub stopped: bool,
+    /// Why, if it was.
+    pub reason: Option<super::StopReason>,
+    /// What the run's figures say about this row.
+    pub counts: super::RunCounts,
 }
 
 const CHUNK: usize = 2048;
@@ -145,7 +150,9 @@ impl Bench {
             max_tries,
             unavailable_after: u32::MAX,
             drain_timeout: Duration::from_secs(1),
+            max_pause: super::MAX_PROVIDER_PAUSE,
         };
+        let progress = Arc::new(Progress::new(1, true));
         let shared = Arc::new(Shared {
             provider: provider.clone(),
             journal: self.journal.clone(),
@@ -153,7 +160,7 @@ impl Bench {
             token,
             pacer: Pacer::new(opts.rate),
             stop: stop.clone(),
-            progress: Arc::new(Progress::new(1, true)),
+            progress: progress.clone(),
             consecutive_transport: AtomicU32::new(0),
             opts,
         });
@@ -184,6 +191,8 @@ impl Bench {
             attention,
             used: provider.used(),
             stopped: stop.is_set(),
+            reason: stop.reason(),
+            counts: progress.tally.counts(1),
         }
     }
 }

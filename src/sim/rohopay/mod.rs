@@ -56,8 +56,8 @@ async fn disburse(
         .map(str::trim)
         .filter(|k| !k.is_empty());
     let dice = sim.roll(PROVIDER, key.unwrap_or(""));
-    if sim.rate.exceeded() {
-        return RohoError::RateLimited.into_response();
+    if sim.payout_refused() {
+        return sim.with_retry_after(RohoError::RateLimited.into_response());
     }
     if dice.hits(Fault::Error, sim.config.error_rate) {
         return if server_fault_is_unavailable(&dice) {
@@ -190,7 +190,7 @@ async fn balance(
     query: Result<Query<BalanceQuery>, QueryRejection>,
 ) -> Response {
     if sim.rate.exceeded() {
-        return RohoError::RateLimited.into_response();
+        return sim.with_retry_after(RohoError::RateLimited.into_response());
     }
     if key_mode(&headers).is_none() {
         return RohoError::Unauthorized.into_response();

@@ -57,8 +57,8 @@ async fn payout(
         .unwrap_or("")
         .to_owned();
     let dice = sim.roll(PROVIDER, &reference);
-    if sim.rate.exceeded() {
-        return RumbaError::RateLimited.into_response();
+    if sim.payout_refused() {
+        return sim.with_retry_after(RumbaError::RateLimited.into_response());
     }
     if dice.hits(Fault::Error, sim.config.error_rate) {
         return if server_fault_is_unavailable(&dice) {
@@ -182,7 +182,7 @@ async fn transaction(
     Path(request_id): Path<String>,
 ) -> Response {
     if sim.rate.exceeded() {
-        return RumbaError::RateLimited.into_response();
+        return sim.with_retry_after(RumbaError::RateLimited.into_response());
     }
     if key_mode(&headers).is_none() {
         return RumbaError::Unauthorized.into_response();

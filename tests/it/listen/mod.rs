@@ -7,3 +7,4 @@ mod binary;
 mod deliveries;
 mod end_to_end;
 mod refusals;
+mod slow_clients;

@@ -9,6 +9,7 @@ mod crash;
 mod faults;
 mod keys;
 mod lies;
+mod pauses;
 mod reconcile;
 mod refusals;
 mod rumbapay;
