@@ -33,6 +33,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<Exit> {
         );
     }
     let journal = Journal::open_existing(&args.journal.journal)?;
+    super::notice_tightened(&journal);
     super::runtime()?.block_on(serve(args.addr, journal, secrets))
 }
 
@@ -54,7 +55,7 @@ async fn serve(
     let (actor, thread) =
         JournalActor::spawn(journal).context("cannot start the journal thread")?;
     {
-        let mut out = std::io::stdout().lock();
+        let mut out = super::out::Stdout;
         writeln!(out, "listening on http://{local}")?;
         for line in summary(local, &secrets, &journal_path) {
             writeln!(out, "{line}")?;
