@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod journal;
 pub mod keys;
 pub mod planner;
+pub mod private_file;
 pub mod provider;
 pub mod reconcile;
 pub mod runner;

@@ -57,6 +57,28 @@ impl ReconcileReport {
     }
 }
 
+/// What reconcile made of one row, as told to an [`Observer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checked {
+    Changed,
+    Pending,
+    Unchanged,
+    NeedsPerson,
+}
+
+/// Told how a reconcile goes, so the CLI can show progress while it asks the provider.
+pub trait Observer: Send + Sync {
+    /// The rows to check are known.
+    fn started(&self, _rows: u64) {}
+    /// One row was checked.
+    fn checked(&self, _row: Checked) {}
+}
+
+/// An observer that shows nothing.
+pub struct Quiet;
+
+impl Observer for Quiet {}
+
 enum RowResult {
     Changed(Change),
     Pending,
@@ -73,11 +95,13 @@ pub async fn reconcile<P: Provider>(
     token: LockToken,
     rate: NonZeroU32,
     concurrency: usize,
+    observer: &dyn Observer,
 ) -> Result<ReconcileReport, JournalError> {
     let batch = batch_id.to_string();
     let rows = journal
         .call(move |j| unsettled_rows(j.conn(), &batch))
         .await??;
+    observer.started(rows.len() as u64);
     let pacer = Arc::new(Pacer::new(rate));
     let stop = Arc::new(Stop::default());
     let limit = Arc::new(Semaphore::new(concurrency.max(1)));
@@ -112,13 +136,23 @@ pub async fn reconcile<P: Provider>(
     }
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok(Ok(RowResult::Changed(c))) => report.changes.push(c),
-            Ok(Ok(RowResult::Pending)) => report.still_pending += 1,
-            Ok(Ok(RowResult::Unchanged)) => {}
-            Ok(Ok(RowResult::Attention(a))) => report.attention.push(a),
+            Ok(Ok(RowResult::Changed(c))) => {
+                report.changes.push(c);
+                observer.checked(Checked::Changed);
+            }
+            Ok(Ok(RowResult::Pending)) => {
+                report.still_pending += 1;
+                observer.checked(Checked::Pending);
+            }
+            Ok(Ok(RowResult::Unchanged)) => observer.checked(Checked::Unchanged),
+            Ok(Ok(RowResult::Attention(a))) => {
+                report.attention.push(a);
+                observer.checked(Checked::NeedsPerson);
+            }
             Ok(Ok(RowResult::Contradicted(a))) => {
                 report.attention.push(a.clone());
                 report.contradicted.push(a);
+                observer.checked(Checked::NeedsPerson);
             }
             Ok(Err(e)) => return Err(e),
             Err(e) => return Err(JournalError::Corrupt(format!("reconcile task failed: {e}"))),
@@ -147,12 +181,25 @@ async fn check<P: Provider>(
         }))
     };
     let resend = row.state != RowState::Accepted;
-    if resend && provider.kind() == ProviderKind::Rumbapay && row.request_id.is_none() {
-        return attention(
-            "in doubt and Rumbapay has no way to look it up without its request id; `payrun resume` resends it \
-             with the same reference (Rumbapay answers \"duplicate reference\" if it already has it)"
-                .into(),
+    // Rumbapay is asked by its request id; without one there is nothing to ask with, and
+    // nothing is asked (nor logged as asked).
+    if provider.kind() == ProviderKind::Rumbapay && row.request_id.is_none() {
+        let search = format!(
+            "look it up in the Rumbapay dashboard by its reference {}",
+            row.key
         );
+        return attention(if resend {
+            format!(
+                "in doubt, and payrun has no Rumbapay request id to ask about it with, so nothing was asked; \
+                 `payrun resume` resends it with the same reference (Rumbapay answers \"duplicate reference\" \
+                 if it already has it), or {search}"
+            )
+        } else {
+            format!(
+                "accepted by Rumbapay, but payrun has no Rumbapay request id to ask about it with, so nothing \
+                 was asked; {search}, or let its webhook settle it (`payrun listen`)"
+            )
+        });
     }
     // A RohoPay replay of a row in doubt may execute it: journal `sending` first.
     let replays_unsent = resend && provider.kind() == ProviderKind::Rohopay;
@@ -213,7 +260,8 @@ async fn check<P: Provider>(
         }
         Err(e) => {
             if replays_unsent {
-                record(journal, id, in_doubt(e.to_string())).await?;
+                // A RohoPay replay is the payout request itself.
+                record(journal, id, in_doubt(e.after_payout())).await?;
             }
             return attention(format!("could not check: {e}; try again later"));
         }

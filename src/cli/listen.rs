@@ -39,6 +39,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<Exit> {
         body_timeout: args.body_timeout.unwrap_or(defaults.body_timeout),
         max_connections: args.max_connections.unwrap_or(defaults.max_connections),
     };
+    super::notice_tightened(&journal);
     super::runtime()?.block_on(serve(args.addr, journal, secrets, limits))
 }
 
@@ -61,7 +62,7 @@ async fn serve(
     let (actor, thread) =
         JournalActor::spawn(journal).context("cannot start the journal thread")?;
     {
-        let mut out = std::io::stdout().lock();
+        let mut out = super::out::Stdout;
         writeln!(out, "listening on http://{local}")?;
         for line in summary(local, &secrets, &journal_path, &limits) {
             writeln!(out, "{line}")?;

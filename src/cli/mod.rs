@@ -1,6 +1,10 @@
 //! The command-line edge: parse arguments, dispatch to a command, map its outcome to an exit
 //! code. Commands return `anyhow::Result<Exit>`; errors become one readable line on stderr.
 
+// First, so its `out!`/`outln!` macros are in scope in every module below.
+#[macro_use]
+mod out;
+
 mod args;
 mod endpoint;
 mod generate;
@@ -8,6 +12,7 @@ mod listen;
 mod pay;
 mod preflight;
 mod reconcile;
+mod reconcile_progress;
 mod report;
 mod resume;
 mod run;
@@ -27,8 +32,35 @@ use crate::exit::{Exit, Refused};
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing();
+    let journal = journal_path(&cli.command);
     let outcome = dispatch(cli);
-    exit_code(outcome).into()
+    exit_code(outcome, journal.as_deref()).into()
+}
+
+/// The journal a command uses, to name it when its disk is full.
+fn journal_path(command: &Command) -> Option<std::path::PathBuf> {
+    let args = match command {
+        Command::Run(a) => &a.journal,
+        Command::Resume(a) => &a.journal,
+        Command::Status(a) => &a.journal,
+        Command::Report(a) => &a.journal,
+        Command::Reconcile(a) => &a.journal,
+        Command::Listen(a) => &a.journal,
+        Command::Validate(_) | Command::Sim(_) | Command::Generate(_) => return None,
+    };
+    Some(args.journal.clone())
+}
+
+/// A full disk under the journal, wherever in the chain SQLite said so.
+fn disk_full(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<crate::journal::JournalError>()
+            .is_some_and(crate::journal::JournalError::is_disk_full)
+            || cause
+                .downcast_ref::<rusqlite::Error>()
+                .is_some_and(crate::journal::is_disk_full)
+    })
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
@@ -45,19 +77,34 @@ fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     }
 }
 
-/// Print an error the way a clerk can act on it and pick the exit code.
-fn exit_code(outcome: anyhow::Result<Exit>) -> Exit {
+/// Print an error the way a clerk can act on it and pick the exit code. A full disk is an
+/// I/O error (exit 2), said as such rather than as SQLite's words.
+fn exit_code(outcome: anyhow::Result<Exit>, journal: Option<&std::path::Path>) -> Exit {
     match outcome {
         Ok(exit) => exit,
         Err(err) => {
             if let Some(refused) = err.downcast_ref::<Refused>() {
                 eprintln!("refused: {refused}");
                 Exit::Refused
+            } else if let Some(path) = journal.filter(|_| disk_full(&err)) {
+                eprintln!("error: {}", crate::journal::disk_full_message(path));
+                Exit::Usage
             } else {
                 eprintln!("error: {err:#}");
                 Exit::Usage
             }
         }
+    }
+}
+
+/// Say on stderr which journal files were readable by others and are now 0600.
+fn notice_tightened(journal: &crate::journal::Journal) {
+    for t in journal.tightened() {
+        eprintln!(
+            "note: {} was readable by other users (mode {:04o}); payrun tightened it to 0600 because it holds phone numbers",
+            t.path.display(),
+            t.was
+        );
     }
 }
 

@@ -162,11 +162,11 @@ async fn send_locked<P: Provider>(
     let open: u64 = open_counts.iter().map(|c| c.rows).sum();
     if open == 0 {
         for note in &notes {
-            println!("warning: {note}");
+            outln!("warning: {note}");
         }
         let (before, _) = figures(ctx).await?;
-        println!("Nothing left to send in batch {}.", ctx.batch.id);
-        print!("{}", before.text());
+        outln!("Nothing left to send in batch {}.", ctx.batch.id);
+        out!("{}", before.text());
         return Ok(final_exit(&before, None, ctx));
     }
     let sandbox_unlimited = ctx.batch.sandbox && ctx.send.sandbox_balance.is_none();
@@ -211,22 +211,31 @@ async fn send_locked<P: Provider>(
     .await?;
     interrupts.abort();
     let counts = progress.tally.counts(open);
-    println!("{}", super::summary::run_line(&counts, report.elapsed));
+    outln!("{}", super::summary::run_line(&counts, report.elapsed));
     if ctx.batch.sandbox && report.stop.is_none() {
         // The simulator settles at once; ask it now, so the demo ends with final states.
-        let settled =
-            super::reconcile::with_token(provider, &ctx.actor, ctx.batch, token, rate, concurrency)
-                .await?;
-        println!(
+        let watch = super::reconcile_progress::ReconcileProgress::new("sandbox", "the simulator");
+        let settled = super::reconcile::with_token(
+            provider,
+            &ctx.actor,
+            ctx.batch,
+            token,
+            rate,
+            concurrency,
+            &watch,
+        )
+        .await?;
+        watch.finish();
+        outln!(
             "Sandbox: asked the simulator for final states: {} payout(s) updated",
             settled.changes.len()
         );
     }
 
     let (after, _) = figures(ctx).await?;
-    print!("{}", after.text());
+    out!("{}", after.text());
     if report.abandoned > 0 {
-        println!(
+        outln!(
             "  {} payout(s) were still in flight and stay 'sending'; resume resends them with the same key",
             report.abandoned
         );
@@ -240,7 +249,8 @@ async fn send_locked<P: Provider>(
 /// Sandbox batches get a new simulator, and port, on every run: not checked.
 async fn check_endpoint(ctx: &Ctx<'_>) -> anyhow::Result<Vec<String>> {
     let batch = ctx.batch;
-    if batch.sandbox || batch.base_url == ctx.base_url {
+    let planned = shown_base_url(&batch.base_url);
+    if batch.sandbox || planned == ctx.base_url {
         return Ok(Vec::new());
     }
     let host = |u: &str| {
@@ -248,7 +258,7 @@ async fn check_endpoint(ctx: &Ctx<'_>) -> anyhow::Result<Vec<String>> {
             .ok()
             .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
     };
-    if host(&batch.base_url) != host(&ctx.base_url) {
+    if host(&planned) != host(&ctx.base_url) {
         let id = batch.id.clone();
         let counts = ctx.actor.call(move |j| j.state_counts(&id)).await??;
         let with_first: u64 = counts
@@ -267,15 +277,29 @@ async fn check_endpoint(ctx: &Ctx<'_>) -> anyhow::Result<Vec<String>> {
                  (sending, in doubt or accepted), but this run would send to {}, another host. Sending them \
                  there could pay them twice. Point the provider's base URL variable back to {} to continue \
                  this batch. Nothing was sent.",
-                batch.id, batch.base_url, ctx.base_url, batch.base_url
+                batch.id, planned, ctx.base_url, planned
             ))
             .into());
         }
     }
     Ok(vec![format!(
         "batch {} was planned to be sent to {}; this run sends to {}",
-        batch.id, batch.base_url, ctx.base_url
+        batch.id, planned, ctx.base_url
     )])
+}
+
+/// A base URL read from the journal, without the user name and password an older payrun may
+/// have stored in it.
+fn shown_base_url(stored: &str) -> String {
+    match url::Url::parse(stored) {
+        Ok(mut url) => {
+            // Both fail only for URLs that cannot have credentials.
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Err(_) => crate::provider::without_userinfo(stored),
+    }
 }
 
 /// The exit code and the closing advice.
@@ -283,15 +307,15 @@ fn final_exit(figures: &BatchFigures, stop: Option<&StopReason>, ctx: &Ctx<'_>) 
     let resume = &ctx.resume;
     match stop {
         Some(StopReason::Interrupted) => {
-            println!("Interrupted. Nothing is lost; resume with: {resume}");
+            outln!("Interrupted. Nothing is lost; resume with: {resume}");
             return Exit::Interrupted;
         }
         Some(StopReason::InsufficientFunds(why)) => {
-            println!("Stopped: the wallet ran out ({why}). Top up, then resume with: {resume}");
+            outln!("Stopped: the wallet ran out ({why}). Top up, then resume with: {resume}");
             return Exit::Incomplete;
         }
         Some(StopReason::ProviderPaused { wait, until_ms }) => {
-            println!(
+            outln!(
                 "Stopped: provider unavailable, resume later. {} asked payrun to pause for {} s (HTTP 429 \
                  Retry-After), until {}: longer than the {} min payrun waits within a run. The rows not \
                  sent stay planned. After that time, resume with: {resume}",
@@ -303,29 +327,29 @@ fn final_exit(figures: &BatchFigures, stop: Option<&StopReason>, ctx: &Ctx<'_>) 
             return Exit::Incomplete;
         }
         Some(StopReason::ProviderUnavailable(why)) => {
-            println!("Paused: provider unavailable ({why}). Resume later with: {resume}");
+            outln!("Paused: provider unavailable ({why}). Resume later with: {resume}");
             return Exit::Incomplete;
         }
         Some(StopReason::Fatal(why)) => {
-            println!("Stopped: {why}. Fix the configuration, then resume with: {resume}");
+            outln!("Stopped: {why}. Fix the configuration, then resume with: {resume}");
             return Exit::Usage;
         }
         Some(StopReason::LockLost) => {
-            println!(
+            outln!(
                 "Stopped: another payrun process took over batch {}.",
                 figures.batch
             );
             return Exit::Incomplete;
         }
         Some(StopReason::JournalFailed(why)) => {
-            println!("Stopped: the journal could not record a step ({why}). Resume with: {resume}");
+            outln!("Stopped: the journal could not record a step ({why}). Resume with: {resume}");
             return Exit::Usage;
         }
         None => {}
     }
     if figures.all_good() {
         if figures.count(RowState::Accepted) > 0 {
-            println!(
+            outln!(
                 "  {} accepted payout(s) are pending at the provider; final status arrives by webhook (payrun listen) or `payrun reconcile {}`",
                 figures.count(RowState::Accepted),
                 figures.batch
@@ -337,19 +361,20 @@ fn final_exit(figures: &BatchFigures, stop: Option<&StopReason>, ctx: &Ctx<'_>) 
         + figures.count(RowState::Sending)
         + figures.count(RowState::InDoubt);
     if open > 0 {
-        println!("  {open} payout(s) not settled yet; resume with: {resume}");
+        outln!("  {open} payout(s) not settled yet; resume with: {resume}");
     }
     if figures.count(RowState::Failed) + figures.count(RowState::Rejected) > 0 {
-        println!(
+        outln!(
             "  see `payrun report {}` for each failed or rejected row",
             figures.batch
         );
     }
     if figures.attention > 0 {
-        println!(
+        outln!(
             "  {} row(s) need a person: the provider said something that contradicts what was sent; \
              see `payrun status {}` and do not pay them again until the provider confirms",
-            figures.attention, figures.batch
+            figures.attention,
+            figures.batch
         );
     }
     Exit::Incomplete

@@ -23,14 +23,14 @@ pub async fn show_and_check<P: Provider>(
 ) -> anyhow::Result<()> {
     let open: u64 = open_counts.iter().map(|c| c.rows).sum();
     let totals = open_totals(open_counts);
-    println!("Pre-flight for batch {} ({})", batch.id, batch.file_name);
-    println!("  provider: {} {}", batch.provider, label);
-    println!(
+    outln!("Pre-flight for batch {} ({})", batch.id, batch.file_name);
+    outln!("  provider: {} {}", batch.provider, label);
+    outln!(
         "  to send:  {open} payout(s); {} other row(s) already settled or rejected (see `payrun status`)",
         total_rows.saturating_sub(open)
     );
     for note in notes {
-        println!("  WARNING: {note}");
+        outln!("  WARNING: {note}");
     }
     let mut shortfalls = Vec::new();
     for (currency, (planned, doubtful)) in &totals {
@@ -62,14 +62,14 @@ pub async fn show_and_check<P: Provider>(
             }
             BalanceCheck::Unknown(why) => line.push_str(&format!(" · balance not checked: {why}")),
             BalanceCheck::Failed(why) => {
-                println!("{line}");
+                outln!("{line}");
                 return Err(Refused(format!(
                     "could not read the {currency} wallet balance ({why}); nothing was sent"
                 ))
                 .into());
             }
         }
-        println!("{line}");
+        outln!("{line}");
     }
     if !shortfalls.is_empty() {
         return Err(Refused(format!(

@@ -9,12 +9,13 @@ use anyhow::Context;
 
 use super::ReconcileArgs;
 use super::pay::Endpoint;
+use super::reconcile_progress::ReconcileProgress;
 use super::summary::attention_line;
 use crate::domain::ProviderKind;
 use crate::exit::{Exit, Refused};
 use crate::journal::{AttentionRow, Batch, Journal, JournalActor, JournalError, LockToken};
 use crate::provider::{Provider, ProviderConfig, rohopay::RohopayClient, rumbapay::RumbapayClient};
-use crate::reconcile::{self, ReconcileReport};
+use crate::reconcile::{self, Observer, ReconcileReport};
 
 pub fn run(args: ReconcileArgs) -> anyhow::Result<Exit> {
     super::runtime()?.block_on(run_async(args))
@@ -26,6 +27,7 @@ async fn run_async(args: ReconcileArgs) -> anyhow::Result<Exit> {
     let (journal, batch) =
         tokio::task::spawn_blocking(move || -> anyhow::Result<(Journal, Batch)> {
             let journal = Journal::open_existing(&path)?;
+            super::notice_tightened(&journal);
             let batch = journal.batch(&id)?;
             Ok((journal, batch))
         })
@@ -45,19 +47,21 @@ async fn run_async(args: ReconcileArgs) -> anyhow::Result<Exit> {
         JournalActor::spawn(journal).context("cannot start the journal thread")?;
     let rate = NonZeroU32::new(args.rate).unwrap_or(NonZeroU32::MIN);
     let concurrency = usize::try_from(args.concurrency).unwrap_or(4);
+    let watch = ReconcileProgress::new("reconcile", batch.provider.name());
     let outcome = match batch.provider {
         ProviderKind::Rohopay => {
             let client = Arc::new(RohopayClient::new(&endpoint.config)?);
-            locked(client, &actor, &batch, rate, concurrency).await
+            locked(client, &actor, &batch, rate, concurrency, &watch).await
         }
         ProviderKind::Rumbapay => {
             let client = Arc::new(RumbapayClient::new(&endpoint.config)?);
-            locked(client, &actor, &batch, rate, concurrency).await
+            locked(client, &actor, &batch, rate, concurrency, &watch).await
         }
     };
     drop(actor);
     let _ = tokio::task::spawn_blocking(move || thread.join()).await;
     let report = outcome?;
+    watch.finish();
     // After its own work: every row of the batch that needs a person, whoever marked it.
     let (path, id) = (args.journal.journal.clone(), batch.id.clone());
     let flagged = tokio::task::spawn_blocking(move || -> anyhow::Result<Flagged> {
@@ -92,6 +96,7 @@ pub async fn locked<P: Provider>(
     batch: &Batch,
     rate: NonZeroU32,
     concurrency: usize,
+    observer: &dyn Observer,
 ) -> anyhow::Result<ReconcileReport> {
     let id = batch.id.clone();
     let (token, _) = match actor.call(move |j| j.acquire_lock(&id)).await? {
@@ -101,7 +106,16 @@ pub async fn locked<P: Provider>(
         }
         Err(e) => return Err(e.into()),
     };
-    let result = with_token(provider, actor, batch, token.clone(), rate, concurrency).await;
+    let result = with_token(
+        provider,
+        actor,
+        batch,
+        token.clone(),
+        rate,
+        concurrency,
+        observer,
+    )
+    .await;
     let id = batch.id.clone();
     let _ = actor.call(move |j| j.release_lock(&id, &token)).await;
     result
@@ -115,18 +129,29 @@ pub async fn with_token<P: Provider>(
     token: LockToken,
     rate: NonZeroU32,
     concurrency: usize,
+    observer: &dyn Observer,
 ) -> anyhow::Result<ReconcileReport> {
-    Ok(reconcile::reconcile(provider, actor.clone(), &batch.id, token, rate, concurrency).await?)
+    Ok(reconcile::reconcile(
+        provider,
+        actor.clone(),
+        &batch.id,
+        token,
+        rate,
+        concurrency,
+        observer,
+    )
+    .await?)
 }
 
 /// Print what reconcile did and what needs a person; returns how many rows need one.
 fn print_report(batch: &Batch, report: &ReconcileReport, flagged: &Flagged) -> u64 {
-    println!(
+    outln!(
         "Reconciled batch {}: checked {} payout(s)",
-        batch.id, report.checked
+        batch.id,
+        report.checked
     );
     for c in report.changes.iter().take(SHOWN) {
-        println!(
+        outln!(
             "  line {} {}: {} → {}",
             c.line,
             c.reference.as_deref().unwrap_or("-"),
@@ -135,7 +160,7 @@ fn print_report(batch: &Batch, report: &ReconcileReport, flagged: &Flagged) -> u
         );
     }
     if report.changes.len() > SHOWN {
-        println!("  ... and {} more change(s)", report.changes.len() - SHOWN);
+        outln!("  ... and {} more change(s)", report.changes.len() - SHOWN);
     }
     // A row reconcile could not settle may be marked too: count it once.
     let unmarked: Vec<_> = report
@@ -149,7 +174,7 @@ fn print_report(batch: &Batch, report: &ReconcileReport, flagged: &Flagged) -> u
         })
         .collect();
     let needs_a_person = flagged.count + unmarked.len() as u64;
-    println!(
+    outln!(
         "  {} changed, {} still pending at the provider, {} need a person",
         report.changes.len(),
         report.still_pending,
@@ -158,9 +183,9 @@ fn print_report(batch: &Batch, report: &ReconcileReport, flagged: &Flagged) -> u
     if needs_a_person == 0 {
         return 0;
     }
-    println!("Needs a person:");
+    outln!("Needs a person:");
     for a in &unmarked {
-        println!(
+        outln!(
             "  line {} {}: {}",
             a.line,
             a.reference.as_deref().unwrap_or("-"),
@@ -168,12 +193,12 @@ fn print_report(batch: &Batch, report: &ReconcileReport, flagged: &Flagged) -> u
         );
     }
     for f in &flagged.rows {
-        println!("  {}", attention_line(f));
-        println!("    next: {}", next_step(batch, f));
+        outln!("  {}", attention_line(f));
+        outln!("    next: {}", next_step(batch, f));
     }
     let more = flagged.count.saturating_sub(flagged.rows.len() as u64);
     if more > 0 {
-        println!(
+        outln!(
             "  ... and {more} more the provider contradicted: `payrun report {}` lists them all \
              (column attention)",
             batch.id

@@ -59,13 +59,14 @@ fn cells(r: &ReportRow) -> [String; 15] {
 
 pub fn run(args: ReportArgs) -> anyhow::Result<Exit> {
     let journal = Journal::open_existing(&args.journal.journal)?;
+    super::notice_tightened(&journal);
     let batch = journal.batch(&args.batch)?;
     let out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
+            crate::private_file::create(path)
                 .with_context(|| format!("cannot write {}", path.display()))?,
         )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        None => Box::new(std::io::BufWriter::new(super::out::Stdout)),
     };
     match args.format {
         CsvOrJson::Csv => {

@@ -17,6 +17,7 @@ async fn resume(args: ResumeArgs) -> anyhow::Result<Exit> {
     let id = args.batch.clone();
     let (journal, batch) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let journal = Journal::open_existing(&path)?;
+        super::notice_tightened(&journal);
         let batch = journal.batch(&id)?;
         Ok((journal, batch))
     })
@@ -26,7 +27,7 @@ async fn resume(args: ResumeArgs) -> anyhow::Result<Exit> {
         .await
         .with_context(|| format!("cannot reach {} for batch {}", batch.provider, batch.id))?;
     if batch.sandbox {
-        println!(
+        outln!(
             "note: the sandbox simulator starts empty on every run; rows resent now are simulated again (no money moves)"
         );
     }

@@ -64,6 +64,7 @@ async fn run_async(args: RunArgs) -> anyhow::Result<Exit> {
         tokio::task::spawn_blocking(move || -> anyhow::Result<(Journal, Resolved)> {
             let mut journal = Journal::open(&jp)
                 .with_context(|| format!("cannot open journal {}", jp.display()))?;
+            super::notice_tightened(&journal);
             let resolved = resolve(&mut journal, &request)?;
             Ok((journal, resolved))
         })
@@ -145,7 +146,7 @@ fn resolve_once(journal: &mut Journal, req: &PlanRequest) -> anyhow::Result<Reso
         check_same_target(&batch, req)?;
         check_callback(&batch, req)?;
         if batch.file_sha256 == req.sha {
-            println!("Continuing batch {} (same file as before).", batch.id);
+            outln!("Continuing batch {} (same file as before).", batch.id);
             return Ok(Resolved::continuing(batch));
         }
         if !req.allow_changed {
@@ -175,7 +176,7 @@ fn resolve_once(journal: &mut Journal, req: &PlanRequest) -> anyhow::Result<Reso
     {
         check_same_target(same, req)?;
         check_callback(same, req)?;
-        println!("Continuing batch {} (same file as before).", same.id);
+        outln!("Continuing batch {} (same file as before).", same.id);
         return Ok(Resolved::continuing(same.clone()));
     }
     let recent = now_ms() - planner::SAME_CONTENT_REFUSED_DAYS * DAY_MS;
@@ -294,7 +295,7 @@ fn plan(journal: &mut Journal, id: String, req: &PlanRequest) -> anyhow::Result<
         }
         Err(e) => return Err(refusal(e)),
     };
-    println!(
+    outln!(
         "Planned batch {id}: {} payout(s){} (journal {})",
         planned.stats.planned,
         if planned.stats.rejected > 0 {
@@ -355,13 +356,19 @@ fn replan(journal: &mut Journal, batch: Batch, req: &PlanRequest) -> anyhow::Res
     };
     match planner::replan_changed(journal, &batch, &req.file, &req.opts) {
         Ok((r, _)) => {
-            println!(
+            outln!(
                 "Batch {} follows the edited file: {} unchanged, {} added, {} updated before sending, {} withdrawn, \
                  {} conflict(s), {} invalid",
-                batch.id, r.unchanged, r.added, r.updated, r.withdrawn, r.conflicts, r.rejected
+                batch.id,
+                r.unchanged,
+                r.added,
+                r.updated,
+                r.withdrawn,
+                r.conflicts,
+                r.rejected
             );
             if r.conflicts > 0 {
-                println!(
+                outln!(
                     "  conflicts are rows already sent that the file now changes or pays again; they are not paid: see `payrun report {}`",
                     batch.id
                 );

@@ -61,7 +61,7 @@ async fn serve(listen: std::net::SocketAddr, config: SimConfig) -> anyhow::Resul
         .local_addr()
         .context("cannot read the bound address")?;
     {
-        let mut out = std::io::stdout().lock();
+        let mut out = super::out::Stdout;
         writeln!(out, "listening on http://{addr}")?;
         for line in summary(addr, &config) {
             writeln!(out, "{line}")?;

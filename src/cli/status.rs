@@ -27,13 +27,14 @@ fn figures(journal: &Journal, batch: &Batch, list: bool) -> Result<BatchFigures,
 
 pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
     let journal = Journal::open_existing(&args.journal.journal)?;
+    super::notice_tightened(&journal);
     match &args.batch {
         Some(id) => {
             let batch = journal.batch(id)?;
             let f = figures(&journal, &batch, true)?;
             match args.format {
-                TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&f)?),
-                TextOrJson::Text => print!("{}", f.text()),
+                TextOrJson::Json => outln!("{}", serde_json::to_string_pretty(&f)?),
+                TextOrJson::Text => out!("{}", f.text()),
             }
         }
         None => {
@@ -43,14 +44,17 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
                 .map(|b| figures(&journal, b, false))
                 .collect::<Result<_, _>>()?;
             match args.format {
-                TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&all)?),
+                TextOrJson::Json => outln!("{}", serde_json::to_string_pretty(&all)?),
                 TextOrJson::Text if all.is_empty() => {
-                    println!("no batches in {}", args.journal.journal.display())
+                    outln!("no batches in {}", args.journal.journal.display())
                 }
                 TextOrJson::Text => {
-                    println!(
+                    outln!(
                         "{:<36} {:<9} {:>7}  {:<20}  states",
-                        "BATCH", "PROVIDER", "ROWS", "UPDATED"
+                        "BATCH",
+                        "PROVIDER",
+                        "ROWS",
+                        "UPDATED"
                     );
                     for f in &all {
                         let provider = if f.sandbox {
@@ -58,7 +62,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
                         } else {
                             f.provider.clone()
                         };
-                        println!(
+                        outln!(
                             "{:<36} {:<9} {:>7}  {:<20}  {}",
                             f.batch,
                             provider,
@@ -68,7 +72,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
                         );
                     }
                     if all.iter().any(|f| f.sandbox) {
-                        println!("* sandbox (simulated, no money moved)");
+                        outln!("* sandbox (simulated, no money moved)");
                     }
                 }
             }

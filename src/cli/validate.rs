@@ -108,11 +108,8 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<Exit> {
         }
         out.flush()
     };
-    match report(&mut io::stdout().lock()) {
-        // `payrun validate ... | head`: the reader has seen enough; the exit code still counts.
-        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
-        other => other.context("cannot write the report to standard output")?,
-    }
+    // `payrun validate ... | head`: the reader has seen enough; the exit code still counts.
+    report(&mut super::out::Stdout).context("cannot write the report to standard output")?;
     if let (TextOrJson::Json, Some(note)) = (args.format, &rejects_note) {
         eprintln!("{note}");
     }

@@ -142,7 +142,8 @@ pub struct Summary {
     pub totals: BTreeMap<Currency, u128>,
     /// Number of valid rows per currency.
     pub counts: BTreeMap<Currency, u64>,
-    /// The first [`WARNINGS_KEPT_PER_KIND`] warnings of each kind, in file order.
+    /// The first [`WARNINGS_KEPT_PER_KIND`] warnings of each kind, in file order. Added only
+    /// through [`Summary::warn`], which counts them in `warning_counts`.
     pub warnings: Vec<Warning>,
     /// How many warnings of each kind there were, kept or not.
     pub warning_counts: BTreeMap<WarningKind, u64>,

@@ -33,7 +33,9 @@ impl RejectsWriter {
             name.to_string_lossy(),
             std::process::id()
         ));
-        let file = File::create(&temp)?;
+        // 0600 whatever the umask: it holds phone numbers. Renamed over the target, so an
+        // existing rejects file ends up 0600 too.
+        let file = crate::private_file::create(&temp)?;
         let mut writer = writer_builder(delimiter).from_writer(BufWriter::new(file));
         let mut rejects = RejectsWriter {
             target: path.to_path_buf(),

@@ -87,9 +87,12 @@ impl<'o, R: Read> Ingester<'o, R> {
         let mut summary = Summary {
             headers,
             delimiter,
-            warnings,
             ..Summary::default()
         };
+        // Through `warn`, like every other warning: the count shown is the count of the list.
+        for warning in warnings {
+            summary.warn(warning);
+        }
 
         // Rows are read and checked in batches so that the duplicate-table lookups of a whole
         // batch can be started together (see `Duplicates::warm`); outcomes still stream in

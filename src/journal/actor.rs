@@ -12,8 +12,24 @@ use tokio::sync::oneshot;
 use super::{Journal, JournalError};
 
 type CallFn = Box<dyn FnOnce(&mut Journal) + Send>;
-/// Told the commit's fate (`None` = durable, `Some(message)` = the commit failed).
-type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
+/// Told the commit's fate (`None` = durable, `Some(failure)` = the commit failed).
+type Completion = Box<dyn FnOnce(Option<&CommitFailed>) + Send>;
+
+/// Why a group commit failed, for each writer in the group.
+struct CommitFailed {
+    message: String,
+    /// The disk is full: the writers get [`JournalError::DiskFull`] naming the journal.
+    disk_full: Option<std::path::PathBuf>,
+}
+
+impl CommitFailed {
+    fn error(&self) -> JournalError {
+        match &self.disk_full {
+            Some(path) => JournalError::DiskFull { path: path.clone() },
+            None => JournalError::Corrupt(format!("commit failed: {}", self.message)),
+        }
+    }
+}
 /// Runs inside the group transaction; says whether it succeeded and how to report back.
 type WriteFn = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
 
@@ -68,9 +84,7 @@ impl JournalActor {
             let completion: Completion = Box::new(move |commit_error| {
                 let outcome = match commit_error {
                     None => result,
-                    Some(message) => {
-                        Err(JournalError::Corrupt(format!("commit failed: {message}")))
-                    }
+                    Some(failed) => Err(failed.error()),
                 };
                 let _ = done.send(outcome);
             });
@@ -123,7 +137,8 @@ fn serve(mut journal: Journal, rx: mpsc::Receiver<Op>) -> Journal {
                         Err(_) => break,
                     }
                 }
-                commit_group(journal.conn_mut(), group);
+                let path = journal.path().to_path_buf();
+                commit_group(journal.conn_mut(), &path, group);
                 if let Some(f) = deferred_call {
                     f(&mut journal);
                 }
@@ -135,7 +150,7 @@ fn serve(mut journal: Journal, rx: mpsc::Receiver<Op>) -> Journal {
 
 /// One transaction for the whole group; each write in its own savepoint so one failing write
 /// does not undo the others. Completions run only after the commit.
-fn commit_group(conn: &mut Connection, group: Vec<WriteFn>) {
+fn commit_group(conn: &mut Connection, path: &std::path::Path, group: Vec<WriteFn>) {
     let mut completions = Vec::with_capacity(group.len());
     let committed = (|| -> Result<(), rusqlite::Error> {
         let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -152,12 +167,15 @@ fn commit_group(conn: &mut Connection, group: Vec<WriteFn>) {
         crate::crash::point("mid-group-commit");
         tx.commit()
     })();
-    let error = committed.err().map(|e| e.to_string());
-    if let Some(message) = &error {
-        tracing::error!("journal commit failed: {message}");
+    let error = committed.err().map(|e| CommitFailed {
+        message: e.to_string(),
+        disk_full: super::is_disk_full(&e).then(|| path.to_path_buf()),
+    });
+    if let Some(failed) = &error {
+        tracing::error!("journal commit failed: {}", failed.message);
     }
     for completion in completions {
-        completion(error.as_deref());
+        completion(error.as_ref());
     }
 }
 

@@ -13,8 +13,10 @@ mod batch_tests;
 mod behaviour_tests;
 mod bulk;
 mod fingerprint;
+mod full;
 mod lock;
 mod lookup;
+mod perms;
 mod plan;
 mod queries;
 mod replan;
@@ -34,12 +36,14 @@ use rusqlite::{Connection, OpenFlags};
 pub use actor::JournalActor;
 pub use batch::{Batch, BatchSettings, NewBatch};
 pub use fingerprint::Overlap;
+pub use full::{disk_full_message, is_disk_full};
 pub use lock::{
     LockInfo, LockToken, check as check_lock, heartbeat, heartbeat_every, stale_after_ms,
 };
 pub use lookup::{
     Delivery, RowKey, RowRef, delivery, record_delivery, row_by_id, rows_by, sending_rows_like,
 };
+pub use perms::Tightened;
 pub use plan::{PlanItem, PlanSink, PlanStats, PlannedRow, RejectedInsert};
 pub use queries::{AttentionRow, ReportRow, StateCount};
 pub use replan::{ExistingRow, ReplanWriter};
@@ -61,6 +65,8 @@ pub enum JournalError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{0}; payrun keeps its journal private (0600) because it holds phone numbers")]
+    NotPrivate(#[source] std::io::Error),
     #[error(
         "no journal at {0} (a journal is created by `payrun run`; pass --journal to use another)"
     )]
@@ -84,16 +90,31 @@ pub enum JournalError {
     Busy,
     #[error("this process no longer holds the lock on batch {0}; another payrun took it over")]
     LockLost(String),
+    #[error("{}", disk_full_message(.path))]
+    DiskFull { path: PathBuf },
     #[error("journal is corrupt: {0}")]
     Corrupt(String),
     #[error("the journal thread has stopped")]
     Closed,
 }
 
+impl JournalError {
+    /// The disk (or the quota) holding the journal is full.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            JournalError::DiskFull { .. } => true,
+            JournalError::Sqlite(e) => is_disk_full(e),
+            _ => false,
+        }
+    }
+}
+
 /// A synchronous connection to the journal.
 pub struct Journal {
     conn: Connection,
     path: PathBuf,
+    /// Journal files found readable by others and narrowed to 0600 on opening.
+    tightened: Vec<Tightened>,
 }
 
 impl Journal {
@@ -112,6 +133,7 @@ impl Journal {
     }
 
     fn connect(path: &Path) -> Result<Journal, JournalError> {
+        let mut tightened = perms::tighten(path).map_err(JournalError::NotPrivate)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -131,10 +153,18 @@ impl Journal {
         conn.pragma_update(None, "cache_size", -65_536)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         schema::migrate(&mut conn)?;
+        // The -wal and -shm files now exist; SQLite made them with the journal's mode.
+        tightened.extend(perms::tighten(path).map_err(JournalError::NotPrivate)?);
         Ok(Journal {
             conn,
             path: path.to_path_buf(),
+            tightened,
         })
+    }
+
+    /// Journal files that other users could read and that this open narrowed to 0600.
+    pub fn tightened(&self) -> &[Tightened] {
+        &self.tightened
     }
 
     pub fn path(&self) -> &Path {

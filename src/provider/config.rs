@@ -20,6 +20,12 @@ pub enum ConfigError {
         value: String,
         reason: String,
     },
+    #[error("{var}: {what} contains a user name or password; {why} — remove `user:…@`")]
+    Credentials {
+        var: &'static str,
+        what: &'static str,
+        why: &'static str,
+    },
     #[error("{var} must use https (plain http is only allowed for localhost/loopback): {value}")]
     InsecureUrl { var: &'static str, value: String },
 }
@@ -114,14 +120,32 @@ pub fn parse_base_url(var: &'static str, value: &str) -> Result<Url, ConfigError
     check_url(var, value.trim().trim_end_matches('/'))
 }
 
-/// A URL that is https, or http to a loopback host (a local simulator or receiver).
+/// A URL that is https, or http to a loopback host (a local simulator or receiver), with no
+/// user name or password in it: those would be printed in the pre-flight and stored in the
+/// journal, and payrun authenticates otherwise.
 pub fn check_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
     let trimmed = value.trim();
     let url = Url::parse(trimmed).map_err(|e| ConfigError::BadUrl {
         var,
-        value: value.to_string(),
+        value: without_userinfo(value),
         reason: e.to_string(),
     })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(if var.ends_with("_BASE_URL") {
+            ConfigError::Credentials {
+                var,
+                what: "the base URL",
+                why: "payrun sends the API key in a header",
+            }
+        } else {
+            ConfigError::Credentials {
+                var,
+                what: "the URL",
+                why: "callbacks are verified by their signature, and this URL is stored in the \
+                      journal and sent with every payout",
+            }
+        });
+    }
     let loopback = match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -140,6 +164,20 @@ pub fn check_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
             value: value.to_string(),
             reason: format!("scheme {other:?} is not http(s)"),
         }),
+    }
+}
+
+/// `value` with anything between `://` and the `@` that ends a user name or password replaced
+/// by `…`, for messages about a URL that may carry credentials.
+pub fn without_userinfo(value: &str) -> String {
+    let Some(start) = value.find("://").map(|i| i + 3) else {
+        return value.to_string();
+    };
+    let rest = &value[start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}…{}", &value[..start], &rest[at..]),
+        None => value.to_string(),
     }
 }
 
@@ -162,6 +200,44 @@ mod tests {
             Err(ConfigError::BadUrl { .. })
         ));
         assert!(parse_base_url("X", "not a url").is_err());
+    }
+
+    #[test]
+    fn credentials_are_refused_and_never_echoed() {
+        for url in [
+            "https://user:pa55@api.rohopay.com",
+            "https://user@api.rohopay.com",
+            "https://:pa55@api.rohopay.com",
+            "http://user:pa55@127.0.0.1:9",
+            "http://user:pa55@api.rohopay.com",
+        ] {
+            let err = parse_base_url("ROHOPAY_BASE_URL", url).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Credentials { .. }),
+                "{url}: {err:?}"
+            );
+            let text = err.to_string();
+            assert!(!text.contains("pa55") && !text.contains("user@"), "{text}");
+            assert!(text.contains("user name or password"), "{text}");
+        }
+        let err = check_url("--callback-url", "https://u:pa55@hooks.example.com").unwrap_err();
+        assert!(err.to_string().contains("signature"), "{err}");
+        // Unparseable, yet the password is not echoed either.
+        let err = parse_base_url("X", "https://u:pa55@ho st").unwrap_err();
+        assert!(!err.to_string().contains("pa55"), "{err}");
+    }
+
+    #[test]
+    fn userinfo_is_stripped_for_display() {
+        assert_eq!(
+            without_userinfo("http://u:p@127.0.0.1:9/v1?a=b@c"),
+            "http://…@127.0.0.1:9/v1?a=b@c"
+        );
+        assert_eq!(
+            without_userinfo("https://api.x.com/v1"),
+            "https://api.x.com/v1"
+        );
+        assert_eq!(without_userinfo("not a url"), "not a url");
     }
 
     #[test]

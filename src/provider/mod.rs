@@ -10,7 +10,7 @@ pub mod verify;
 
 use std::{future::Future, time::Duration};
 
-pub use config::{ConfigError, ProviderConfig, check_url};
+pub use config::{ConfigError, ProviderConfig, check_url, without_userinfo};
 pub use http::retry_after_from;
 pub use verify::{AnswerAmount, AnswerFacts, Contradiction, RequestFacts};
 
@@ -178,7 +178,9 @@ pub enum ErrorClass {
 pub enum ProviderError {
     #[error("could not reach the provider: {reason}")]
     Unreachable { reason: String },
-    #[error("no answer from the provider ({reason}); the payout may or may not have been made")]
+    /// Says nothing about a payout: the request may have been a balance read or a status
+    /// query. Where it was a payout, [`ProviderError::after_payout`] says what that means.
+    #[error("no answer from the provider ({reason})")]
     NoAnswer { reason: String },
     #[error("provider error (HTTP {status}): {message}")]
     Server { status: u16, message: String },
@@ -203,7 +205,7 @@ pub enum ProviderError {
     #[error("unexpected answer from the provider (HTTP {status}): {message}")]
     Unexpected { status: u16, message: String },
     #[error(
-        "the provider redirected the request (HTTP {status}) to {host}; payrun never follows a redirect on a provider call: the payout may or may not have been made, check it with the provider and the base URL"
+        "the provider redirected the request (HTTP {status}) to {host}; payrun never follows a redirect on a provider call: check the base URL"
     )]
     Redirected { status: u16, host: String },
     #[error("Rumbapay answered \"duplicate reference\" but {message}")]
@@ -258,6 +260,21 @@ impl ProviderError {
             self,
             ProviderError::Unreachable { .. } | ProviderError::NoAnswer { .. }
         )
+    }
+
+    /// The error as said about a payout request that was sent: an answer that never came or a
+    /// redirect leaves the payout possibly made. Only for payout requests — a balance read or
+    /// a status query that failed paid nobody.
+    pub fn after_payout(&self) -> String {
+        match self {
+            ProviderError::NoAnswer { .. } => {
+                format!("{self}; the payout may or may not have been made")
+            }
+            ProviderError::Redirected { .. } => format!(
+                "{self}; the payout may or may not have been made: check it with the provider"
+            ),
+            _ => self.to_string(),
+        }
     }
 
     /// Short word for the attempt log.
@@ -352,5 +369,40 @@ pub fn request_body(
     match kind {
         ProviderKind::Rohopay => rohopay::request_body(row, ctx),
         ProviderKind::Rumbapay => rumbapay::request_body(row, key, ctx),
+    }
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::*;
+
+    #[test]
+    fn only_a_payout_request_may_have_made_a_payout() {
+        let lost = ProviderError::NoAnswer {
+            reason: "connection closed".into(),
+        };
+        assert_eq!(
+            lost.to_string(),
+            "no answer from the provider (connection closed)"
+        );
+        assert!(
+            lost.after_payout()
+                .ends_with("the payout may or may not have been made")
+        );
+        let moved = ProviderError::Redirected {
+            status: 302,
+            host: "elsewhere.example".into(),
+        };
+        assert!(!moved.to_string().contains("payout"), "{moved}");
+        assert!(
+            moved
+                .after_payout()
+                .contains("may or may not have been made")
+        );
+        let refused = ProviderError::Rejected {
+            status: 400,
+            message: "bad phone".into(),
+        };
+        assert_eq!(refused.after_payout(), refused.to_string());
     }
 }

@@ -133,7 +133,7 @@ fn needs_person(why: String) -> Outcome {
 fn settles_in_doubt(err: &ProviderError) -> Option<Outcome> {
     match err {
         ProviderError::KeyReused { .. } | ProviderError::Redirected { .. } => {
-            Some(needs_person(err.to_string()))
+            Some(needs_person(err.after_payout()))
         }
         ProviderError::Unconfirmed { contradicts, .. } => Some(if *contradicts {
             needs_person(err.to_string())
@@ -206,7 +206,7 @@ async fn attempt<P: Provider>(shared: &Shared<P>, row: &OpenRow) -> (Outcome, u3
         note_transport(shared, &err);
         let ran_before = maybe_executed;
         maybe_executed |= !certainly_not_executed(&err);
-        let message = err.to_string();
+        let message = err.after_payout();
         match err.class() {
             // An earlier request with this key may have paid: this refusal says nothing about
             // that one, so the row waits in doubt for the provider (or a person) to tell.
@@ -302,7 +302,7 @@ fn log<P>(
             http_status: e.http_status(),
             latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
             outcome: e.outcome_word().to_string(),
-            detail: Some(e.to_string()),
+            detail: Some(e.after_payout()),
         },
     };
     shared

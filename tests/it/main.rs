@@ -7,3 +7,4 @@ mod pay;
 mod sim;
 mod support;
 mod validate;
+mod words;

@@ -12,7 +12,7 @@ use nix::unistd::Pid;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::support::listen::peek;
-use crate::support::pay::{Fixture, assert_exactly_once, batch_id, code, states, text, ugx_payees};
+use crate::support::pay::{Fixture, batch_id, code, states, text, ugx_payees};
 use crate::support::sim::SimConfig;
 
 /// The whole number written just before `marker` in `line` (0 if `marker` is absent).
@@ -171,7 +171,8 @@ async fn a_retry_after_beyond_15_minutes_stops_the_batch_and_resume_pays_the_res
         ..SimConfig::default()
     })
     .await;
-    let file = fx.csv("payroll.csv", &ugx_payees(5));
+    let payees = ugx_payees(5);
+    let file = fx.csv("payroll.csv", &payees);
     let out = fx
         .run(&file, "rohopay", &["--rate", "500", "--concurrency", "1"])
         .await;
@@ -207,7 +208,7 @@ async fn a_retry_after_beyond_15_minutes_stops_the_batch_and_resume_pays_the_res
     let resumed = fx.exec(&["resume", &batch, "--yes", "--rate", "500"]).await;
     assert_eq!(code(&resumed), 0, "{}", text(&resumed));
     let report = fx.report(&batch).await;
-    assert_eq!(assert_exactly_once(&report, &fx.ledger().await), 5);
+    assert_eq!(fx.assert_exactly_once(&batch, &payees).await, 5);
     assert_eq!(states(&report).get("planned"), None);
 }
 

@@ -86,7 +86,20 @@ impl Fixture {
 
     /// The payrun binary, configured for this fixture's simulator and journal.
     pub fn payrun(&self) -> tokio::process::Command {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_payrun"));
+        self.configure(tokio::process::Command::new(env!("CARGO_BIN_EXE_payrun")))
+    }
+
+    /// `payrun ARGS` started by `sh` after `umask MASK`, configured like [`Fixture::payrun`]:
+    /// what payrun creates must not depend on the umask it inherits.
+    pub fn payrun_with_umask(&self, mask: &str, args: &[&str]) -> tokio::process::Command {
+        let mut cmd = self.configure(tokio::process::Command::new("sh"));
+        cmd.args(["-c", r#"umask "$1"; shift; exec "$@""#, "sh", mask])
+            .arg(env!("CARGO_BIN_EXE_payrun"))
+            .args(args);
+        cmd
+    }
+
+    fn configure(&self, mut cmd: tokio::process::Command) -> tokio::process::Command {
         cmd.env("ROHOPAY_API_KEY", "live_test_fixture")
             .env("ROHOPAY_BASE_URL", self.sim.rohopay_base_url())
             .env("RUMBAPAY_API_KEY", "live_test_fixture")
