@@ -220,3 +220,37 @@ fn a_request_sent_before_its_sending_mark_breaks_write_ahead() {
     w.journal.remove(0);
     assert_eq!(check_write_ahead(&w.journal, &w.ledger).len(), 1);
 }
+
+#[test]
+fn a_contradicted_row_left_for_a_person_is_visible_not_missing_but_plain_doubt_is_not_final() {
+    // The provider executed the payout but its answer contradicted the request: in doubt with
+    // a note, and the ledger's payout is not a disagreement.
+    let mut w = world();
+    w.journal[0].state = "in_doubt".into();
+    w.journal[0].attention = Some("the answer says 7000 UGX, the request 5000 UGX".into());
+    let v = verdict(&w);
+    assert!(v.is_clean(), "{:?}", v.problems);
+    assert_eq!(v.attention, 1);
+
+    // A lie that executed nothing (a 409 for a reference never sent): not silently missing.
+    w.ledger.remove(0);
+    let v = verdict(&w);
+    assert!(v.is_clean(), "{:?}", v.problems);
+    assert_eq!((v.missing, v.attention), (0, 1));
+
+    // The same row in doubt without a note is left open: a problem, and missing.
+    w.journal[0].attention = None;
+    let v = assert_rejected(&w, "left in_doubt");
+    assert_eq!(v.missing, 1);
+
+    // A note never excuses a payment made twice.
+    let mut w = world();
+    w.journal[0].state = "in_doubt".into();
+    w.journal[0].attention = Some("contradicted".into());
+    let again = w.ledger[0].clone();
+    w.ledger.push(LedgerEntry {
+        id: "ID-again".into(),
+        ..again
+    });
+    assert_eq!(assert_rejected(&w, "DUPLICATE").duplicates, 1);
+}

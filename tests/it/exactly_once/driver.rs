@@ -115,7 +115,10 @@ impl<'a> Batch<'a> {
     fn open_rows(&self) -> usize {
         journal_rows(&self.fx.journal, &self.id).map_or(usize::MAX, |rows| {
             rows.iter()
-                .filter(|r| matches!(r.state.as_str(), "planned" | "sending" | "in_doubt"))
+                .filter(|r| {
+                    matches!(r.state.as_str(), "planned" | "sending" | "in_doubt")
+                        && !r.needs_a_person()
+                })
                 .count()
         })
     }

@@ -12,6 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use super::payfile::PayFile;
 use super::process::Kill;
 use crate::support::sim::SimConfig;
+use payrun::sim::LieMode;
 
 /// Which payrun command a step runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +81,23 @@ impl TrialPlan {
             slow_ms,
             // Some payouts end `failed` at the provider: payrun must record that, not retry it.
             fail_rate: if rng.random_bool(0.2) { 0.05 } else { 0.0 },
+            // RohoPay routes some payouts through its fallback operator: the answer names
+            // another provider, which payrun journals.
+            failover_rate: if provider == "rohopay" && rng.random_bool(0.2) {
+                0.2
+            } else {
+                0.0
+            },
+            // Payouts answered `pending` settle later, so rows end `accepted`.
+            settle_ms: if rng.random_bool(0.2) {
+                rng.random_range(20..=200u64)
+            } else {
+                0
+            },
+            // The simulator lies in some seeds (every mode): each lie must leave its row in
+            // doubt with a note for a person, never paid twice and never `failed`.
+            lie_rate: if rng.random_bool(0.2) { 0.05 } else { 0.0 },
+            lie_modes: LieMode::ALL.to_vec(),
             ..SimConfig::default()
         };
         let http_timeout = (slow_rate > 0.0 && rng.random_bool(0.4))
@@ -169,7 +187,8 @@ impl fmt::Display for TrialPlan {
         write!(
             f,
             "seed {} · {} · {} valid + {} invalid rows ({} repeated payments, reference column: {}) · \
-             sim drop {} error {} slow {}@{}ms rate-limit {:?} fail {} · payrun rate {} concurrency {} \
+             sim drop {} error {} slow {}@{}ms rate-limit {:?} fail {} failover {} settle {}ms lie {} · \
+             payrun rate {} concurrency {} \
              timeout {:?} max-tries {:?} explicit batch {} · steps {:?}",
             self.seed,
             self.provider,
@@ -183,6 +202,9 @@ impl fmt::Display for TrialPlan {
             s.slow_ms,
             s.rate_limit,
             s.fail_rate,
+            s.failover_rate,
+            s.settle_ms,
+            s.lie_rate,
             self.rate,
             self.concurrency,
             self.http_timeout,
