@@ -154,7 +154,7 @@ pub fn check_batch_id(id: &str) -> Result<(), BatchIdError> {
 /// SHA-256 of a file as lowercase hex, streamed.
 pub fn file_sha256(path: &Path) -> std::io::Result<String> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
+    let mut file = crate::ingest::open_regular(path).map_err(std::io::Error::other)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     loop {

@@ -10,13 +10,18 @@ use super::{
     IngestError, IngestOptions, RejectedRow, RowError, RowOutcome, Summary, Warning, WarningKind,
     header::{self, Columns},
     rules::{Draft, Rules},
+    caps::{Defect, MAX_FIELD_BYTES, MAX_ROW_BYTES},
     seen::{Duplicates, RowKeys, triple_key},
-    source::{Records, cells},
+    source::{Records, cell, cells},
 };
-use crate::domain::format_major;
+use crate::domain::{MinorUnits, format_major};
 
 /// Rows checked together, so that their duplicate-table lookups overlap in memory.
 const BATCH: usize = 128;
+/// A batch also ends once its rows hold this many bytes, so long rows cannot pile up.
+const BATCH_BYTES: usize = 2 * 1024 * 1024;
+/// A record buffer that held more than this is dropped after use rather than recycled.
+const RECYCLE_BYTES: usize = 64 * 1024;
 
 /// A file whose header has been read and understood, ready to stream its rows.
 ///
@@ -46,6 +51,9 @@ impl<'o, R: Read> Ingester<'o, R> {
             Some((line, record)) => (line, cells(record)),
             None => return Err(IngestError::Empty),
         };
+        if let Some(defect) = records.take_defect() {
+            return Err(header_defect(line, &defect));
+        }
         let (columns, warnings) = header::map(&headers, line, opts)?;
         Ok(Ingester {
             opts,
@@ -96,22 +104,44 @@ impl<'o, R: Read> Ingester<'o, R> {
         // file order, one row at a time.
         let mut batch: Vec<StringRecord> = (0..BATCH).map(|_| StringRecord::new()).collect();
         let mut lines = Vec::with_capacity(BATCH);
+        let mut defects = Vec::with_capacity(BATCH);
         let mut drafts = Vec::with_capacity(BATCH);
+        let header_names = summary.headers.clone();
         loop {
             lines.clear();
+            defects.clear();
             let mut failure = None;
+            let mut done = false;
+            let mut bytes = 0;
             for record in batch.iter_mut() {
                 match records.read_into(record) {
-                    Ok(Some(line)) => lines.push(line),
-                    Ok(None) => break,
+                    Ok(Some(line)) => {
+                        lines.push(line);
+                        defects.push(records.take_defect());
+                        bytes += record.as_byte_record().as_slice().len();
+                        if bytes > BATCH_BYTES {
+                            break;
+                        }
+                    }
+                    Ok(None) => {
+                        done = true;
+                        break;
+                    }
                     Err(err) => {
                         failure = Some(err);
                         break;
                     }
                 }
             }
-            for (record, &line) in batch.iter().zip(&lines) {
-                let draft = rules.check(line, record);
+            for ((record, &line), defect) in batch.iter().zip(&lines).zip(&mut defects) {
+                let mut draft = rules.check(line, record);
+                if let Some(defect) = defect.take() {
+                    // Cut or swallowed: only the defect is reported, and nothing of the row
+                    // takes part in duplicate detection.
+                    draft.errors = defect_errors(line, &defect, record, &columns, &header_names);
+                    drafts.push((draft, RowKeys::default()));
+                    continue;
+                }
                 let keys = RowKeys {
                     reference: draft
                         .reference
@@ -133,10 +163,15 @@ impl<'o, R: Read> Ingester<'o, R> {
                 summary.record(&mut outcome);
                 on_row(outcome.0);
             }
+            for record in batch.iter_mut() {
+                if record.as_byte_record().as_slice().len() > RECYCLE_BYTES {
+                    *record = StringRecord::new();
+                }
+            }
             if let Some(err) = failure {
                 return Err(err);
             }
-            if lines.len() < BATCH {
+            if done {
                 break;
             }
         }
@@ -150,8 +185,120 @@ impl<'o, R: Read> Ingester<'o, R> {
                 kind: WarningKind::NoRows,
             });
         }
+        check_totals(&mut summary);
         check_controls(&mut summary, opts);
         Ok(summary)
+    }
+}
+
+/// A header that was cut or swallowed by an open quote cannot name the columns.
+fn header_defect(line: u64, defect: &Defect) -> IngestError {
+    let problem = match (defect.unclosed_quote, defect.long_row) {
+        (Some(quote), _) => format!(
+            "has a quote opened on line {} that is never closed, so the whole file reads as the \
+             header; close the quote (\") or remove it",
+            quote.line
+        ),
+        (None, Some(len)) => format!(
+            "is {len} bytes long; at most {MAX_ROW_BYTES} bytes of a row are read. Is this a \
+             payee list saved as CSV?"
+        ),
+        (None, None) => format!(
+            "has a name over {MAX_FIELD_BYTES} bytes long. Is this a payee list saved as CSV?"
+        ),
+    };
+    IngestError::BadHeader { line, problem }
+}
+
+/// The problems of a record the reader had to cut, or that an unclosed quote swallowed.
+fn defect_errors(
+    line: u64,
+    defect: &Defect,
+    record: &StringRecord,
+    columns: &Columns,
+    headers: &[String],
+) -> Vec<RowError> {
+    let name = |index: usize| match columns.name_at(index) {
+        Some(name) => name.to_string(),
+        None => match headers.get(index).map(|h| h.trim()) {
+            Some(header) if !header.is_empty() => header.to_string(),
+            _ => format!("column {}", index + 1),
+        },
+    };
+    if let Some(quote) = defect.unclosed_quote {
+        let lines = quote.last_line.saturating_sub(quote.line) + 1;
+        let span = if lines == 1 {
+            format!("line {} (the last line)", quote.line)
+        } else {
+            format!(
+                "lines {} to {} ({lines} lines, to the end of the file)",
+                quote.line, quote.last_line
+            )
+        };
+        return vec![RowError::at(
+            quote.line,
+            &name(quote.field),
+            cell(record, quote.field),
+            format!(
+                "a quote opened here is never closed, so {span} read as one value and no row in \
+                 them is checked or paid; close the quote (\") or remove it"
+            ),
+        )];
+    }
+    let mut errors: Vec<RowError> = defect
+        .long_fields
+        .iter()
+        .map(|&(index, len)| {
+            RowError::at(
+                line,
+                &name(index),
+                cell(record, index),
+                format!(
+                    "is {len} bytes long; at most {MAX_FIELD_BYTES} bytes of a value are read, \
+                     so this row is not checked"
+                ),
+            )
+        })
+        .collect();
+    if let Some(len) = defect.long_row {
+        errors.push(RowError::at(
+            line,
+            "row",
+            cell(record, 0),
+            format!(
+                "is {len} bytes long; at most {MAX_ROW_BYTES} bytes of a row are read, so this \
+                 row is not checked (a closing quote may be missing)"
+            ),
+        ));
+    }
+    if errors.is_empty() {
+        errors.push(RowError::at(line, "row", cell(record, 0), "could not be read whole"));
+    }
+    errors
+}
+
+/// A currency whose valid rows add up to more than one amount can hold (`i64` minor units)
+/// cannot be journaled, paid or totalled safely: refuse the file, naming the currency.
+fn check_totals(summary: &mut Summary) {
+    let limit = u128::from(MinorUnits::MAX);
+    let over: Vec<_> = summary
+        .totals
+        .iter()
+        .filter(|(_, total)| **total > limit)
+        .map(|(currency, total)| (*currency, *total))
+        .collect();
+    for (currency, total) in over {
+        summary.errors.push(RowError {
+            line: None,
+            column: "total".into(),
+            value: currency.code().to_string(),
+            reason: format!(
+                "the valid {currency} rows total {} {currency}, more than payrun can pay in one \
+                 batch (at most {} {currency} per currency); split the file or check the amounts",
+                format_major(total, currency),
+                format_major(limit, currency),
+            ),
+        });
     }
 }
 
