@@ -126,7 +126,9 @@ pub enum BatchIdError {
     #[error("the batch id is {0} characters long; at most {MAX_BATCH_ID} are allowed")]
     TooLong(usize),
     #[error(
-        "the batch id {id:?} contains {bad:?}; use only letters A-Z and a-z, digits, and . _ : -"
+        "the batch id {} contains {}; use only letters A-Z and a-z, digits, and . _ : -",
+        crate::domain::Quoted(id),
+        crate::domain::ShownChar(*bad)
     )]
     BadChar { id: String, bad: char },
 }

@@ -84,20 +84,20 @@ fn a_long_quoted_field_with_line_feeds_and_quotes_keeps_the_structure() {
     assert_eq!(records[2], vec!["next".to_string(), "q".into()]);
     assert_eq!(defects.len(), 1);
     assert_eq!(defects[0].start_line, 2);
-    assert_eq!(defects[0].long_fields, vec![(0, 24)]);
-    assert_eq!(defects[0].dropped_newlines, 2, "line numbers can be corrected");
+    assert_eq!(defects[0].long_fields, vec![(0, 22)]);
+    assert_eq!(defects[0].dropped_newlines, 1, "line numbers can be corrected");
 }
 
 #[test]
 fn a_quote_pair_straddling_the_cap_stays_a_pair() {
     // The cap falls between the two halves of `""`: the parser must not see a lone quote.
     for cap in 1..12 {
-        let input = b"\"abc\"\"def\"\"\",z\nnext\n";
+        let input = b"\"abc\"\"def\"\"\",z\nn\n";
         let (out, _) = comma(input, (cap, 1024));
         let records = parse(out.as_bytes(), b',', b'"');
         assert_eq!(records.len(), 2, "cap {cap}: {out:?}");
         assert_eq!(records[0].len(), 2, "cap {cap}: {out:?}");
-        assert_eq!(records[1], vec!["next".to_string()], "cap {cap}");
+        assert_eq!(records[1], vec!["n".to_string()], "cap {cap}");
     }
 }
 
@@ -145,11 +145,12 @@ fn an_unclosed_quote_names_the_line_it_opened_on() {
 #[test]
 fn the_configured_delimiter_and_quote_are_followed() {
     let input = b"a;b\n'x;y''zzzzzz';c\n\"q;r\n";
-    let (out, defects) = run(input, b';', b'\'', (4, 1024), 3);
+    // The cap falls on the first half of `''`: the pair goes through whole.
+    let (out, defects) = run(input, b';', b'\'', (5, 1024), 3);
     let records = parse(&out, b';', b'\'');
     assert_eq!(records[1], vec!["x;y'".to_string(), "c".into()]);
     assert_eq!(records[2], vec!["\"q".to_string(), "r".into()]);
-    assert_eq!(defects[0].long_fields, vec![(0, 12)]);
+    assert_eq!(defects[0].long_fields, vec![(0, 13)]);
 }
 
 #[test]
@@ -177,7 +178,7 @@ fn records_without_a_defect_read_exactly_as_without_the_adapter() {
         let plain = parse(&input, b',', b'"');
         let cut = parse(&out, b',', b'"');
         assert_eq!(plain.len(), cut.len(), "{input:?} -> {out:?}");
-        let damaged = defects.iter().filter(|d| d.unclosed_quote.is_none()).count();
+        let damaged = defects.len();
         let differing = plain.iter().zip(&cut).filter(|(a, b)| a != b).count();
         assert!(differing <= damaged, "{input:?} -> {out:?}: {defects:?}");
         assert!(cut.iter().flatten().all(|f| f.len() <= 8), "{out:?}");
