@@ -404,7 +404,7 @@ fn refusal(err: PlanError) -> anyhow::Error {
                  total too large to pay; see above); nothing was sent"
                     .into(),
             )
-                .into()
+            .into()
         }
         PlanError::Ingest(e) => anyhow::Error::new(e),
         e @ PlanError::FileChanged(_) => Refused(e.to_string()).into(),

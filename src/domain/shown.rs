@@ -159,8 +159,14 @@ mod tests {
     fn invisible_characters_are_named_and_others_are_themselves() {
         assert_eq!(ShownChar('\u{200B}').to_string(), "U+200B ZERO WIDTH SPACE");
         assert_eq!(ShownChar('\u{A0}').to_string(), "U+00A0 NO-BREAK SPACE");
-        assert_eq!(ShownChar('\u{202E}').to_string(), "U+202E RIGHT-TO-LEFT OVERRIDE");
-        assert_eq!(ShownChar('\u{FEFF}').to_string(), "U+FEFF ZERO WIDTH NO-BREAK SPACE (BYTE ORDER MARK)");
+        assert_eq!(
+            ShownChar('\u{202E}').to_string(),
+            "U+202E RIGHT-TO-LEFT OVERRIDE"
+        );
+        assert_eq!(
+            ShownChar('\u{FEFF}').to_string(),
+            "U+FEFF ZERO WIDTH NO-BREAK SPACE (BYTE ORDER MARK)"
+        );
         assert_eq!(ShownChar('\u{AD}').to_string(), "U+00AD SOFT HYPHEN");
         assert_eq!(ShownChar('\u{1B}').to_string(), "U+001B ESCAPE");
         assert_eq!(ShownChar('\u{9F}').to_string(), "U+009F");

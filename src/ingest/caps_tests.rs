@@ -27,7 +27,10 @@ fn run(
 fn comma(input: &[u8], caps: (u64, u64)) -> (String, Vec<Defect>) {
     let (out, defects) = run(input, b',', b'"', caps, 8192);
     let (small, same) = run(input, b',', b'"', caps, 1);
-    assert_eq!(out, small, "the same bytes whatever the reader's buffer size");
+    assert_eq!(
+        out, small,
+        "the same bytes whatever the reader's buffer size"
+    );
     assert_eq!(defects, same);
     (String::from_utf8(out).unwrap(), defects)
 }
@@ -85,7 +88,10 @@ fn a_long_quoted_field_with_line_feeds_and_quotes_keeps_the_structure() {
     assert_eq!(defects.len(), 1);
     assert_eq!(defects[0].start_line, 2);
     assert_eq!(defects[0].long_fields, vec![(0, 22)]);
-    assert_eq!(defects[0].dropped_newlines, 1, "line numbers can be corrected");
+    assert_eq!(
+        defects[0].dropped_newlines, 1,
+        "line numbers can be corrected"
+    );
 }
 
 #[test]
@@ -157,7 +163,11 @@ fn the_configured_delimiter_and_quote_are_followed() {
 fn crlf_files_are_capped_like_lf_files() {
     let (out, defects) = comma(b"a,b\r\n1,22222222\r\n3,4\r\n", (4, 1024));
     assert_eq!(out, "a,b\r\n1,2222\n3,4\r\n");
-    assert_eq!(defects[0].long_fields, vec![(1, 9)], "the CR is part of the value");
+    assert_eq!(
+        defects[0].long_fields,
+        vec![(1, 9)],
+        "the CR is part of the value"
+    );
 }
 
 #[test]

@@ -52,7 +52,8 @@ pub enum IngestError {
     Delimiter { first: char, second: char },
 
     #[error(
-        "line {line}: the first row must be a header naming the columns (phone, amount, currency, ...), but it looks like payee data: {}", Escaped(found)
+        "line {line}: the first row must be a header naming the columns (phone, amount, currency, ...), but it looks like payee data: {}",
+        Escaped(found)
     )]
     NoHeader { line: u64, found: String },
 

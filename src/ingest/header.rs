@@ -116,7 +116,13 @@ impl Columns {
         NAMES
             .into_iter()
             .find(|name| self.position(name) == index)
-            .map(|name| if name == "amount" { self.amount_name } else { name })
+            .map(|name| {
+                if name == "amount" {
+                    self.amount_name
+                } else {
+                    name
+                }
+            })
     }
 
     /// Where a column (payrun's name for it) sits in the row, to list a row's problems in the

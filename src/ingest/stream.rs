@@ -8,9 +8,9 @@ use csv::StringRecord;
 
 use super::{
     IngestError, IngestOptions, RejectedRow, RowError, RowOutcome, Summary, Warning, WarningKind,
+    caps::{Defect, MAX_FIELD_BYTES, MAX_ROW_BYTES},
     header::{self, Columns},
     rules::{Draft, Rules},
-    caps::{Defect, MAX_FIELD_BYTES, MAX_ROW_BYTES},
     seen::{Duplicates, RowKeys, triple_key},
     source::{Records, cell, cells},
 };
@@ -272,7 +272,12 @@ fn defect_errors(
         ));
     }
     if errors.is_empty() {
-        errors.push(RowError::at(line, "row", cell(record, 0), "could not be read whole"));
+        errors.push(RowError::at(
+            line,
+            "row",
+            cell(record, 0),
+            "could not be read whole",
+        ));
     }
     errors
 }

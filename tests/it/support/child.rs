@@ -30,6 +30,8 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
 
 /// Run `cmd` (stdin closed, output captured); fail the test, after killing the child, if it has
 /// not exited within `deadline`.
+// The child is reaped by `wait4` (which also gives its rusage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 pub fn finish_within(cmd: &mut Command, deadline: Duration) -> Finished {
     let mut child: Child = cmd
         .stdin(Stdio::null())
@@ -47,10 +49,13 @@ pub fn finish_within(cmd: &mut Command, deadline: Duration) -> Finished {
         let mut usage: nix::libc::rusage = unsafe { std::mem::zeroed() };
         // SAFETY: wait4 on our own child's pid with valid pointers to locals; WNOHANG never
         // blocks. The child is reaped here, so `child.wait()` is never called afterwards.
-        let got = unsafe {
-            nix::libc::wait4(pid.as_raw(), &mut status, nix::libc::WNOHANG, &mut usage)
-        };
-        assert!(got >= 0, "wait4 failed: {}", std::io::Error::last_os_error());
+        let got =
+            unsafe { nix::libc::wait4(pid.as_raw(), &mut status, nix::libc::WNOHANG, &mut usage) };
+        assert!(
+            got >= 0,
+            "wait4 failed: {}",
+            std::io::Error::last_os_error()
+        );
         if got == pid.as_raw() {
             // Linux reports ru_maxrss in KiB.
             break (status, u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024);

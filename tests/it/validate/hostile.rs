@@ -31,7 +31,8 @@ fn refused_promptly(done: &Finished, what: &str) {
     assert_eq!(done.code, Some(2), "{done:?}");
     assert!(done.stdout.is_empty(), "{done:?}");
     assert!(
-        done.stderr.contains(&format!("is not a regular file but {what}")),
+        done.stderr
+            .contains(&format!("is not a regular file but {what}")),
         "{done:?}"
     );
     assert_eq!(done.stderr.lines().count(), 1, "{done:?}");
@@ -116,7 +117,11 @@ fn a_200_mb_field_is_cut_in_bounded_memory_and_the_next_rows_are_judged() {
         done.max_rss >> 20
     );
     let out = &done.stdout;
-    assert!(out.len() < 4096, "the value is not echoed: {} bytes", out.len());
+    assert!(
+        out.len() < 4096,
+        "the value is not echoed: {} bytes",
+        out.len()
+    );
     let long = format!(
         "line 3, name \"{}…\": is 209715200 bytes long; at most 65536 bytes of a value are read",
         "A".repeat(40)
@@ -144,7 +149,10 @@ fn an_unclosed_quote_is_named_where_it_opened_and_merges_nobody() {
     let output = validate(&path, "rohopay", &["--format", "json"]);
     assert_eq!(code(&output), 1, "{}", stderr(&output));
     let report = json(&output);
-    assert_eq!(error_positions(&report), vec![(Some(3), "description".into())]);
+    assert_eq!(
+        error_positions(&report),
+        vec![(Some(3), "description".into())]
+    );
     let reason = report["errors"][0]["reason"].as_str().unwrap();
     assert!(
         reason.starts_with(
@@ -152,7 +160,10 @@ fn an_unclosed_quote_is_named_where_it_opened_and_merges_nobody() {
         ),
         "{reason}"
     );
-    assert_eq!((report["valid"].as_u64(), report["invalid"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (report["valid"].as_u64(), report["invalid"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(report["totals"]["UGX"], "1000", "only E1 counts");
 }
 
@@ -162,10 +173,11 @@ fn invisible_and_control_characters_are_shown_by_name() {
     let path = dir.path().join("invisible.csv");
     std::fs::write(
         &path,
-        "phone,amount,currency,x\u{1b}[31m\n\
+        "phone,amount,currency,no\u{200D}te\n\
          2567\u{200B}00123456,1000,UGX,\n\
          256700123457,1\u{A0}000,UGX,\n\
-         256700123458,1000,U\u{202E}GX,\n",
+         256700123458,1000,U\u{202E}GX,\n\
+         \u{1b}[31m256700123459,1000,UGX,\n",
     )
     .unwrap();
     let output = validate(&path, "rohopay", &[]);
@@ -174,12 +186,13 @@ fn invisible_and_control_characters_are_shown_by_name() {
         "line 2, phone \"2567<U+200B ZERO WIDTH SPACE>00123456\": contains U+200B ZERO WIDTH SPACE;",
         "line 3, amount \"1<U+00A0 NO-BREAK SPACE>000\": contains U+00A0 NO-BREAK SPACE;",
         "\"U<U+202E RIGHT-TO-LEFT OVERRIDE>GX\"",
-        "x<U+001B ESCAPE>[31m",
+        "line 5, phone \"<U+001B ESCAPE>[31m256700123459\"",
+        "\"no<U+200D ZERO WIDTH JOINER>te\"",
     ] {
         assert!(out.contains(want), "{want} missing from:\n{out}");
     }
     assert!(
-        !out.contains(['\u{1b}', '\u{200B}', '\u{A0}', '\u{202E}']),
+        !out.contains(['\u{1b}', '\u{200B}', '\u{200D}', '\u{A0}', '\u{202E}']),
         "{out:?}"
     );
 }
