@@ -318,6 +318,40 @@ impl<R: Read> Capped<R> {
         self.last_byte = Some(b);
     }
 
+    /// The fast path: a run of plain bytes inside a value, up to the next byte that matters
+    /// (delimiter or line feed outside quotes, quote or line feed inside) and within the caps,
+    /// copied at once. Returns how many bytes it took; 0 leaves the byte to [`Capped::step`].
+    fn plain_run(&mut self, out: &mut Out<'_>) -> usize {
+        if self.row_dropping || self.pending_quote || out.carry.is_some() {
+            return 0;
+        }
+        let rest = &self.input[self.pos..];
+        let room = (self.field_cap.saturating_sub(self.field_len))
+            .min(self.row_cap.saturating_sub(self.row_kept))
+            .min((out.buf.len() - out.n) as u64)
+            .min(rest.len() as u64) as usize;
+        let rest = &rest[..room];
+        let end = match self.state {
+            Lex::InField => memchr::memchr2(self.delimiter, b'\n', rest),
+            Lex::InQuoted => memchr::memchr2(self.quote, b'\n', rest),
+            Lex::StartField | Lex::QuoteInQuoted => return 0,
+        }
+        .unwrap_or(rest.len());
+        if end == 0 {
+            return 0;
+        }
+        out.buf[out.n..out.n + end].copy_from_slice(&rest[..end]);
+        out.n += end;
+        self.last_byte = Some(rest[end - 1]);
+        self.pos += end;
+        let n = end as u64;
+        self.field_len += n;
+        self.row_len += n;
+        self.row_kept += n;
+        self.record_empty = false;
+        end
+    }
+
     fn finish(&mut self, out: &mut Out<'_>) {
         self.finished = true;
         if self.state == Lex::InQuoted {
@@ -396,6 +430,9 @@ impl<R: Read> Read for Capped<R> {
                 continue;
             }
             while self.pos < self.input.len() && !out.full() {
+                if self.plain_run(&mut out) > 0 {
+                    continue;
+                }
                 let b = self.input[self.pos];
                 self.pos += 1;
                 self.step(b, &mut out);
