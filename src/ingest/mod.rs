@@ -9,7 +9,8 @@
 //!   physical line numbers);
 //! - `header`: header names and aliases → column indices;
 //! - `rules`: the per-row rules; `seen`: duplicate detection in bounded memory;
-//! - `stream`: the pass over the file and the control totals;
+//! - `stream`: the pass over the file and the control totals; `defects`: what a cut or
+//!   swallowed record and an overflowing total tell the clerk;
 //! - `outcome`, `error`: what callers get back;
 //! - `rejects`, `render`: the rejects file and the text/JSON report;
 //! - `sample`: large valid files for benchmarks.
@@ -20,6 +21,7 @@
 //! [`MAX_ROW_BYTES`].
 
 mod caps;
+mod defects;
 mod error;
 mod header;
 mod open;
