@@ -131,7 +131,9 @@ pub enum BatchIdError {
     #[error("the batch id is {0} characters long; at most {MAX_BATCH_ID} are allowed")]
     TooLong(usize),
     #[error(
-        "the batch id {id:?} contains {bad:?}; use only letters A-Z and a-z, digits, and . _ : -"
+        "the batch id {} contains {}; use only letters A-Z and a-z, digits, and . _ : -",
+        crate::domain::Quoted(id),
+        crate::domain::ShownChar(*bad)
     )]
     BadChar { id: String, bad: char },
 }
@@ -159,7 +161,7 @@ pub fn check_batch_id(id: &str) -> Result<(), BatchIdError> {
 /// SHA-256 of a file as lowercase hex, streamed.
 pub fn file_sha256(path: &Path) -> std::io::Result<String> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
+    let mut file = crate::ingest::open_regular(path).map_err(std::io::Error::other)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     loop {

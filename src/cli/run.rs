@@ -12,7 +12,7 @@ use super::RunArgs;
 use super::pay::{self, Endpoint};
 use crate::domain::ProviderKind;
 use crate::exit::{Exit, Refused};
-use crate::ingest::{IngestOptions, Summary};
+use crate::ingest::{IngestError, IngestOptions, Summary};
 use crate::journal::{
     Batch, BatchSettings, Journal, JournalError, LockInfo, LockToken, NewBatch, format_ms, now_ms,
 };
@@ -35,9 +35,12 @@ async fn run_async(args: RunArgs) -> anyhow::Result<Exit> {
         .with_context(|| format!("cannot read {}", args.input.file.display()))?;
     // Opened once: the bytes hashed here are the bytes planned (see `PlanFile`).
     let opened = path.clone();
-    let file = tokio::task::spawn_blocking(move || PlanFile::open(&opened))
-        .await?
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let file = match tokio::task::spawn_blocking(move || PlanFile::open(&opened)).await? {
+        Ok(file) => file,
+        // The refusal names the file and what it is.
+        Err(err @ IngestError::NotRegularFile { .. }) => return Err(err.into()),
+        Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+    };
     let kind = args.input.provider;
     let endpoint = Endpoint::connect(kind, &args.send).await?;
     endpoint.check_key(kind)?;
@@ -403,8 +406,12 @@ fn refusal(err: PlanError) -> anyhow::Error {
         }
         PlanError::ControlMismatch(summary) => {
             print_problems(&summary);
-            Refused("the file does not match its control count/total; nothing was sent".into())
-                .into()
+            Refused(
+                "the file as a whole is refused (a control count/total that does not match, or a \
+                 total too large to pay; see above); nothing was sent"
+                    .into(),
+            )
+            .into()
         }
         PlanError::Ingest(e) => anyhow::Error::new(e),
         e @ PlanError::FileChanged(_) => Refused(e.to_string()).into(),

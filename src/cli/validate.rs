@@ -4,7 +4,6 @@
 //! file cannot be read at all.
 
 use std::{
-    fs::File,
     io::{self, Write},
     path::Path,
 };
@@ -15,7 +14,9 @@ use super::{InputArgs, TextOrJson, ValidateArgs};
 use crate::{
     domain::Limits,
     exit::Exit,
-    ingest::{IngestOptions, Ingester, RejectsWriter, RowOutcome, render_json, render_text},
+    ingest::{
+        IngestOptions, Ingester, RejectsWriter, RowOutcome, open_regular, render_json, render_text,
+    },
 };
 
 /// Ingest options from the input flags (loads `--limits`); shared with `payrun run`.
@@ -53,7 +54,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<Exit> {
     let opts = ingest_options(&args.input)?;
     let path = &args.input.file;
     let shown = path.display();
-    let file = File::open(path).with_context(|| format!("cannot open {shown}"))?;
+    let file = open_regular(path)?;
     let ingester = Ingester::open(file, &opts).with_context(|| shown.to_string())?;
 
     let mut rejects = match &args.rejects {

@@ -34,7 +34,8 @@ pub enum AmountError {
     )]
     Scientific,
     #[error(
-        "contains '{0}'; write amounts without thousands separators or spaces, with '.' for decimals (25000 or 2500.50)"
+        "contains {}; write amounts without thousands separators or spaces, with '.' for decimals (25000 or 2500.50)",
+        super::ShownChar(*.0)
     )]
     Separator(char),
     #[error("{currency} has no minor unit: write a whole number")]

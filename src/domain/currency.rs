@@ -23,7 +23,7 @@ pub enum Currency {
 pub enum CurrencyError {
     #[error("currency is missing")]
     Missing,
-    #[error("\"{0}\" is not a currency payrun can pay (UGX, KES, TZS, RWF, GHS, GMD, XAF)")]
+    #[error("{} is not a currency payrun can pay (UGX, KES, TZS, RWF, GHS, GMD, XAF)", super::Quoted(.0))]
     Unknown(String),
 }
 

@@ -10,6 +10,7 @@ mod operator;
 mod payee;
 mod phone;
 mod provider;
+mod shown;
 
 pub use amount::{AmountError, AmountUnit, MinorUnits, Money, MoneyError, format_major};
 pub use country::Country;
@@ -19,3 +20,4 @@ pub use operator::{Operator, OperatorError};
 pub use payee::PayeeRow;
 pub use phone::{Phone, PhoneError};
 pub use provider::ProviderKind;
+pub use shown::{CodePoint, Escaped, PREVIEW_CHARS, Quoted, ShownChar, is_invisible, preview};

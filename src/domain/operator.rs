@@ -15,7 +15,7 @@ pub struct Operator {
 pub enum OperatorError {
     #[error("operator is required for this provider; one of: {}", .0.join(", "))]
     Missing(&'static [&'static str]),
-    #[error("\"{given}\" is not an operator in {country}; one of: {}", .allowed.join(", "))]
+    #[error("{} is not an operator in {country}; one of: {}", super::Quoted(.given), .allowed.join(", "))]
     Unknown {
         given: String,
         country: &'static str,

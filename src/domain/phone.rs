@@ -24,7 +24,7 @@ pub enum PhoneError {
         "ends in \".0\" like a number saved by a spreadsheet; format the column as text and re-export"
     )]
     SpreadsheetDecimal,
-    #[error("contains '{0}'; a phone number has only digits (with an optional leading +)")]
+    #[error("contains {}; a phone number has only digits (with an optional leading +)", super::ShownChar(*.0))]
     BadCharacter(char),
     #[error(
         "looks like a local number that lost its leading zero (a spreadsheet stored it as a number); format the column as text and write 0{digits} or {code}{digits}"

@@ -4,16 +4,22 @@
 
 use std::{io, path::PathBuf};
 
-use crate::domain::{Currency, ProviderKind};
+use crate::domain::{Currency, Escaped, ProviderKind, Quoted};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("cannot open {}: {source}", path.display())]
+    #[error("cannot open {}", path.display())]
     Open {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
+
+    #[error("{} is not a regular file but {kind}; give the path of the CSV file itself", path.display())]
+    NotRegularFile { path: PathBuf, kind: &'static str },
+
+    #[error("line {line}: the header row {problem}")]
+    BadHeader { line: u64, problem: String },
 
     #[error("cannot read the file: {source}")]
     Read {
@@ -46,11 +52,12 @@ pub enum IngestError {
     Delimiter { first: char, second: char },
 
     #[error(
-        "line {line}: the first row must be a header naming the columns (phone, amount, currency, ...), but it looks like payee data: {found}"
+        "line {line}: the first row must be a header naming the columns (phone, amount, currency, ...), but it looks like payee data: {}",
+        Escaped(found)
     )]
     NoHeader { line: u64, found: String },
 
-    #[error("{}; the header has: {}", missing.join("; "), found.join(", "))]
+    #[error("{}; the header has: {}", missing.join("; "), Escaped(&found.join(", ")))]
     MissingColumns {
         /// One description per missing column, naming the aliases that were looked for.
         missing: Vec<String>,
@@ -58,7 +65,7 @@ pub enum IngestError {
         found: Vec<String>,
     },
 
-    #[error("columns {first:?} and {second:?} both give the {meaning}; keep only one of them")]
+    #[error("columns {} and {} both give the {meaning}; keep only one of them", Quoted(.first), Quoted(.second))]
     DuplicateColumn {
         first: String,
         second: String,

@@ -3,7 +3,7 @@
 //! Missing, ambiguous and unknown columns are decided here, for the whole file.
 
 use super::{IngestError, IngestOptions, Warning, WarningKind};
-use crate::domain::{AmountUnit, ProviderKind};
+use crate::domain::{AmountUnit, ProviderKind, Quoted};
 
 /// A field payrun reads, with the header names that mean it (canonical name first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +98,33 @@ pub(crate) struct Columns {
 }
 
 impl Columns {
+    /// payrun's name for the column at `index`, if payrun reads that column.
+    pub(crate) fn name_at(&self, index: usize) -> Option<&'static str> {
+        const NAMES: [&str; 11] = [
+            "phone",
+            "amount",
+            "currency",
+            "reference",
+            "first_name",
+            "last_name",
+            "name",
+            "operator",
+            "description",
+            "document_type",
+            "document_value",
+        ];
+        NAMES
+            .into_iter()
+            .find(|name| self.position(name) == index)
+            .map(|name| {
+                if name == "amount" {
+                    self.amount_name
+                } else {
+                    name
+                }
+            })
+    }
+
     /// Where a column (payrun's name for it) sits in the row, to list a row's problems in the
     /// order the clerk sees the columns. Problems with the row's shape come last.
     pub(crate) fn position(&self, column: &str) -> usize {
@@ -224,7 +251,7 @@ pub(crate) fn map(
     if !unknown.is_empty() {
         let list = unknown
             .iter()
-            .map(|u| format!("{u:?}"))
+            .map(|u| Quoted(u).to_string())
             .collect::<Vec<_>>()
             .join(", ");
         warnings.push(Warning {

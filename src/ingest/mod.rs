@@ -3,20 +3,28 @@
 //! problem with its physical line, and a [`Summary`] gives counts, totals and warnings.
 //!
 //! Layout:
+//! - `open`: only regular files are read (a FIFO or `/dev/zero` would never end);
+//! - `caps`: every field and row within fixed caps, whatever the file holds;
 //! - `source`: bytes → records (reader settings, text/binary sniffing, delimiter detection,
 //!   physical line numbers);
 //! - `header`: header names and aliases → column indices;
 //! - `rules`: the per-row rules; `seen`: duplicate detection in bounded memory;
-//! - `stream`: the pass over the file and the control totals;
+//! - `stream`: the pass over the file and the control totals; `defects`: what a cut or
+//!   swallowed record and an overflowing total tell the clerk;
 //! - `outcome`, `error`: what callers get back;
 //! - `rejects`, `render`: the rejects file and the text/JSON report;
 //! - `sample`: large valid files for benchmarks.
 //!
-//! Memory is bounded by the number of problems reported, never by the number of rows: about
-//! 40 bytes per row for duplicate detection, plus the warnings and errors kept for the summary.
+//! Memory is bounded by the number of problems reported, never by the number of rows or the
+//! length of a value: about 40 bytes per row for duplicate detection, plus the warnings and
+//! errors kept for the summary; a value is read up to [`MAX_FIELD_BYTES`], a row up to
+//! [`MAX_ROW_BYTES`].
 
+mod caps;
+mod defects;
 mod error;
 mod header;
+mod open;
 mod outcome;
 mod rejects;
 mod render;
@@ -29,9 +37,11 @@ mod stream;
 #[cfg(test)]
 mod tests;
 
-use std::{fs::File, io::Read, path::Path};
+use std::{io::Read, path::Path};
 
+pub use caps::{MAX_FIELD_BYTES, MAX_ROW_BYTES};
 pub use error::IngestError;
+pub use open::open_regular;
 pub use outcome::{RejectedRow, RowError, RowOutcome, Summary, Warning, WarningKind};
 pub use rejects::RejectsWriter;
 pub use render::{render_json, render_text};
@@ -90,9 +100,5 @@ pub fn ingest_path(
     opts: &IngestOptions,
     on_row: impl FnMut(RowOutcome),
 ) -> Result<Summary, IngestError> {
-    let file = File::open(path).map_err(|source| IngestError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    ingest(file, opts, on_row)
+    ingest(open_regular(path)?, opts, on_row)
 }

@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, fmt};
 
 use serde::Serialize;
 
-use crate::domain::{Currency, PayeeRow};
+use crate::domain::{Currency, Escaped, PayeeRow, Quoted};
 
 /// The result of checking one data row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,10 +65,12 @@ impl fmt::Display for RowError {
         match self.line {
             Some(line) => write!(
                 f,
-                "line {line}, {} {:?}: {}",
-                self.column, self.value, self.reason
+                "line {line}, {} {}: {}",
+                Escaped(&self.column),
+                Quoted(&self.value),
+                Escaped(&self.reason)
             ),
-            None => write!(f, "{}: {}", self.column, self.reason),
+            None => write!(f, "{}: {}", Escaped(&self.column), Escaped(&self.reason)),
         }
     }
 }

@@ -116,6 +116,15 @@ pub fn render_text(summary: &Summary, out: &mut (impl Write + ?Sized)) -> io::Re
             summary.invalid,
             if summary.invalid == 1 { "row" } else { "rows" }
         )?;
+    } else if summary
+        .errors
+        .iter()
+        .any(|e| e.line.is_none() && e.column == "total")
+    {
+        writeln!(
+            out,
+            "NOT READY: a total is too large to pay in one batch (see Problems above)."
+        )?;
     } else {
         writeln!(
             out,

@@ -6,14 +6,23 @@
 //! Line numbers: the csv crate's `Position::line()` is the line where the reader stood before a
 //! record, which is off when blank lines or CRLF endings precede it. We read with `\n` as the
 //! only terminator and compute the start line of each record exactly from the line count after
-//! it: `start = line_after − newlines inside quoted fields − (1 if it ended with '\n')`.
+//! it: `start = line_after − newlines inside quoted fields − (1 if it ended with '\n')`, plus
+//! the line feeds [`Capped`] dropped from over-long records before this one.
+//!
+//! Between the file and the parser sits [`Capped`], which keeps every field and row within
+//! fixed caps; a record it had to cut, or whose quote never closes, comes with its
+//! [`Defect`], and its cells are only previews (see [`Records::take_defect`]).
 
 use std::io::{self, Chain, Cursor, Read};
 
 use csv::{ByteRecord, StringRecord};
 
 use super::IngestError;
+use super::caps::{Capped, Defect};
+use crate::domain::preview;
 
+/// The quote character: the csv crate's default, which payrun never changes.
+const QUOTE: u8 = b'"';
 /// Read buffer for the csv reader: large enough that the parser rarely waits on the kernel.
 const BUFFER_CAPACITY: usize = 256 * 1024;
 /// How much of the file is looked at before parsing: the header line, at most this much.
@@ -28,6 +37,7 @@ fn reader_builder(delimiter: u8) -> csv::ReaderBuilder {
         .flexible(true) // short and long rows are reported per row, not as a parse failure
         .terminator(csv::Terminator::Any(b'\n')) // exact line numbers; a CR before it is stripped
         .quoting(true)
+        .quote(QUOTE)
         .double_quote(true)
         .buffer_capacity(BUFFER_CAPACITY);
     builder
@@ -65,7 +75,7 @@ impl<R: Read> Read for Tap<R> {
     }
 }
 
-type Input<R> = Tap<Chain<Cursor<Vec<u8>>, R>>;
+type Input<R> = Tap<Capped<Chain<Cursor<Vec<u8>>, R>>>;
 
 /// A stream of non-blank records with their physical line numbers.
 pub(crate) struct Records<R: Read> {
@@ -76,6 +86,10 @@ pub(crate) struct Records<R: Read> {
     /// The file starts with Excel's `sep=;` line, which is not the header.
     skip_separator_line: bool,
     delimiter: u8,
+    /// Line feeds the capping reader dropped in the records read so far.
+    dropped_lines: u64,
+    /// What was wrong with the record just read, if anything.
+    defect: Option<Defect>,
 }
 
 impl<R: Read> Records<R> {
@@ -90,7 +104,7 @@ impl<R: Read> Records<R> {
             (None, None) => detect_delimiter(&prefix)?,
         };
         let tap = Tap {
-            inner: Cursor::new(prefix).chain(input),
+            inner: Capped::new(Cursor::new(prefix).chain(input), delimiter, QUOTE),
             total: 0,
             eof: false,
             last: None,
@@ -101,7 +115,16 @@ impl<R: Read> Records<R> {
             spare: None,
             skip_separator_line: separator_line.is_some(),
             delimiter,
+            dropped_lines: 0,
+            defect: None,
         })
+    }
+
+    /// The defect of the record just read: a field or the row over the caps, or a quote never
+    /// closed. Such a record's cells are previews (at most 40 characters each), never values
+    /// to judge or pay.
+    pub(crate) fn take_defect(&mut self) -> Option<Defect> {
+        self.defect.take()
     }
 
     pub(crate) fn delimiter(&self) -> u8 {
@@ -135,6 +158,7 @@ impl<R: Read> Records<R> {
 
     fn read(&mut self) -> Result<Option<(u64, StringRecord)>, IngestError> {
         let mut bytes = self.spare.take().unwrap_or_default();
+        self.defect = None;
         loop {
             let more = self
                 .reader
@@ -144,14 +168,28 @@ impl<R: Read> Records<R> {
                 self.spare = Some(bytes);
                 return Ok(None);
             }
-            if is_blank(&bytes) {
+            let line = self.start_line(&bytes) + self.dropped_lines;
+            let defect = self.reader.get_mut().inner.take_defect(line);
+            if let Some(defect) = &defect {
+                self.dropped_lines += defect.dropped_newlines;
+            }
+            let unclosed = defect.as_ref().is_some_and(|d| d.unclosed_quote.is_some());
+            if is_blank(&bytes) && !unclosed {
                 continue;
             }
             if self.skip_separator_line {
                 self.skip_separator_line = false;
                 continue;
             }
-            let line = self.start_line(&bytes);
+            if defect.is_some() {
+                // Cut values may end inside a UTF-8 sequence: only previews are handed on.
+                let mut record = StringRecord::new();
+                for field in bytes.iter() {
+                    record.push_field(&preview(&String::from_utf8_lossy(field)));
+                }
+                self.defect = defect; // `bytes` may be a megabyte: not kept for reuse
+                return Ok(Some((line, record)));
+            }
             return match StringRecord::from_byte_record(bytes) {
                 Ok(record) => Ok(Some((line, record))),
                 Err(err) => Err(IngestError::NotUtf8 {
@@ -167,7 +205,9 @@ impl<R: Read> Records<R> {
         let after = self.reader.position();
         let tap = self.reader.get_ref();
         let at_end = tap.eof && after.byte() == tap.total;
-        let ended_with_newline = !at_end || tap.last == Some(b'\n');
+        // A file ending inside an unclosed quote has its last line feed inside the record.
+        let ended_with_newline =
+            !at_end || (tap.last == Some(b'\n') && !tap.inner.ended_in_quote());
         let inside = record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
         after
             .line()

@@ -8,6 +8,7 @@ use csv::StringRecord;
 
 use super::{
     IngestError, IngestOptions, RejectedRow, RowError, RowOutcome, Summary, Warning, WarningKind,
+    defects::{check_totals, defect_errors, header_defect},
     header::{self, Columns},
     rules::{Draft, Rules},
     seen::{Duplicates, RowKeys, triple_key},
@@ -17,6 +18,10 @@ use crate::domain::format_major;
 
 /// Rows checked together, so that their duplicate-table lookups overlap in memory.
 const BATCH: usize = 128;
+/// A batch also ends once its rows hold this many bytes, so long rows cannot pile up.
+const BATCH_BYTES: usize = 2 * 1024 * 1024;
+/// A record buffer that held more than this is dropped after use rather than recycled.
+const RECYCLE_BYTES: usize = 64 * 1024;
 
 /// A file whose header has been read and understood, ready to stream its rows.
 ///
@@ -46,6 +51,9 @@ impl<'o, R: Read> Ingester<'o, R> {
             Some((line, record)) => (line, cells(record)),
             None => return Err(IngestError::Empty),
         };
+        if let Some(defect) = records.take_defect() {
+            return Err(header_defect(line, &defect));
+        }
         let (columns, warnings) = header::map(&headers, line, opts)?;
         Ok(Ingester {
             opts,
@@ -99,22 +107,44 @@ impl<'o, R: Read> Ingester<'o, R> {
         // file order, one row at a time.
         let mut batch: Vec<StringRecord> = (0..BATCH).map(|_| StringRecord::new()).collect();
         let mut lines = Vec::with_capacity(BATCH);
+        let mut defects = Vec::with_capacity(BATCH);
         let mut drafts = Vec::with_capacity(BATCH);
+        let header_names = summary.headers.clone();
         loop {
             lines.clear();
+            defects.clear();
             let mut failure = None;
+            let mut done = false;
+            let mut bytes = 0;
             for record in batch.iter_mut() {
                 match records.read_into(record) {
-                    Ok(Some(line)) => lines.push(line),
-                    Ok(None) => break,
+                    Ok(Some(line)) => {
+                        lines.push(line);
+                        defects.push(records.take_defect());
+                        bytes += record.as_byte_record().as_slice().len();
+                        if bytes > BATCH_BYTES {
+                            break;
+                        }
+                    }
+                    Ok(None) => {
+                        done = true;
+                        break;
+                    }
                     Err(err) => {
                         failure = Some(err);
                         break;
                     }
                 }
             }
-            for (record, &line) in batch.iter().zip(&lines) {
-                let draft = rules.check(line, record);
+            for ((record, &line), defect) in batch.iter().zip(&lines).zip(&mut defects) {
+                let mut draft = rules.check(line, record);
+                if let Some(defect) = defect.take() {
+                    // Cut or swallowed: only the defect is reported, and nothing of the row
+                    // takes part in duplicate detection.
+                    draft.errors = defect_errors(line, &defect, record, &columns, &header_names);
+                    drafts.push((draft, RowKeys::default()));
+                    continue;
+                }
                 let keys = RowKeys {
                     reference: draft
                         .reference
@@ -136,10 +166,15 @@ impl<'o, R: Read> Ingester<'o, R> {
                 summary.record(&mut outcome);
                 on_row(outcome.0);
             }
+            for record in batch.iter_mut() {
+                if record.as_byte_record().as_slice().len() > RECYCLE_BYTES {
+                    *record = StringRecord::new();
+                }
+            }
             if let Some(err) = failure {
                 return Err(err);
             }
-            if lines.len() < BATCH {
+            if done {
                 break;
             }
         }
@@ -153,6 +188,7 @@ impl<'o, R: Read> Ingester<'o, R> {
                 kind: WarningKind::NoRows,
             });
         }
+        check_totals(&mut summary);
         check_controls(&mut summary, opts);
         Ok(summary)
     }

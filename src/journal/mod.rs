@@ -73,7 +73,7 @@ pub enum JournalError {
     Missing(PathBuf),
     #[error("the journal was written by a newer payrun (schema version {0}); upgrade payrun")]
     NewerSchema(i64),
-    #[error("no batch {0:?} in this journal (see `payrun status` for the list)")]
+    #[error("no batch {} in this journal (see `payrun status` for the list)", crate::domain::Quoted(.0))]
     BatchNotFound(String),
     #[error(
         "batch {batch} is being sent by another payrun (pid {pid} on {host}, last seen {age_s} s ago); wait for it to finish or stop it first"

@@ -53,6 +53,16 @@ pub struct AttentionRow {
     pub key: Option<String>,
 }
 
+/// A sum of amounts taken in two halves so SQLite never overflows: `SUM()` over `i64` fails
+/// with "integer overflow" once a total passes `i64::MAX` (three rows of the largest amount
+/// would make every later status, report and resume of the batch fail). Each amount is
+/// `high · 2^32 + low` with `low < 2^32`; a batch has fewer than 2^32 rows, so neither half's
+/// sum can overflow, and the total is rebuilt exactly in 128 bits.
+fn exact_sum(high: i64, low: i64) -> u128 {
+    let total = i128::from(high) * (1i128 << 32) + i128::from(low);
+    u128::try_from(total).unwrap_or(0)
+}
+
 impl Journal {
     /// Rows and money per state and currency for one batch.
     pub fn state_counts(&self, batch_id: &str) -> Result<Vec<StateCount>, JournalError> {
@@ -78,8 +88,11 @@ impl Journal {
         filter: &str,
     ) -> Result<Vec<StateCount>, JournalError> {
         let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT r.state, r.currency, COUNT(*), COALESCE(SUM(r.amount_minor), 0),
-                    COALESCE(SUM(CASE WHEN r.attention IS NOT NULL THEN r.amount_minor END), 0)
+            "SELECT r.state, r.currency, COUNT(*),
+                    COALESCE(SUM(r.amount_minor >> 32), 0),
+                    COALESCE(SUM(r.amount_minor & 4294967295), 0),
+                    COALESCE(SUM(CASE WHEN r.attention IS NOT NULL THEN r.amount_minor >> 32 END), 0),
+                    COALESCE(SUM(CASE WHEN r.attention IS NOT NULL THEN r.amount_minor & 4294967295 END), 0)
              FROM batches b CROSS JOIN rows r {index}
              WHERE b.id = ?1 AND {IN_BATCH} {filter}
              GROUP BY r.state, r.currency ORDER BY r.state, r.currency"
@@ -92,8 +105,8 @@ impl Journal {
                 state: state_of(&state)?,
                 currency: r.get(1)?,
                 rows: to_u64(r.get(2)?),
-                amount_minor: u128::from(to_u64(r.get(3)?)),
-                contested_minor: u128::from(to_u64(r.get(4)?)),
+                amount_minor: exact_sum(r.get(3)?, r.get(4)?),
+                contested_minor: exact_sum(r.get(5)?, r.get(6)?),
             });
         }
         Ok(out)
@@ -215,6 +228,19 @@ mod tests {
     use crate::journal::PlannedRow;
     use crate::journal::test_support::{id_of_key, new_batch, plan, planned, temp_journal};
     use crate::journal::{PlanItem, flag_attention};
+
+    #[test]
+    fn sums_past_i64_are_exact() {
+        let max = i64::MAX;
+        let (high, low) = (max >> 32, max & 0xFFFF_FFFF);
+        assert_eq!(exact_sum(high, low), u128::from(max as u64));
+        assert_eq!(
+            exact_sum(3 * high, 3 * low),
+            3 * u128::from(max as u64),
+            "three rows of the largest amount"
+        );
+        assert_eq!(exact_sum(0, 0), 0);
+    }
 
     /// Batch `id` with `n` planned rows on lines 2.. (row ids in its own range).
     fn plan_n(journal: &mut Journal, id: &str, n: u64) {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::PlanError;
-use crate::ingest::{self, IngestOptions, RowOutcome, Summary};
+use crate::ingest::{self, IngestError, IngestOptions, RowOutcome, Summary};
 
 /// An open payout file and the SHA-256 of its bytes at the time it was opened.
 #[derive(Debug)]
@@ -35,14 +35,16 @@ impl<R: Read> Read for Hashing<R> {
 }
 
 impl PlanFile {
-    /// Open `path` and hash its content.
-    pub fn open(path: &Path) -> std::io::Result<PlanFile> {
-        let file = File::open(path)?;
+    /// Open `path` and hash its content. Anything but a regular file (a FIFO, a device, a
+    /// directory) is refused before a byte is read: hashing it could never end.
+    pub fn open(path: &Path) -> Result<PlanFile, IngestError> {
+        let file = ingest::open_regular(path)?;
         let mut reader = Hashing {
             inner: &file,
             hasher: Sha256::new(),
         };
-        std::io::copy(&mut reader, &mut std::io::sink())?;
+        std::io::copy(&mut reader, &mut std::io::sink())
+            .map_err(|source| IngestError::Read { source })?;
         let sha256 = hex::encode(reader.hasher.finalize());
         test_hook_after_hash(path);
         Ok(PlanFile {

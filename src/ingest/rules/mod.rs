@@ -10,7 +10,7 @@ mod payee;
 use super::{RowError, Warning, WarningKind, error::accepted, header::Columns, source::cell};
 use crate::domain::{
     AmountError, AmountUnit, Country, Currency, Limits, MinorUnits, Operator, PayeeRow, Phone,
-    PhoneError, ProviderKind, format_major,
+    PhoneError, ProviderKind, Quoted, format_major,
 };
 
 /// At most this many characters in a description (assumed; DESIGN §2).
@@ -180,7 +180,7 @@ impl<'a> Rules<'a> {
                         line: Some(draft.line),
                         column: Some("phone".into()),
                         value: Some(raw.to_string()),
-                        message: format!("normalised {raw:?} to {phone}"),
+                        message: format!("normalised {} to {phone}", Quoted(raw)),
                         kind: WarningKind::PhoneNormalised,
                     });
                 }

@@ -7,6 +7,7 @@ mod clean;
 mod copies;
 mod crash;
 mod faults;
+mod hostile;
 mod keys;
 mod lies;
 mod pauses;

@@ -1,6 +1,7 @@
 //! Shared test helpers: the binary under test, sample paths, the simulator.
 #![allow(dead_code)]
 
+pub mod child;
 pub mod csv;
 pub mod journal;
 pub mod listen;

@@ -3,6 +3,7 @@
 
 mod bad_rows;
 mod files;
+mod hostile;
 mod samples;
 
 use std::{path::Path, process::Output};
