@@ -138,6 +138,14 @@ impl<'a> Batch<'a> {
     }
 
     /// Rows of the batch in `state` (0 if there is no batch yet).
+    /// Rows with a note for a person (an answer contradicted the request), whatever their
+    /// state: they make the exit code 1.
+    pub fn rows_for_a_person(&self) -> usize {
+        journal_rows(&self.fx.journal, &self.id).map_or(0, |rows| {
+            rows.iter().filter(|r| r.attention.is_some()).count()
+        })
+    }
+
     pub fn rows_in(&self, state: &str) -> usize {
         journal_rows(&self.fx.journal, &self.id)
             .map_or(0, |rows| rows.iter().filter(|r| r.state == state).count())
@@ -227,10 +235,9 @@ impl<'a> Batch<'a> {
                 .problems
                 .push(format!("JOURNAL: cannot stat the file: {e}")),
         }
-        for row in journal
-            .iter()
-            .filter(|r| matches!(r.state.as_str(), "planned" | "sending" | "in_doubt"))
-        {
+        for row in journal.iter().filter(|r| {
+            matches!(r.state.as_str(), "planned" | "sending" | "in_doubt") && !r.needs_a_person()
+        }) {
             if let Some(key) = &row.key {
                 let events = last_events(&self.fx.journal, key, 8);
                 v.problems.push(format!(
@@ -302,7 +309,9 @@ pub async fn run_trial(seed: u64) -> TrialOutcome {
         Ok(code) => {
             // 0 exactly when every row is good: none rejected, none failed by the provider.
             let failed = batch.rows_in("failed");
-            let want = if plan.file.invalid_lines().is_empty() && failed == 0 {
+            // A row the provider contradicted is left for a person, which exits 1 as well.
+            let for_a_person = batch.rows_for_a_person();
+            let want = if plan.file.invalid_lines().is_empty() && failed == 0 && for_a_person == 0 {
                 0
             } else {
                 1

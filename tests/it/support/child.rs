@@ -1,7 +1,9 @@
 //! Running the binary when the test must not trust it to end or to stay small: a deadline that
-//! kills a child still running and fails the test, and the peak memory (max RSS) of exactly
-//! that child, read from `wait4` on its pid (never `RUSAGE_CHILDREN`, which mixes in every
-//! other child this test process has reaped).
+//! kills a child still running and fails the test, and the peak memory of exactly that child:
+//! the high-water mark of its own address space (`VmHWM` in `/proc/PID/status`), read while it
+//! runs. Not `ru_maxrss`: Linux counts in it the memory of the test process the child was
+//! spawned from (vfork shares it until exec), which depends on what other tests hold; and never
+//! `RUSAGE_CHILDREN`, which mixes in every other child.
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
@@ -43,6 +45,7 @@ pub fn finish_within(cmd: &mut Command, deadline: Duration) -> Finished {
     let stderr = drain(child.stderr.take());
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     let started = Instant::now();
+    let mut peak = 0;
     let (status, max_rss) = loop {
         let mut status: nix::libc::c_int = 0;
         // SAFETY: an all-zero `rusage` is a valid value of this plain C struct.
@@ -57,9 +60,9 @@ pub fn finish_within(cmd: &mut Command, deadline: Duration) -> Finished {
             std::io::Error::last_os_error()
         );
         if got == pid.as_raw() {
-            // Linux reports ru_maxrss in KiB.
-            break (status, u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024);
+            break (status, peak);
         }
+        peak = peak.max(vm_hwm(pid.as_raw()).unwrap_or(0));
         if started.elapsed() > deadline {
             let _ = child.kill();
             let _ = child.wait();
@@ -82,4 +85,20 @@ pub fn finish_within(cmd: &mut Command, deadline: Duration) -> Finished {
         stderr: stderr.join().unwrap_or_default(),
         max_rss,
     }
+}
+
+/// The peak resident memory of process `pid` since its last exec, in bytes (`None` once it has
+/// exited). The kernel keeps it as a high-water mark, so polling misses nothing but the last
+/// moments before exit.
+fn vm_hwm(pid: i32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    Some(kib * 1024)
 }
