@@ -9,17 +9,7 @@ use crate::support::sim::SimConfig;
 
 /// Start `run` slowly enough to be caught midway.
 fn slow_run(fx: &Fixture, file: &std::path::Path) -> tokio::process::Child {
-    fx.payrun()
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--provider",
-            "rohopay",
-            "--yes",
-        ])
-        .args(["--rate", "40", "--concurrency", "4"])
-        .spawn()
-        .unwrap()
+    fx.spawn_run(file, "rohopay", &["--rate", "40", "--concurrency", "4"])
 }
 
 /// Wait until the simulator has executed `n` payouts, so a slow start (a loaded CI machine)

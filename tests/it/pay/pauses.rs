@@ -110,17 +110,7 @@ async fn under_429_for_every_request_nothing_is_counted_as_sent() {
     })
     .await;
     let file = fx.csv("payroll.csv", &ugx_payees(4));
-    let mut child = fx
-        .payrun()
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--provider",
-            "rohopay",
-            "--yes",
-        ])
-        .spawn()
-        .unwrap();
+    let mut child = fx.spawn_run(&file, "rohopay", &[]);
     let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut seen = Vec::new();
     tokio::time::timeout(Duration::from_secs(30), async {

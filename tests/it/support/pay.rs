@@ -137,10 +137,32 @@ impl Fixture {
         extra: &[&str],
         envs: &[(&str, &str)],
     ) -> Output {
-        let file = file.to_str().unwrap();
-        let mut args = vec!["run", file, "--provider", provider, "--yes"];
-        args.extend_from_slice(extra);
-        self.exec_envs(&args, envs).await
+        exec(
+            self.run_command(file, provider, extra)
+                .envs(envs.iter().copied()),
+        )
+        .await
+    }
+
+    /// The command `payrun run FILE --provider P --yes` plus `extra`, not started.
+    pub fn run_command(
+        &self,
+        file: &Path,
+        provider: &str,
+        extra: &[&str],
+    ) -> tokio::process::Command {
+        let mut cmd = self.payrun();
+        cmd.args(["run", file.to_str().expect("a UTF-8 path")])
+            .args(["--provider", provider, "--yes"])
+            .args(extra);
+        cmd
+    }
+
+    /// `payrun run FILE --provider P --yes` plus `extra`, started and left running.
+    pub fn spawn_run(&self, file: &Path, provider: &str, extra: &[&str]) -> tokio::process::Child {
+        self.run_command(file, provider, extra)
+            .spawn()
+            .expect("payrun starts")
     }
 
     /// Like [`Fixture::exec`] with one environment variable removed.

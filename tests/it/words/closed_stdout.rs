@@ -39,18 +39,7 @@ async fn run_pays_every_row_once_after_its_reader_goes_away() {
     let fx = Fixture::new(SimConfig::default()).await;
     let payees = ugx_payees(20);
     let file = fx.csv("payroll.csv", &payees);
-    let mut child = fx
-        .payrun()
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--provider",
-            "rohopay",
-            "--yes",
-        ])
-        .args(["--batch", "head-1", "--rate", "100"])
-        .spawn()
-        .expect("payrun starts");
+    let mut child = fx.spawn_run(&file, "rohopay", &["--batch", "head-1", "--rate", "100"]);
     // `payrun run ... | head -1`: one line read, then the reader is gone.
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut first = String::new();
