@@ -7,55 +7,8 @@ use anyhow::Context;
 
 use super::{CsvOrJson, ReportArgs};
 use crate::exit::Exit;
+use crate::ingest::spreadsheet_safe;
 use crate::journal::{Journal, JournalError, ReportRow};
-
-const HEADER: [&str; 15] = [
-    "line",
-    "reference",
-    "phone",
-    "amount",
-    "currency",
-    "state",
-    "key",
-    "provider",
-    "provider_reference",
-    "request_id",
-    "failover_reason",
-    "error",
-    "attempts",
-    "updated_at",
-    // Added after the others, so scripts reading columns by position keep working.
-    "attention",
-];
-
-/// Prefix a cell a spreadsheet would treat as a formula (`=`, `+`, `-`, `@`, tab, CR).
-pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
-        _ => cell.into(),
-    }
-}
-
-fn cells(r: &ReportRow) -> [String; 15] {
-    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
-    [
-        r.line.to_string(),
-        opt(&r.reference),
-        r.phone.clone(),
-        r.amount.clone(),
-        r.currency.clone(),
-        r.state.to_string(),
-        opt(&r.key),
-        opt(&r.provider),
-        opt(&r.provider_reference),
-        opt(&r.request_id),
-        opt(&r.failover_reason),
-        opt(&r.error),
-        r.attempts.to_string(),
-        r.updated_at.clone(),
-        opt(&r.attention),
-    ]
-}
 
 pub fn run(args: ReportArgs) -> anyhow::Result<Exit> {
     let journal = Journal::open_existing(&args.journal.journal)?;
@@ -71,9 +24,9 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Exit> {
     match args.format {
         CsvOrJson::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(HEADER)?;
+            w.write_record(ReportRow::COLUMNS)?;
             journal.report_rows(&batch.id, |r| {
-                let row = cells(&r);
+                let row = r.cells();
                 w.write_record(row.iter().map(|c| spreadsheet_safe(c).into_owned()))
                     .map_err(|e| JournalError::Corrupt(format!("cannot write report: {e}")))
             })?;
@@ -100,19 +53,4 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Exit> {
         eprintln!("report of batch {} written to {}", batch.id, path.display());
     }
     Ok(Exit::Ok)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn neutralises_formula_cells() {
-        assert_eq!(spreadsheet_safe("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(spreadsheet_safe("+256700"), "'+256700");
-        assert_eq!(spreadsheet_safe("-5"), "'-5");
-        assert_eq!(spreadsheet_safe("@x"), "'@x");
-        assert_eq!(spreadsheet_safe("256700123456"), "256700123456");
-        assert_eq!(spreadsheet_safe(""), "");
-    }
 }

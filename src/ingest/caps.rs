@@ -448,5 +448,4 @@ impl<R: Read> Read for Capped<R> {
 }
 
 #[cfg(test)]
-#[path = "caps_tests.rs"]
 mod tests;

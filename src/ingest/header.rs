@@ -1,5 +1,5 @@
 //! The header row: which cell holds which field. Names are matched once, case-insensitively,
-//! through the aliases of DESIGN §2, so the per-row code only deals with column indices.
+//! through the aliases of the README, section "The CSV format", so the per-row code only deals with column indices.
 //! Missing, ambiguous and unknown columns are decided here, for the whole file.
 
 use super::{IngestError, IngestOptions, Warning, WarningKind};

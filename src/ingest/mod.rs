@@ -1,6 +1,7 @@
-//! CSV ingest and validation (DESIGN §2): a payout file streams in, every row comes out either
-//! as a checked [`PayeeRow`](crate::domain::PayeeRow) or as a [`RejectedRow`] naming each
-//! problem with its physical line, and a [`Summary`] gives counts, totals and warnings.
+//! CSV ingest and validation (README, sections "The CSV format" and "Validation rules"): a
+//! payout file streams in, every row comes out either as a checked
+//! [`PayeeRow`](crate::domain::PayeeRow) or as a [`RejectedRow`] naming each problem with its
+//! physical line, and a [`Summary`] gives counts, totals and warnings.
 //!
 //! Layout:
 //! - `open`: only regular files are read (a FIFO or `/dev/zero` would never end);
@@ -12,7 +13,8 @@
 //! - `stream`: the pass over the file and the control totals; `defects`: what a cut or
 //!   swallowed record and an overflowing total tell the clerk;
 //! - `outcome`, `error`: what callers get back;
-//! - `rejects`, `render`: the rejects file and the text/JSON report;
+//! - `rejects`, `render`: the rejects file and the text/JSON report; `formula`: the guard
+//!   against CSV injection for every CSV payrun writes;
 //! - `sample`: large valid files for benchmarks.
 //!
 //! Memory is bounded by the number of problems reported, never by the number of rows or the
@@ -23,6 +25,7 @@
 mod caps;
 mod defects;
 mod error;
+mod formula;
 mod header;
 mod open;
 mod outcome;
@@ -41,6 +44,7 @@ use std::{io::Read, path::Path};
 
 pub use caps::{MAX_FIELD_BYTES, MAX_ROW_BYTES};
 pub use error::IngestError;
+pub use formula::spreadsheet_safe;
 pub use open::open_regular;
 pub use outcome::{RejectedRow, RowError, RowOutcome, Summary, Warning, WarningKind};
 pub use rejects::RejectsWriter;

@@ -1,7 +1,7 @@
 //! The `--rejects` file: the invalid rows exactly as written plus an `error` column, for the
 //! clerk to open in a spreadsheet, fix at the source and re-export. Cells that a spreadsheet
-//! would run as a formula are neutralised (OWASP "CSV injection"), and the file appears only
-//! when complete (written beside the target, then renamed over it).
+//! would run as a formula are neutralised (OWASP "CSV injection", see `formula`), and the
+//! file appears only when complete (written beside the target, then renamed over it).
 
 use std::{
     fs::File,
@@ -9,7 +9,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use super::{RejectedRow, source::writer_builder};
+use super::{RejectedRow, formula::spreadsheet_safe, source::writer_builder};
 
 /// Streams rejected rows into a temporary file, renamed to the target by [`finish`].
 ///
@@ -46,7 +46,7 @@ impl RejectsWriter {
         };
         let header = headers
             .iter()
-            .map(|h| neutralise(h))
+            .map(|h| spreadsheet_safe(h).into_owned())
             .chain(std::iter::once("error".into()));
         writer.write_record(header.collect::<Vec<_>>())?;
         rejects.writer = Some(writer);
@@ -70,9 +70,9 @@ impl RejectsWriter {
         let cells = row
             .fields
             .iter()
-            .map(|f| neutralise(f))
+            .map(|f| spreadsheet_safe(f).into_owned())
             .chain(std::iter::repeat_n(String::new(), padding))
-            .chain(std::iter::once(neutralise(&error)));
+            .chain(std::iter::once(spreadsheet_safe(&error).into_owned()));
         writer.write_record(cells.collect::<Vec<_>>())?;
         self.rows += 1;
         Ok(())
@@ -108,14 +108,6 @@ impl Drop for RejectsWriter {
     }
 }
 
-/// Prefix `'` to a cell a spreadsheet would treat as a formula or control input.
-fn neutralise(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,17 +126,6 @@ mod tests {
             amount: String::new(),
             currency: String::new(),
         }
-    }
-
-    #[test]
-    fn neutralises_formula_cells() {
-        assert_eq!(neutralise("=1+1"), "'=1+1");
-        assert_eq!(neutralise("+256700123456"), "'+256700123456");
-        assert_eq!(neutralise("-5"), "'-5");
-        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(neutralise("\tx"), "'\tx");
-        assert_eq!(neutralise("256700123456"), "256700123456");
-        assert_eq!(neutralise(""), "");
     }
 
     #[test]

@@ -125,7 +125,9 @@ fn rehash(key: [u32; 3]) -> u64 {
     x ^ (x >> 31)
 }
 
-/// Both duplicate checks of DESIGN §2 for one file.
+/// Both duplicate checks for one file: a `reference` used again (an error), and a row paying
+/// the same phone, amount and currency as an earlier one (a warning); README, section
+/// "Validation rules".
 pub(crate) struct Duplicates {
     hasher: RandomState,
     references: FirstSeen,

@@ -40,10 +40,10 @@ pub struct Batch {
     pub settings: BatchSettings,
     pub created_at: i64,
     pub updated_at: i64,
-    /// How its rows' keys were derived (`crate::keys::KEY_SCHEME`); 1 for batches planned by
+    /// How its rows' keys were derived (`crate::batch::keys::KEY_SCHEME`); 1 for batches planned by
     /// an earlier payrun, whose stored keys are used as they are.
     pub key_scheme: i64,
-    /// What the batch pays, independent of file bytes and batch id (`crate::planner`); `None`
+    /// What the batch pays, independent of file bytes and batch id (`crate::batch::plan`); `None`
     /// for batches planned by an earlier payrun.
     pub fingerprint: Option<String>,
 }
@@ -158,7 +158,7 @@ pub(super) fn insert_batch(
             batch.base_url,
             settings,
             now,
-            crate::keys::KEY_SCHEME
+            crate::batch::keys::KEY_SCHEME
         ],
     )?;
     Ok(tx.last_insert_rowid())

@@ -15,7 +15,7 @@ use std::fmt::Write;
 use rusqlite::{CachedStatement, ToSql, Transaction};
 
 use super::JournalError;
-use super::plan::PlanItem;
+use super::items::PlanItem;
 
 /// Rows (and keys) per multi-row INSERT statement.
 pub(super) const CHUNK: usize = 64;

@@ -1,25 +1,42 @@
-//! The SQLite journal (DESIGN §5): every batch, every row's state, every HTTP attempt.
-//! Durable before anything leaves: WAL, `synchronous=FULL`, writes in `BEGIN IMMEDIATE`.
-//! The file is created with mode 0600 because it holds phone numbers.
+//! The SQLite journal (README, section "The journal"): every batch, every row's state, every
+//! HTTP attempt. Durable before anything leaves: WAL, `synchronous=FULL`, writes in
+//! `BEGIN IMMEDIATE`. The file is created with mode 0600 because it holds phone numbers.
 //!
 //! [`Journal`] is the synchronous connection; [`JournalActor`] runs it on a dedicated thread
 //! for async callers and group-commits their writes.
+//!
+//! # One storage API
+//!
+//! All SQL text of the crate lives in this module, behind operations named for what they do
+//! (`plan_new_batch`, `begin_replan`, `claim_for_sending`, `record_outcome`, …); nothing
+//! outside `journal/` prepares a statement. The style follows one rule, the transaction:
+//!
+//! - an operation that owns its transaction, or reads outside one, is a method on
+//!   [`Journal`] (`plan_new_batch`, `begin_replan` and its [`ReplanWriter`], `acquire_lock`,
+//!   the reads behind `status` and `report`);
+//! - an operation that must run inside a transaction someone else holds is a function over
+//!   `&Connection` (`claim_for_sending`, `record_outcome`, `heartbeat`, the webhook lookups).
+//!   The actor folds many callers' writes into one group commit and hands each closure the
+//!   group's transaction, not a `Journal`: `actor.write(move |c| heartbeat(c, ..))`. A method
+//!   on `Journal` could not take part in that transaction, and a write that opened its own
+//!   would lose the group commit that makes thousands of `sending` marks cost a few fsyncs.
+//!
+//! Callers outside `journal/` reach the connection (`Journal::conn`) only to hand it to one
+//! of those functions.
 
 mod actor;
 mod batch;
-#[cfg(test)]
-mod batch_tests;
-#[cfg(test)]
-mod behaviour_tests;
 mod bulk;
 mod fingerprint;
 mod full;
+mod items;
 mod lock;
 mod lookup;
 mod perms;
 mod plan;
 mod queries;
 mod replan;
+mod report;
 mod rows;
 mod schema;
 mod sending;
@@ -37,6 +54,7 @@ pub use actor::JournalActor;
 pub use batch::{Batch, BatchSettings, NewBatch};
 pub use fingerprint::Overlap;
 pub use full::{disk_full_message, is_disk_full};
+pub use items::{PlanItem, PlanStats, PlannedRow, RejectedInsert};
 pub use lock::{
     LockInfo, LockToken, check as check_lock, heartbeat, heartbeat_every, stale_after_ms,
 };
@@ -44,9 +62,10 @@ pub use lookup::{
     Delivery, RowKey, RowRef, delivery, record_delivery, row_by_id, rows_by, sending_rows_like,
 };
 pub use perms::Tightened;
-pub use plan::{PlanItem, PlanSink, PlanStats, PlannedRow, RejectedInsert};
-pub use queries::{AttentionRow, ReportRow, StateCount};
+pub use plan::PlanSink;
+pub use queries::{AttentionRow, StateCount};
 pub use replan::{ExistingRow, ReplanWriter};
+pub use report::ReportRow;
 pub use rows::{
     Attempt, OpenRow, Outcome, UnsettledRow, advance, flag_attention, log_attempt, mark_sending,
     open_rows_page, record_outcome, unsettled_rows,
@@ -254,88 +273,4 @@ pub fn format_ms(ms: i64) -> String {
 pub(crate) mod test_support;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    #[test]
-    fn creates_private_wal_journal_with_schema() {
-        let (dir, journal) = test_support::temp_journal();
-        let mode = std::fs::metadata(dir.path().join("payrun.db"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-        let version: i64 = journal
-            .conn()
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(version, SCHEMA_VERSION);
-        let sync: i64 = journal
-            .conn()
-            .query_row("PRAGMA synchronous", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(sync, 2, "synchronous=FULL");
-        let page: i64 = journal
-            .conn()
-            .query_row("PRAGMA page_size", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(page, PAGE_SIZE);
-        assert_eq!(journal.integrity_check().unwrap(), "ok");
-    }
-
-    #[test]
-    fn reopening_keeps_schema_and_refuses_newer() {
-        let (dir, journal) = test_support::temp_journal();
-        drop(journal);
-        let path = dir.path().join("payrun.db");
-        let journal = Journal::open_existing(&path).unwrap();
-        journal
-            .conn()
-            .execute_batch("PRAGMA user_version = 99")
-            .unwrap();
-        drop(journal);
-        assert!(matches!(
-            Journal::open(&path),
-            Err(JournalError::NewerSchema(99))
-        ));
-    }
-
-    #[test]
-    fn open_existing_refuses_missing_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = Journal::open_existing(&dir.path().join("nope.db"))
-            .err()
-            .unwrap();
-        assert!(matches!(err, JournalError::Missing(_)));
-        assert!(!dir.path().join("nope.db").exists());
-    }
-
-    #[test]
-    fn two_openers_creating_one_journal_at_once_both_succeed() {
-        use std::sync::{Arc, Barrier};
-        for _ in 0..300 {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("payrun.db");
-            let barrier = Arc::new(Barrier::new(2));
-            let openers: Vec<_> = (0..2)
-                .map(|_| {
-                    let (path, barrier) = (path.clone(), barrier.clone());
-                    std::thread::spawn(move || {
-                        barrier.wait();
-                        Journal::open(&path).map(|j| j.integrity_check().unwrap())
-                    })
-                })
-                .collect();
-            for opener in openers {
-                assert_eq!(opener.join().unwrap().unwrap(), "ok");
-            }
-        }
-    }
-
-    #[test]
-    fn formats_timestamps() {
-        assert_eq!(format_ms(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_ms(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
-    }
-}
+mod tests;

@@ -6,55 +6,8 @@ use rusqlite::{CachedStatement, Transaction, TransactionBehavior};
 
 use super::bulk::{self, CHUNK, Keys};
 use super::fingerprint::{batches_with_fingerprint, set_fingerprint};
+use super::items::{PlanItem, PlanStats, PlannedRow, RejectedInsert};
 use super::{Batch, Journal, JournalError, NewBatch, batch::insert_batch, now_ms, span};
-use crate::domain::Currency;
-
-/// A valid row ready to send: its key and body are final and never recomputed.
-#[derive(Clone, Debug)]
-pub struct PlannedRow {
-    pub line: u64,
-    pub identity: String,
-    pub key: String,
-    pub reference: Option<String>,
-    /// International digits.
-    pub phone: String,
-    pub amount_minor: u64,
-    /// Major units as shown to people (`2500.50`).
-    pub amount_text: String,
-    pub currency: Currency,
-    pub body: Vec<u8>,
-}
-
-/// An invalid row, kept so reports show it and nothing is silently skipped.
-#[derive(Clone, Debug)]
-pub struct RejectedInsert {
-    pub line: u64,
-    pub reference: String,
-    pub phone: String,
-    pub amount: String,
-    pub currency: String,
-    pub error: String,
-}
-
-impl RejectedInsert {
-    /// Rejected rows have no identity of their own; their line stands in for it.
-    pub fn identity(&self) -> String {
-        format!("rejected:line:{}", self.line)
-    }
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PlanStats {
-    pub planned: u64,
-    pub rejected: u64,
-}
-
-/// One row on its way into a new batch.
-#[derive(Clone, Debug)]
-pub enum PlanItem {
-    Planned(PlannedRow),
-    Rejected(RejectedInsert),
-}
 
 /// Receives rows while a batch is planned, in plan order, and writes them at once, many per
 /// statement (see `super::bulk`). Errors are kept and reported at the end so the producer

@@ -1,5 +1,5 @@
-//! Reads behind `status`, `report` and `reconcile`: rows and money per state and currency,
-//! conflicts, the rows that need a person, and every row of a batch in file order.
+//! Reads behind `status` and `reconcile`: rows and money per state and currency, conflicts,
+//! and the rows that need a person (`report`'s rows are in `report`).
 
 use super::rows::{state_of, to_u64};
 use super::span::IN_BATCH;
@@ -15,27 +15,6 @@ pub struct StateCount {
     /// The part of `amount_minor` on rows that need a person (a contradicting answer or
     /// callback): never counted as paid, whatever their state says.
     pub contested_minor: u128,
-}
-
-/// Everything `report` prints about one payee.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct ReportRow {
-    pub line: u64,
-    pub reference: Option<String>,
-    pub phone: String,
-    pub amount: String,
-    pub currency: String,
-    pub state: RowState,
-    pub key: Option<String>,
-    pub provider: Option<String>,
-    pub provider_reference: Option<String>,
-    pub request_id: Option<String>,
-    pub failover_reason: Option<String>,
-    pub error: Option<String>,
-    /// What a person must look at: an answer or callback that contradicted the request.
-    pub attention: Option<String>,
-    pub attempts: u32,
-    pub updated_at: String,
 }
 
 /// A row that needs a person: an answer or callback contradicted its request.
@@ -164,48 +143,6 @@ impl Journal {
             });
         }
         Ok(out)
-    }
-
-    /// Every row of a batch in file order, for `report`.
-    pub fn report_rows(
-        &self,
-        batch_id: &str,
-        mut each: impl FnMut(ReportRow) -> Result<(), JournalError>,
-    ) -> Result<(), JournalError> {
-        let mut stmt = self.conn().prepare(&format!(
-            "SELECT r.line, r.reference, r.phone, r.amount_text, r.currency, r.state, r.idem_key,
-                    COALESCE(r.routed_provider, CASE WHEN r.idem_key IS NOT NULL AND r.attempts > 0
-                        THEN b.provider END),
-                    COALESCE(r.provider_reference, r.provider_id), r.request_id, r.failover_reason,
-                    CASE WHEN r.conflict IS NULL THEN r.last_error
-                         WHEN r.last_error IS NULL THEN 'conflict: ' || r.conflict
-                         ELSE 'conflict: ' || r.conflict || '; ' || r.last_error END,
-                    r.attempts, r.updated_at, r.attention
-             FROM batches b CROSS JOIN rows r
-             WHERE b.id = ?1 AND {IN_BATCH} ORDER BY r.line, r.id"
-        ))?;
-        let mut rows = stmt.query([batch_id])?;
-        while let Some(r) = rows.next()? {
-            let state: String = r.get(5)?;
-            each(ReportRow {
-                line: to_u64(r.get(0)?),
-                reference: r.get(1)?,
-                phone: r.get(2)?,
-                amount: r.get(3)?,
-                currency: r.get(4)?,
-                state: state_of(&state)?,
-                key: r.get(6)?,
-                provider: r.get(7)?,
-                provider_reference: r.get(8)?,
-                request_id: r.get(9)?,
-                failover_reason: r.get(10)?,
-                error: r.get(11)?,
-                attempts: u32::try_from(r.get::<_, i64>(12)?).unwrap_or(u32::MAX),
-                updated_at: super::format_ms(r.get(13)?),
-                attention: r.get(14)?,
-            })?;
-        }
-        Ok(())
     }
 
     /// Total rows of a batch.

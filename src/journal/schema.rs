@@ -1,4 +1,4 @@
-//! The journal's SQLite schema (DESIGN §5) and its version. One batch table, one row table,
+//! The journal's SQLite schema (README, section "The journal") and its version. One batch table, one row table,
 //! one append-only event table recording every HTTP attempt and status change, and the
 //! webhook delivery table `payrun listen` deduplicates with.
 //!

@@ -18,6 +18,17 @@ pub fn temp_journal() -> (tempfile::TempDir, Journal) {
     (dir, journal)
 }
 
+/// [`temp_journal`] without fsync (`synchronous=OFF`), for tests of planning that write many
+/// rows and are not about durability.
+pub fn temp_journal_unsynced() -> (tempfile::TempDir, Journal) {
+    let (dir, journal) = temp_journal();
+    journal
+        .conn()
+        .pragma_update(None, "synchronous", "OFF")
+        .unwrap();
+    (dir, journal)
+}
+
 /// A sandbox batch `id` for `provider`, with a file hash of its own.
 pub fn new_batch(id: &str, provider: ProviderKind) -> NewBatch {
     let hex: String = id.bytes().map(|b| format!("{b:02x}")).collect();

@@ -1,5 +1,6 @@
 //! Terminal-status callbacks: POST the body to the payout's `callback_url`, signed
-//! `X-Signature: hex(HMAC-SHA256(secret, raw body))` when a secret is configured (DESIGN §3),
+//! `X-Signature: hex(HMAC-SHA256(secret, raw body))` when a secret is configured (README,
+//! section "Webhooks: `payrun listen`"),
 //! retried with exponential backoff while the receiver is down. Runs on its own task, so a
 //! slow or dead receiver never holds up request handling.
 
@@ -8,6 +9,10 @@ use std::time::Duration;
 use axum::body::Bytes;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use time::OffsetDateTime;
+
+use super::payout::{Detail, Payout};
+use super::{rohopay::wire as roho_wire, rumbapay::wire as rumba_wire};
 
 /// Header carrying the signature.
 const SIGNATURE_HEADER: &str = "X-Signature";
@@ -17,6 +22,14 @@ const ATTEMPTS: u32 = 6;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// Per-attempt timeout.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The body POSTed to a terminal payout's `callback_url`, in its provider's wire format.
+pub(crate) fn body(payout: &Payout, now: OffsetDateTime) -> serde_json::Result<Vec<u8>> {
+    match &payout.detail {
+        Detail::Rohopay(d) => roho_wire::callback_body(payout, d),
+        Detail::Rumbapay(d) => rumba_wire::callback_body(payout, d, now),
+    }
+}
 
 /// `hex(HMAC-SHA256(secret, body))`, lower case.
 pub(crate) fn signature(secret: &str, body: &[u8]) -> String {

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use super::lies::LieMode;
 use super::money::{Cur, major_to_minor};
 
-/// Default live balance of every wallet currency, in minor units (DESIGN §1: 10^15).
+/// Default live balance of every wallet currency, in minor units: 10^15, more than any
+/// test or benchmark pays, so a default simulator never runs dry.
 pub const DEFAULT_BALANCE_MINOR: u64 = 1_000_000_000_000_000;
 
 /// Everything that shapes a simulator's behaviour. `Default` is a well-behaved provider:

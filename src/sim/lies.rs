@@ -217,5 +217,4 @@ fn redirect() -> Response {
 }
 
 #[cfg(test)]
-#[path = "lies_tests.rs"]
 mod tests;

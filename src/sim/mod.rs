@@ -1,4 +1,4 @@
-//! Provider simulator (DESIGN §6): a real HTTP server that serves the RohoPay and Rumbapay
+//! Provider simulator (README, section "Simulator"): a real HTTP server that serves the RohoPay and Rumbapay
 //! APIs exactly as their seed documents show them, with reproducible faults, live balances,
 //! settlement with signed callbacks, and a ledger of executed payouts (`GET /_sim/ledger`).
 //!
@@ -15,6 +15,7 @@ mod auth;
 mod callback;
 mod clock;
 mod config;
+mod detail;
 mod faults;
 mod handle;
 mod ids;

@@ -1,7 +1,7 @@
 //! The simulator's own currency table and exact decimal arithmetic.
 //!
 //! Deliberately independent of `crate::domain`: the simulator is written from the seed
-//! documents alone (DESIGN §6), so a mistake in payrun's domain types cannot be mirrored here
+//! documents alone (README, section "Simulator"), so a mistake in payrun's domain types cannot be mirrored here
 //! and hide itself. Amounts are integers in minor units; major-unit text is parsed digit by
 //! digit, never through a float.
 

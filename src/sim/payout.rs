@@ -6,7 +6,10 @@ use std::{sync::Arc, time::Instant};
 
 use time::OffsetDateTime;
 
-use super::{money::Cur, rohopay::RohoDetail, rumbapay::RumbaDetail};
+use super::{
+    detail::{RohoDetail, RumbaDetail},
+    money::Cur,
+};
 
 /// Which simulated API a request or payout belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +64,13 @@ pub(crate) fn planned_outcome(phone: &str, fail: impl FnOnce() -> bool) -> Optio
     }
 }
 
+/// A pending payout to settle at `due` (queued by the state, run by the settlement task).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct SettleJob {
+    pub due: Instant,
+    pub payout: usize,
+}
+
 /// Provider-specific part of a payout.
 #[derive(Debug)]
 pub(crate) enum Detail {
@@ -104,14 +114,6 @@ impl Payout {
         match &self.detail {
             Detail::Rohopay(d) => d.id.to_string(),
             Detail::Rumbapay(d) => d.request_id.to_string(),
-        }
-    }
-
-    /// The body POSTed to `callback_url` once the payout is terminal.
-    pub(crate) fn callback_body(&self, now: OffsetDateTime) -> serde_json::Result<Vec<u8>> {
-        match &self.detail {
-            Detail::Rohopay(d) => super::rohopay::wire::callback_body(self, d),
-            Detail::Rumbapay(d) => super::rumbapay::wire::callback_body(self, d, now),
         }
     }
 }

@@ -8,14 +8,7 @@ use std::{cmp::Reverse, collections::BinaryHeap, sync::Arc, time::Instant};
 
 use tokio::{sync::mpsc, task::JoinSet};
 
-use super::{callback, clock, state::SimState};
-
-/// A payout to settle at `due`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct SettleJob {
-    pub due: Instant,
-    pub payout: usize,
-}
+use super::{callback, clock, payout::SettleJob, state::SimState};
 
 /// Run until aborted (the server aborts it on shutdown, which also cancels pending callbacks).
 pub(crate) async fn settler(sim: Arc<SimState>, mut jobs: mpsc::UnboundedReceiver<SettleJob>) {

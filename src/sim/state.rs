@@ -19,12 +19,11 @@ use uuid::Uuid;
 
 pub(crate) use super::payout::Provider;
 use super::{
-    SimConfig,
+    SimConfig, callback,
     faults::{Dice, RateLimit, Throttle},
     ids::IdGen,
     money::Cur,
-    payout::{Detail, Payout, Status},
-    settle::SettleJob,
+    payout::{Detail, Payout, SettleJob, Status},
 };
 
 /// Requests seen with one key, and the payout it executed, if any.
@@ -161,7 +160,7 @@ impl Core {
             *balance = balance.saturating_add(payout.amount_minor);
         }
         let url = payout.callback_url.clone()?;
-        match payout.callback_body(now) {
+        match callback::body(payout, now) {
             Ok(body) => Some(Callback { url, body }),
             Err(err) => {
                 tracing::warn!("sim: cannot render callback for {url}: {err}");

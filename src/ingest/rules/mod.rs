@@ -1,4 +1,4 @@
-//! The rules of DESIGN §2 for one row, in isolation: every cell is parsed into its domain type
+//! The rules of the README, section "Validation rules", for one row, in isolation: every cell is parsed into its domain type
 //! and every problem becomes one [`RowError`] (a row never stops at its first problem).
 //! Rules that need the rest of the file (duplicates, controls) live in `stream.rs`; the rules
 //! for who is paid (operator, names, description, document, row shape) in `payee.rs`.
@@ -13,7 +13,7 @@ use crate::domain::{
     PhoneError, ProviderKind, Quoted, format_major,
 };
 
-/// At most this many characters in a description (assumed; DESIGN §2).
+/// At most this many characters in a description (assumed: no provider documents a limit).
 pub const MAX_DESCRIPTION_CHARS: usize = 100;
 
 /// Everything the per-row rules need, computed once per file.

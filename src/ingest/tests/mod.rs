@@ -1,5 +1,5 @@
 //! End-to-end tests of the ingest on small CSV texts: one failing and one passing example per
-//! rule of DESIGN §2, the CSV dialect, file-level failures, and property tests.
+//! rule of the README, section "Validation rules", the CSV dialect, file-level failures, and property tests.
 
 mod controls;
 mod dialect;

@@ -20,13 +20,13 @@ use axum::{
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-pub(crate) use wire::RohoDetail;
 use wire::RohoError;
 
 use super::{
     SimConfig,
     auth::{KeyMode, key_mode},
     clock,
+    detail::RohoDetail,
     faults::{AfterExec, Dice, Fault, server_fault_is_unavailable},
     lies::{self, LieMode, Moment},
     payout::{Detail, Payout, Provider, Status, planned_outcome},

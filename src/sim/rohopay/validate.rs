@@ -121,13 +121,8 @@ fn is_phone(phone: &str) -> bool {
 mod tests {
     use super::*;
 
-    const SEED_BODY: &str = r#"{
-"phone": "256700123456",
-"amount": 25000,
-"currency": "UGX",
-"description": "Agent commission payout – July 2024",
-"callback_url": "https://your-app.com/webhooks/rohopay"
-}"#;
+    /// The seed's curl example body, byte for byte (the integration tests send it too).
+    const SEED_BODY: &str = include_str!("../../../samples/seed/rohopay-disburse.json");
 
     #[test]
     fn the_seed_example_is_valid() {

@@ -9,7 +9,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::sim::{clock, payout::Payout};
+use crate::sim::{clock, detail::RohoDetail, payout::Payout};
 
 /// The failover explanation, verbatim from the seed document.
 pub(crate) const FAILOVER_REASON: &str =
@@ -18,18 +18,6 @@ pub(crate) const FAILOVER_REASON: &str =
 pub(crate) const REPLAYED_HEADER: &str = "idempotent-replayed";
 /// `balance_test` is not simulated; the seed's example figure is served.
 pub(crate) const BALANCE_TEST: u64 = 1_000_000;
-
-/// RohoPay-specific part of a payout.
-#[derive(Debug)]
-pub(crate) struct RohoDetail {
-    pub id: Box<str>,
-    pub internal_reference: Box<str>,
-    pub provider_reference: Box<str>,
-    /// Answered by the secondary provider (iotec).
-    pub failover: bool,
-    /// SHA-256 of the first request's raw body, to tell a replay from a reused key.
-    pub body_digest: [u8; 32],
-}
 
 #[derive(Serialize)]
 struct Success<T> {

@@ -21,13 +21,13 @@ use axum::{
 };
 use uuid::Uuid;
 
-pub(crate) use wire::RumbaDetail;
 use wire::RumbaError;
 
 use super::{
     SimConfig,
     auth::key_mode,
     clock,
+    detail::RumbaDetail,
     faults::{AfterExec, Dice, Fault, server_fault_is_unavailable},
     lies::{self, LieMode, Moment},
     payout::{Detail, Payout, Provider, Status, planned_outcome},

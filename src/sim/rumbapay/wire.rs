@@ -7,30 +7,12 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
-use serde_json::{Value, value::RawValue};
+use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::sim::{clock, payout::Payout};
-
-/// Rumbapay-specific part of a payout.
-#[derive(Debug)]
-pub(crate) struct RumbaDetail {
-    /// `MOB` + 9 digits.
-    pub identifier: Box<str>,
-    pub request_id: Uuid,
-    pub description: Box<str>,
-    /// The amount exactly as the request wrote it, echoed in `amount` and `billing_amount`.
-    pub amount: Box<RawValue>,
-    pub extra: Vec<ExtraPair>,
-}
-
-/// One `extra` entry: the request's `{"key_1": "value"}` becomes `{"key": "key_1", "value": "value"}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct ExtraPair {
-    pub key: String,
-    pub value: Value,
-}
+pub(crate) use crate::sim::detail::ExtraPair;
+use crate::sim::{clock, detail::RumbaDetail, payout::Payout};
 
 /// One entry of `error_fields`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

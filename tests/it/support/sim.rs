@@ -17,14 +17,12 @@ use tokio::sync::mpsc;
 pub const LIVE_KEY: &str = "live_YOUR_KEY";
 pub const TEST_KEY: &str = "test_YOUR_KEY";
 
-/// The body of the seed's RohoPay curl example, byte for byte.
-pub const ROHOPAY_SEED_BODY: &str = r#"{
-"phone": "256700123456",
-"amount": 25000,
-"currency": "UGX",
-"description": "Agent commission payout – July 2024",
-"callback_url": "https://your-app.com/webhooks/rohopay"
-}"#;
+/// The body of the seed's RohoPay curl example, byte for byte (`samples/seed/`, shared with
+/// the simulator's unit tests).
+pub const ROHOPAY_SEED_BODY: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/samples/seed/rohopay-disburse.json"
+));
 
 /// Start a simulator on 127.0.0.1:0.
 pub async fn spawn_sim(config: SimConfig) -> SimHandle {
@@ -77,43 +75,16 @@ pub async fn disburse_with(
     request.send().await
 }
 
-/// The seed's Rumbapay example request, its `// required` comments removed.
+/// The seed's Rumbapay example request, its `// required` comments removed
+/// (`samples/seed/rumbapay-payout.json`, which the simulator's unit tests read too).
 pub fn rumbapay_seed_body() -> Value {
-    json!({
-      "method": "mobile_money",
-      "reference": "1234-dfgdgfdfew",
-      "currency": "KES",
-      "amount": 2500,
-      "description": "My order payin",
-      "mobile_money": {
-        "phone": "+254712973246",
-        "operator": "mpesa",
-        "beneficiary_first_name": "Oki",
-        "beneficiary_last_name": "Doki",
-        "beneficiary_document_type": "national_id",
-        "beneficiary_document_value": "7876543"
-      },
-      "customer": {
-        "identifier": "1111-1111-2211-2211",
-        "email": "juancarlos@hotmail.com",
-        "phone": "+2250504432244",
-        "first_name": "Juan",
-        "last_name": "García Rodríguez",
-        "middle_name": "Carlos",
-        "country": "KE",
-        "state_code": "B",
-        "city": "Buenos Aires",
-        "address": "Calle Emilio Mitre 3256",
-        "zip_code": "C1407",
-        "itn": "12345678910",
-        "birthday": "2006-01-02",
-        "ip": "192.168.0.1",
-        "gender": "male"
-      },
-      "callback_url": "https://merchant.shop.com/callback/success",
-      "extra": [{"key_1":"value"},{"key_2":"value"},{"key_3":"value"},{"key_4":"value"}]
-    })
+    serde_json::from_str(RUMBAPAY_SEED_BODY).expect("samples/seed/rumbapay-payout.json is JSON")
 }
+
+const RUMBAPAY_SEED_BODY: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/samples/seed/rumbapay-payout.json"
+));
 
 /// The seed's Rumbapay body with another reference and phone, and no callback.
 pub fn rumbapay_body(reference: &str, phone: &str) -> Value {

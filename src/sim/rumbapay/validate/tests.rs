@@ -4,42 +4,13 @@ use serde_json::{Value, json};
 
 use super::*;
 
-/// The seed's example request, its `// required` comments removed.
+/// The seed's example request, its `// required` comments removed (the file the integration
+/// tests send too).
 fn seed_body() -> Value {
-    json!({
-      "method": "mobile_money",
-      "reference": "1234-dfgdgfdfew",
-      "currency": "KES",
-      "amount": 2500,
-      "description": "My order payin",
-      "mobile_money": {
-        "phone": "+254712973246",
-        "operator": "mpesa",
-        "beneficiary_first_name": "Oki",
-        "beneficiary_last_name": "Doki",
-        "beneficiary_document_type": "national_id",
-        "beneficiary_document_value": "7876543"
-      },
-      "customer": {
-        "identifier": "1111-1111-2211-2211",
-        "email": "juancarlos@hotmail.com",
-        "phone": "+2250504432244",
-        "first_name": "Juan",
-        "last_name": "García Rodríguez",
-        "middle_name": "Carlos",
-        "country": "KE",
-        "state_code": "B",
-        "city": "Buenos Aires",
-        "address": "Calle Emilio Mitre 3256",
-        "zip_code": "C1407",
-        "itn": "12345678910",
-        "birthday": "2006-01-02",
-        "ip": "192.168.0.1",
-        "gender": "male"
-      },
-      "callback_url": "https://merchant.shop.com/callback/success",
-      "extra": [{"key_1":"value"},{"key_2":"value"},{"key_3":"value"},{"key_4":"value"}]
-    })
+    serde_json::from_str(include_str!(
+        "../../../../samples/seed/rumbapay-payout.json"
+    ))
+    .expect("samples/seed/rumbapay-payout.json is JSON")
 }
 
 fn run(body: &Value) -> Result<Payout, Vec<FieldError>> {

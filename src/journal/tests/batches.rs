@@ -2,10 +2,10 @@
 //! are in the `keys` table (`bulk`); every batch-scoped read must see exactly its own rows,
 //! and no key may be planned twice, within a batch or across batches.
 
-use super::span::next_row_id;
-use super::test_support::{self, temp_journal};
-use super::*;
 use crate::domain::ProviderKind;
+use crate::journal::span::next_row_id;
+use crate::journal::test_support::{self, temp_journal};
+use crate::journal::*;
 
 /// A planned row keyed like payrun keyed rows before key scheme 2, with an amount and body
 /// of its own line.
@@ -18,7 +18,7 @@ fn row(batch: &str, line: u64, identity: &str) -> PlanItem {
         ..test_support::planned(
             line,
             identity,
-            &crate::keys::legacy_key(batch, identity).to_string(),
+            &crate::batch::keys::legacy_key(batch, identity).to_string(),
         )
     })
 }
@@ -77,7 +77,10 @@ fn batches_in_one_journal_do_not_see_each_others_rows() {
     // Every open row carries its own key and body.
     for r in &open {
         let identity = format!("b1-{}", r.line - 2);
-        assert_eq!(r.key, crate::keys::legacy_key("b1", &identity).to_string());
+        assert_eq!(
+            r.key,
+            crate::batch::keys::legacy_key("b1", &identity).to_string()
+        );
         assert_eq!(r.body, format!(r#"{{"line":{}}}"#, r.line).into_bytes());
     }
 
@@ -157,7 +160,7 @@ fn every_key_is_in_the_key_table_and_found_by_webhooks() {
         )
         .unwrap();
     assert_eq!(keys, 180);
-    let key = crate::keys::legacy_key("b1", "b1-42").to_string();
+    let key = crate::batch::keys::legacy_key("b1", "b1-42").to_string();
     let found = rows_by(journal.conn(), ProviderKind::Rohopay, RowKey::IdemKey(&key)).unwrap();
     assert_eq!(
         (found.len(), found[0].line, found[0].batch_id.as_str()),

@@ -1,9 +1,9 @@
 //! Journal behaviour tests on real SQLite files: atomic planning, the lock, and the rule that
 //! state only moves forward.
 
-use super::test_support::{self, id_of_identity as id_of, rejected, temp_journal};
-use super::*;
 use crate::domain::ProviderKind;
+use crate::journal::test_support::{self, id_of_identity as id_of, rejected, temp_journal};
+use crate::journal::*;
 
 fn new_batch(id: &str) -> NewBatch {
     test_support::new_batch(id, ProviderKind::Rohopay)
