@@ -1,4 +1,4 @@
-//! `cargo bench --bench pay`: the paying targets of DESIGN §7, measured on this machine with
+//! `cargo bench --bench pay`: the paying targets (README, "Performance"), measured on this machine with
 //! the release binary against the simulator on loopback (in this bench's process):
 //!
 //! 1. pay 100,000 rows at unlimited rate, journaled with full durability: ≥ 5,000 payouts/s;
@@ -20,11 +20,11 @@ use std::fs::File;
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
+use payrun::batch::plan;
+use payrun::batch::send::pacer::BURST;
 use payrun::domain::ProviderKind;
 use payrun::ingest::{IngestOptions, write_sample};
 use payrun::journal::{BatchSettings, Journal, NewBatch};
-use payrun::planner;
-use payrun::runner::pacer::BURST;
 use payrun::sim::{self, SimConfig, SimHandle};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -191,7 +191,7 @@ fn plan_big(dir: &Path, rows: u64) -> Result<(std::path::PathBuf, String)> {
     let file = sample(dir, "big.csv", rows)?;
     let journal_path = dir.join("big.db");
     let mut journal = Journal::open(&journal_path)?;
-    let opened = planner::PlanFile::open(&file)?;
+    let opened = plan::PlanFile::open(&file)?;
     let batch = NewBatch {
         id: "big-batch".into(),
         file_name: "big.csv".into(),
@@ -204,7 +204,7 @@ fn plan_big(dir: &Path, rows: u64) -> Result<(std::path::PathBuf, String)> {
     };
     let cpu_before = cpu_seconds()?;
     let started = Instant::now();
-    let planned = planner::plan_new(
+    let planned = plan::plan_new(
         &mut journal,
         &batch,
         &opened,

@@ -1,5 +1,5 @@
 //! `cargo bench --bench validate`: how fast `payrun validate` checks a large file, and how much
-//! memory it needs (DESIGN §7: ≥ 1,000,000 rows/s, peak RSS ≤ 64 MB for 1,000,000 rows).
+//! memory it needs (target: ≥ 1,000,000 rows/s, peak RSS ≤ 64 MB for 1,000,000 rows).
 //!
 //! Generates a valid RohoPay-style salary file (and a Rumbapay one) with `write_sample` into a
 //! temp dir, then (a) times `ingest_path` in this process, and (b) runs the release

@@ -24,7 +24,7 @@ pub fn point(name: &str) {
         && point == name
         && HITS.fetch_add(1, Ordering::SeqCst) + 1 >= *n
     {
-        eprintln!("payrun: crash point {name} reached (PAYRUN_CRASH_AT); aborting");
+        tracing::error!("payrun: crash point {name} reached (PAYRUN_CRASH_AT); aborting");
         std::process::abort();
     }
 }

@@ -6,11 +6,12 @@
 mod out;
 
 mod args;
-mod endpoint;
 mod generate;
 mod listen;
+mod observer;
 mod pay;
 mod preflight;
+mod progress;
 mod reconcile;
 mod reconcile_progress;
 mod report;
@@ -99,7 +100,11 @@ fn exit_code(outcome: anyhow::Result<Exit>, journal: Option<&std::path::Path>) -
 
 /// Say on stderr which journal files were readable by others and are now 0600.
 fn notice_tightened(journal: &crate::journal::Journal) {
-    for t in journal.tightened() {
+    say_tightened(journal.tightened());
+}
+
+fn say_tightened(files: &[crate::journal::Tightened]) {
+    for t in files {
         eprintln!(
             "note: {} was readable by other users (mode {:04o}); payrun tightened it to 0600 because it holds phone numbers",
             t.path.display(),

@@ -1,146 +1,67 @@
-//! The pre-flight: what is about to be sent (rows, totals per currency in major units, so a
-//! 100x unit mistake is visible), the wallet balance against it, and the confirmation.
+//! The pre-flight on screen: what is about to be sent (rows, totals per currency in major units,
+//! so a 100x unit mistake is visible, and the wallet balance against each), and the
+//! confirmation a person types before anything is sent.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
 
 use super::summary::{grouped, major};
-use crate::domain::{Currency, ProviderKind};
+use crate::batch::endpoint::Destination;
+use crate::batch::preflight::{BalanceCheck, Preflight};
 use crate::exit::Refused;
-use crate::journal::{Batch, RowState, StateCount};
-use crate::provider::{ErrorClass, Provider, ProviderError};
+use crate::journal::Batch;
 
-/// Print the pre-flight summary and refuse (exit 3) on a shortfall or an unreadable balance.
-pub async fn show_and_check<P: Provider>(
-    provider: &P,
-    batch: &Batch,
-    label: &str,
-    open_counts: &[StateCount],
-    total_rows: u64,
-    sandbox_unlimited: bool,
-    notes: &[String],
-) -> anyhow::Result<()> {
-    let open: u64 = open_counts.iter().map(|c| c.rows).sum();
-    let totals = open_totals(open_counts);
+/// Where payouts go, in words.
+fn label(destination: &Destination) -> String {
+    match destination {
+        Destination::Sandbox(url) => {
+            format!("SANDBOX: the built-in simulator at {url} (simulated, no money moves)")
+        }
+        Destination::TestKey(url) => format!("TEST mode key at {url}"),
+        Destination::Live(url) => format!("LIVE at {url}"),
+    }
+}
+
+/// Print the pre-flight of `batch`.
+pub fn show(batch: &Batch, p: &Preflight) {
     outln!("Pre-flight for batch {} ({})", batch.id, batch.file_name);
-    outln!("  provider: {} {}", batch.provider, label);
+    outln!("  provider: {} {}", batch.provider, label(&p.destination));
     outln!(
-        "  to send:  {open} payout(s); {} other row(s) already settled or rejected (see `payrun status`)",
-        total_rows.saturating_sub(open)
+        "  to send:  {} payout(s); {} other row(s) already settled or rejected (see `payrun status`)",
+        p.open,
+        p.total_rows.saturating_sub(p.open)
     );
-    for note in notes {
+    for note in &p.notes {
         outln!("  WARNING: {note}");
     }
-    let mut shortfalls = Vec::new();
-    for (currency, (planned, doubtful)) in &totals {
+    for c in &p.currencies {
+        let currency = &c.currency;
         let mut line = format!(
             "  {currency} {}",
-            grouped(&major(planned + doubtful, currency))
+            grouped(&major(c.planned + c.doubtful, currency))
         );
-        if *doubtful > 0 {
+        if c.doubtful > 0 {
             line.push_str(&format!(
                 " (of which {} may already be paid: in doubt)",
-                grouped(&major(*doubtful, currency))
+                grouped(&major(c.doubtful, currency))
             ));
         }
-        match check_balance(provider, currency, *planned).await {
-            BalanceCheck::Enough(_) if sandbox_unlimited => {
+        match &c.balance {
+            BalanceCheck::Enough(_) if p.sandbox_unlimited => {
                 line.push_str(" · balance unlimited (sandbox)")
             }
             BalanceCheck::Enough(balance) => line.push_str(&format!(
                 " · balance {}",
-                grouped(&major(balance, currency))
+                grouped(&major(*balance, currency))
             )),
-            BalanceCheck::Short(balance) => {
-                line.push_str(&format!(
-                    " · balance {} · SHORT by {}",
-                    grouped(&major(balance, currency)),
-                    grouped(&major(planned - balance, currency))
-                ));
-                shortfalls.push(currency.clone());
-            }
+            BalanceCheck::Short(balance) => line.push_str(&format!(
+                " · balance {} · SHORT by {}",
+                grouped(&major(*balance, currency)),
+                grouped(&major(c.planned - balance, currency))
+            )),
             BalanceCheck::Unknown(why) => line.push_str(&format!(" · balance not checked: {why}")),
-            BalanceCheck::Failed(why) => {
-                outln!("{line}");
-                return Err(Refused(format!(
-                    "could not read the {currency} wallet balance ({why}); nothing was sent"
-                ))
-                .into());
-            }
+            BalanceCheck::Failed(_) => {}
         }
         outln!("{line}");
-    }
-    if !shortfalls.is_empty() {
-        return Err(Refused(format!(
-            "insufficient balance in {}; top up and run again. Nothing was sent.",
-            shortfalls.join(", ")
-        ))
-        .into());
-    }
-    Ok(())
-}
-
-/// Per currency: (minor units never sent, minor units possibly already executed).
-fn open_totals(counts: &[StateCount]) -> BTreeMap<String, (u128, u128)> {
-    let mut out: BTreeMap<String, (u128, u128)> = BTreeMap::new();
-    for c in counts.iter().filter(|c| c.state.is_open()) {
-        let entry = out.entry(c.currency.clone()).or_default();
-        if c.state == RowState::Planned {
-            entry.0 += c.amount_minor;
-        } else {
-            entry.1 += c.amount_minor;
-        }
-    }
-    out
-}
-
-enum BalanceCheck {
-    Enough(u128),
-    Short(u128),
-    Unknown(String),
-    Failed(String),
-}
-
-/// Balance reads tried before a busy provider (429, 5xx, no connection) refuses the batch.
-const BALANCE_TRIES: u32 = 5;
-
-/// Read a balance, waiting out a 429's `Retry-After` (or a short backoff after a 5xx or a
-/// failed connection) a few times: a provider asking to slow down is no reason to refuse.
-async fn read_balance<P: Provider>(
-    provider: &P,
-    cur: Currency,
-) -> Result<Option<u64>, ProviderError> {
-    let mut tries = 1;
-    loop {
-        let err = match provider.balance(cur).await {
-            Err(err) if tries < BALANCE_TRIES => err,
-            other => return other,
-        };
-        let wait = match (&err, err.class()) {
-            (ProviderError::RateLimited { retry_after }, _) => {
-                retry_after.unwrap_or(Duration::from_secs(1))
-            }
-            (_, ErrorClass::Retryable) => Duration::from_millis(250 * u64::from(tries)),
-            _ => return Err(err),
-        };
-        tokio::time::sleep(wait.min(Duration::from_secs(30))).await;
-        tries += 1;
-    }
-}
-
-async fn check_balance<P: Provider>(provider: &P, currency: &str, need: u128) -> BalanceCheck {
-    let Ok(cur) = Currency::parse(currency) else {
-        return BalanceCheck::Unknown(format!("unknown currency {currency}"));
-    };
-    match read_balance(provider, cur).await {
-        Ok(Some(balance)) if u128::from(balance) >= need => BalanceCheck::Enough(balance.into()),
-        Ok(Some(balance)) => BalanceCheck::Short(balance.into()),
-        Ok(None) if provider.kind() == ProviderKind::Rumbapay => {
-            BalanceCheck::Unknown("Rumbapay documents no balance endpoint".into())
-        }
-        Ok(None) => BalanceCheck::Unknown(format!("the provider did not report a {cur} balance")),
-        Err(e) => BalanceCheck::Failed(e.to_string()),
     }
 }
 

@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::reconcile::{Checked, Observer};
+use crate::batch::observer::{Checked, Observer};
+use crate::domain::ProviderKind;
 
 pub struct ReconcileProgress {
     label: &'static str,
-    whom: String,
+    whom: Option<String>,
     total: AtomicU64,
     checked: AtomicU64,
     changed: AtomicU64,
@@ -27,12 +28,10 @@ pub struct ReconcileProgress {
 }
 
 impl ReconcileProgress {
-    /// `label` starts each line (`sandbox`, `reconcile`); `whom` is who is asked.
-    pub fn new(label: &'static str, whom: impl Into<String>) -> ReconcileProgress {
-        let plain_every = std::env::var("PAYRUN_PROGRESS_SECS")
-            .ok()
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .map_or(Duration::from_secs(5), Duration::from_secs);
+    /// `label` starts each line (`sandbox`, `reconcile`); `whom` is who is asked (by default
+    /// the provider).
+    pub fn new(label: &'static str, whom: Option<&str>) -> ReconcileProgress {
+        let plain_every = super::progress::plain_every();
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             if let Ok(style) =
@@ -45,7 +44,7 @@ impl ReconcileProgress {
         });
         ReconcileProgress {
             label,
-            whom: whom.into(),
+            whom: whom.map(str::to_owned),
             total: AtomicU64::new(0),
             checked: AtomicU64::new(0),
             changed: AtomicU64::new(0),
@@ -71,7 +70,7 @@ impl ReconcileProgress {
     }
 
     /// The closing line (the bar, if any, is cleared first).
-    pub fn finish(&self) {
+    fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -86,11 +85,12 @@ impl ReconcileProgress {
 }
 
 impl Observer for ReconcileProgress {
-    fn started(&self, rows: u64) {
+    fn reconciling(&self, rows: u64, provider: ProviderKind) {
         self.total.store(rows, Ordering::Relaxed);
         eprintln!(
             "{}: asking {} for the final state of {rows} payout(s)",
-            self.label, self.whom
+            self.label,
+            self.whom.as_deref().unwrap_or(provider.name())
         );
         if let Some(bar) = &self.bar {
             bar.set_length(rows);
@@ -127,5 +127,9 @@ impl Observer for ReconcileProgress {
                 self.counts()
             );
         }
+    }
+
+    fn reconciled(&self) {
+        self.finish();
     }
 }

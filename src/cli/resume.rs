@@ -4,7 +4,9 @@
 use anyhow::Context;
 
 use super::ResumeArgs;
-use super::pay::{self, Endpoint};
+use super::pay;
+use crate::batch::endpoint::Endpoint;
+use crate::batch::open::check_sandbox;
 use crate::exit::Exit;
 use crate::journal::Journal;
 
@@ -22,8 +24,8 @@ async fn resume(args: ResumeArgs) -> anyhow::Result<Exit> {
         Ok((journal, batch))
     })
     .await??;
-    super::run::check_sandbox(&batch, args.send.sandbox)?;
-    let endpoint = Endpoint::connect(batch.provider, &args.send)
+    check_sandbox(&batch, args.send.sandbox)?;
+    let endpoint = Endpoint::connect(batch.provider, &pay::target(&args.send))
         .await
         .with_context(|| format!("cannot reach {} for batch {}", batch.provider, batch.id))?;
     if batch.sandbox {
@@ -31,13 +33,5 @@ async fn resume(args: ResumeArgs) -> anyhow::Result<Exit> {
             "note: the sandbox simulator starts empty on every run; rows resent now are simulated again (no money moves)"
         );
     }
-    pay::pay(
-        journal,
-        batch,
-        &args.send,
-        endpoint,
-        &args.journal.journal,
-        pay::Prepared::default(),
-    )
-    .await
+    pay::pay(journal, batch, &args.send, endpoint, &args.journal.journal).await
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::runner::{Stop, StopReason};
+use crate::batch::send::{Stop, StopReason};
 
 /// Watch for interrupts for as long as the returned task lives.
 pub fn watch(stop: Arc<Stop>, resume_hint: String) -> tokio::task::JoinHandle<()> {

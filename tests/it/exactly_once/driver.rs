@@ -59,8 +59,8 @@ impl<'a> Batch<'a> {
         let id = if plan.explicit_batch {
             format!("trial-{}", plan.seed)
         } else {
-            let sha = payrun::keys::file_sha256(&file).expect("hash the file");
-            payrun::keys::default_batch_id(&file, &sha)
+            let sha = payrun::batch::keys::file_sha256(&file).expect("hash the file");
+            payrun::batch::keys::default_batch_id(&file, &sha)
         };
         Batch { fx, plan, file, id }
     }

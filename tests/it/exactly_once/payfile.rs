@@ -1,6 +1,6 @@
 //! Payout files generated from a seed for the exactly-once trials, and what paying them must
 //! produce. The expectation (identity, idempotency key, phone, amount in minor units) is
-//! computed here from the generated rows and DESIGN §4 alone, never read back from payrun, so
+//! computed here from the generated rows and the key rules (README, "Keys and identity") alone, never read back from payrun, so
 //! a planner that drops, merges or re-keys a row is caught rather than trusted.
 
 use crate::support::csv::{Line, payee_file};
@@ -89,7 +89,7 @@ pub struct Expected {
     pub currency: String,
 }
 
-/// DESIGN §4, key scheme 2: UUIDv5 of the namespace over the length-prefixed (8 bytes,
+/// Key scheme 2 (README, "Keys and identity"): UUIDv5 of the namespace over the length-prefixed (8 bytes,
 /// big-endian) fields "payrun-key/2", batch id, identity kind ("r" for a reference, "d" for an
 /// identity derived from phone, amount and currency) and identity. Written here from the
 /// description, not shared with payrun's code.

@@ -1,6 +1,6 @@
 //! A resume started right after a kill meets a provider whose rate limit the dead process had
 //! used up, so the pre-flight balance read is answered 429. That means "slow down", not "no"
-//! (DESIGN §5: honour Retry-After): payrun must wait and send, not refuse the batch (exit 3)
+//! (a 429's Retry-After is honoured): payrun must wait and send, not refuse the batch (exit 3)
 //! and leave an operator resuming in a loop. Found by the random trials (seed 78).
 
 use super::driver::Batch;

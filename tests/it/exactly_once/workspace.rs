@@ -242,14 +242,14 @@ impl Sequence {
     }
 
     fn sha(&self, idx: usize) -> String {
-        payrun::keys::file_sha256(&self.files[idx].path).expect("hash the file")
+        payrun::batch::keys::file_sha256(&self.files[idx].path).expect("hash the file")
     }
 
     /// The model's verdict on running file `idx` into `target`, and the batch id it names.
     fn predict(&self, idx: usize, target: &Target) -> ((Expect, Basis), String) {
         let f = &self.files[idx];
         let sha = self.sha(idx);
-        let default_id = payrun::keys::default_batch_id(&f.path, &sha);
+        let default_id = payrun::batch::keys::default_batch_id(&f.path, &sha);
         let (explicit, allow) = match target {
             Target::Default => (None, false),
             Target::Explicit(id, allow) => (Some(id.as_str()), *allow),

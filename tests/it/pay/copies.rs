@@ -144,7 +144,7 @@ async fn a_file_rewritten_between_hashing_and_planning_is_not_planned() {
     let out = fx.run(&file, "rohopay", &["--rate", "500"]).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let batch = batch_id(&out);
-    let sha = payrun::keys::file_sha256(&file).unwrap();
-    assert_eq!(batch, payrun::keys::default_batch_id(&file, &sha));
+    let sha = payrun::batch::keys::file_sha256(&file).unwrap();
+    assert_eq!(batch, payrun::batch::keys::default_batch_id(&file, &sha));
     assert_eq!(fx.ledger().await.len(), 2);
 }

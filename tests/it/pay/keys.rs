@@ -90,7 +90,7 @@ async fn rows_added_to_an_old_batch_use_its_key_scheme() {
     let added = after.iter().find(|r| r["reference"] == "EMP-0002").unwrap();
     assert_eq!(
         added["key"].as_str().unwrap(),
-        payrun::keys::legacy_key("old", "EMP-0002").to_string()
+        payrun::batch::keys::legacy_key("old", "EMP-0002").to_string()
     );
     assert_eq!(fx.ledger().await.len(), 3);
 }

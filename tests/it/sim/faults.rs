@@ -1,4 +1,4 @@
-//! Every fault and knob of DESIGN §6, and that `--seed` reproduces a fault pattern.
+//! Every fault and knob of the simulator (README, "Simulator"), and that `--seed` reproduces a fault pattern.
 
 use std::time::{Duration, Instant};
 

@@ -6,9 +6,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{FileRow, FileRows};
+use crate::batch::keys::IdentityKind;
 use crate::journal::RowState;
 use crate::journal::test_support::StoredRow;
-use crate::keys::IdentityKind;
 
 /// States in which the provider may have executed a row's payout.
 pub fn maybe_paid(state: RowState) -> bool {

@@ -152,7 +152,7 @@ impl Bench {
             drain_timeout: Duration::from_secs(1),
             max_pause: super::MAX_PROVIDER_PAUSE,
         };
-        let progress = Arc::new(Progress::new(1, true));
+        let progress = Arc::new(Progress::quiet());
         let shared = Arc::new(Shared {
             provider: provider.clone(),
             journal: self.journal.clone(),

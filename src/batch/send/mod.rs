@@ -7,22 +7,25 @@ pub(crate) mod backoff;
 pub mod pacer;
 mod progress;
 mod row;
-mod stop;
+pub mod stop;
+pub mod tally;
 #[cfg(test)]
 mod tests;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 pub use pacer::Pacer;
-pub use progress::{Progress, RunCounts, Tally};
+pub use progress::Progress;
 pub use stop::{Stop, StopReason};
+pub use tally::{RunCounts, Tally};
 
+use super::observer::SendStart;
 use crate::journal::{
     JournalActor, JournalError, LockToken, heartbeat, heartbeat_every, open_rows_page,
 };
@@ -73,12 +76,15 @@ pub struct SendReport {
     pub abandoned: usize,
     pub stop: Option<StopReason>,
     pub elapsed: Duration,
+    /// What happened to the open rows, by their recorded outcomes.
+    pub counts: RunCounts,
 }
 
 const PAGE: usize = 1024;
 
-/// Send every open row of `batch_id`. The caller holds the batch lock (`token`) and owns the
-/// journal actor; `stop` may be thrown from outside (Ctrl-C).
+/// Send every open row of `batch_id` (`open` of them). The caller holds the batch lock
+/// (`token`) and owns the journal actor; `stop` may be thrown from outside (Ctrl-C).
+#[allow(clippy::too_many_arguments)]
 pub async fn send_batch<P: Provider>(
     provider: Arc<P>,
     journal: JournalActor,
@@ -87,6 +93,7 @@ pub async fn send_batch<P: Provider>(
     opts: SendOptions,
     progress: Arc<Progress>,
     stop: Arc<Stop>,
+    open: u64,
 ) -> Result<SendReport, JournalError> {
     let shared = Arc::new(Shared {
         provider,
@@ -101,7 +108,11 @@ pub async fn send_batch<P: Provider>(
     });
     let heartbeat_task =
         spawn_heartbeat(journal.clone(), batch_id.to_string(), token, stop.clone());
-    let ticker = progress.spawn_ticker();
+    progress.observer().sending(&SendStart {
+        total: open,
+        tally: progress.tally.clone(),
+        stop: stop.clone(),
+    });
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     let mut dispatched = 0u64;
@@ -135,14 +146,16 @@ pub async fn send_batch<P: Provider>(
 
     let abandoned = drain(&mut tasks, &stop, opts.drain_timeout).await;
     heartbeat_task.abort();
-    ticker.abort();
-    progress.finish();
-    journal.flush().await?;
+    let flushed = journal.flush().await;
+    let reason = stop.reason();
+    progress.observer().sent(reason.as_ref());
+    flushed?;
     Ok(SendReport {
         dispatched,
         abandoned,
-        stop: stop.reason(),
+        stop: reason,
         elapsed: progress.elapsed(),
+        counts: progress.tally.counts(open),
     })
 }
 
@@ -186,9 +199,4 @@ fn spawn_heartbeat(
             }
         }
     })
-}
-
-/// Convenience for callers that count attempts.
-pub fn attempts(tally: &Tally) -> u64 {
-    tally.attempts.load(Ordering::Relaxed)
 }

@@ -11,8 +11,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::batch::keys::{self, IdentityKind};
 use crate::domain::{PayeeRow, ProviderKind};
-use crate::keys::{self, IdentityKind};
 
 /// Accumulates the fingerprint of the valid rows of a file.
 #[derive(Clone, Debug)]

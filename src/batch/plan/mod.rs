@@ -16,7 +16,7 @@ use crate::journal::{
     Batch, Journal, JournalError, NewBatch, PlanItem, PlanStats, PlannedRow, RejectedInsert,
 };
 
-use crate::keys;
+use crate::batch::keys;
 use crate::provider::{self, BodyContext};
 pub use fingerprint::Fingerprint;
 pub use replan::{Replanned, replan_changed};

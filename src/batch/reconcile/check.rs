@@ -13,13 +13,14 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::batch::observer::{Checked, Observer};
+use crate::batch::send::{Pacer, Stop};
 use crate::domain::ProviderKind;
 use crate::journal::{
     Attempt, JournalActor, JournalError, LockToken, Outcome, RowState, UnsettledRow, advance,
     check_lock, flag_attention, log_attempt, mark_sending, now_ms, record_outcome, unsettled_rows,
 };
 use crate::provider::{ErrorClass, Provider, ProviderError, QueryRef};
-use crate::runner::{Pacer, Stop};
 
 /// A row whose state changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,28 +58,6 @@ impl ReconcileReport {
     }
 }
 
-/// What reconcile made of one row, as told to an [`Observer`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Checked {
-    Changed,
-    Pending,
-    Unchanged,
-    NeedsPerson,
-}
-
-/// Told how a reconcile goes, so the CLI can show progress while it asks the provider.
-pub trait Observer: Send + Sync {
-    /// The rows to check are known.
-    fn started(&self, _rows: u64) {}
-    /// One row was checked.
-    fn checked(&self, _row: Checked) {}
-}
-
-/// An observer that shows nothing.
-pub struct Quiet;
-
-impl Observer for Quiet {}
-
 enum RowResult {
     Changed(Change),
     Pending,
@@ -101,7 +80,7 @@ pub async fn reconcile<P: Provider>(
     let rows = journal
         .call(move |j| unsettled_rows(j.conn(), &batch))
         .await??;
-    observer.started(rows.len() as u64);
+    observer.reconciling(rows.len() as u64, provider.kind());
     let pacer = Arc::new(Pacer::new(rate));
     let stop = Arc::new(Stop::default());
     let limit = Arc::new(Semaphore::new(concurrency.max(1)));
@@ -161,6 +140,7 @@ pub async fn reconcile<P: Provider>(
     report.changes.sort_by_key(|c| c.line);
     report.attention.sort_by_key(|a| a.line);
     report.contradicted.sort_by_key(|a| a.line);
+    observer.reconciled();
     Ok(report)
 }
 
@@ -338,7 +318,7 @@ async fn ask<P: Provider>(
         if !transient || tries >= QUERY_TRIES {
             return answer;
         }
-        tokio::time::sleep(crate::runner::backoff::delay(tries)).await;
+        tokio::time::sleep(crate::batch::send::backoff::delay(tries)).await;
     }
 }
 

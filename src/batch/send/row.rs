@@ -89,7 +89,7 @@ pub(super) async fn dispatch<P: Provider>(shared: Arc<Shared<P>>, row: OpenRow) 
         })
         .await;
     match recorded {
-        Ok(()) => shared.progress.tally.record(state),
+        Ok(()) => shared.progress.record(state),
         Err(JournalError::LockLost(_)) => shared.stop.trigger(StopReason::LockLost),
         Err(e) => shared
             .stop

@@ -125,7 +125,10 @@ mod tests {
         let path = dir.path().join("p.csv");
         std::fs::write(&path, FILE).unwrap();
         let file = PlanFile::open(&path).unwrap();
-        assert_eq!(file.sha256(), crate::keys::file_sha256(&path).unwrap());
+        assert_eq!(
+            file.sha256(),
+            crate::batch::keys::file_sha256(&path).unwrap()
+        );
         let opts = IngestOptions::new(ProviderKind::Rohopay);
         let mut rows = 0;
         file.ingest(&opts, |_| rows += 1).unwrap();

@@ -8,11 +8,11 @@ mod props;
 mod regressions;
 
 use super::{PlanFile, Planned, Replanned, plan_new, replan_changed};
+use crate::batch::keys::{self, IdentityKind};
 use crate::domain::ProviderKind;
 use crate::ingest::{IngestOptions, RowOutcome};
-use crate::journal::test_support::{StoredRow, new_batch, stored_rows, temp_journal};
+use crate::journal::test_support::{StoredRow, new_batch, stored_rows, temp_journal_unsynced};
 use crate::journal::{BatchSettings, Journal};
-use crate::keys::{self, IdentityKind};
 
 /// The batch every test here plans.
 pub const BATCH: &str = "props";
@@ -69,12 +69,8 @@ pub struct Desk {
 
 impl Desk {
     pub fn new(with_reference: bool) -> Desk {
-        let (dir, journal) = temp_journal();
         // What is under test is planning, not fsync.
-        journal
-            .conn()
-            .pragma_update(None, "synchronous", "OFF")
-            .unwrap();
+        let (dir, journal) = temp_journal_unsynced();
         Desk {
             _dir: dir,
             files: tempfile::tempdir().unwrap(),

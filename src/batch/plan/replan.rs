@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use super::fingerprint::Fingerprint;
 use super::gone::GoneRows;
 use super::{PlanError, PlanFile, check_summary, planned_row, rejected_insert};
+use crate::batch::keys::IdentityKind;
 use crate::ingest::{IngestOptions, RowOutcome, Summary};
 use crate::journal::{ExistingRow, Journal, PlannedRow, RowState};
-use crate::keys::IdentityKind;
 
 /// What an edited file changed in an existing batch.
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -1,0 +1,244 @@
+//! Paying a planned batch, the part shared by `run` and `resume`: take the batch lock, check the
+//! batch goes where it was planned to go, read the balance (the pre-flight), ask for
+//! confirmation, send every open row, settle a sandbox batch at once, and report where the batch
+//! stands. The caller decides what the result means to a person (and to an exit code).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::endpoint::Endpoint;
+use super::observer::Observer;
+use super::open::Prepared;
+use super::preflight::Preflight;
+use super::reconcile;
+use super::send::{self, Progress, SendOptions, SendReport, Stop};
+use crate::domain::ProviderKind;
+use crate::exit::Refused;
+use crate::journal::{Batch, Journal, JournalActor, JournalError, LockInfo, LockToken, StateCount};
+use crate::provider::{Provider, rohopay::RohopayClient, rumbapay::RumbapayClient};
+
+/// Asked once, after the pre-flight, whether to send `open` payouts.
+pub trait Confirm {
+    fn confirm(&self, open: u64) -> impl Future<Output = anyhow::Result<bool>>;
+}
+
+/// Sends without asking (`--yes`).
+pub struct Yes;
+
+impl Confirm for Yes {
+    async fn confirm(&self, _open: u64) -> anyhow::Result<bool> {
+        Ok(true)
+    }
+}
+
+/// Where a batch stands in the journal.
+#[derive(Clone, Debug)]
+pub struct Standing {
+    pub counts: Vec<StateCount>,
+    pub conflicts: u64,
+    /// Rows marked as needing a person.
+    pub attention: u64,
+}
+
+/// What paying did.
+#[derive(Debug)]
+pub enum Paid {
+    /// No row was open: nothing was sent. `notes` are the warnings planning left.
+    NothingLeft {
+        notes: Vec<String>,
+        standing: Standing,
+    },
+    Sent(Box<Sent>),
+}
+
+#[derive(Debug)]
+pub struct Sent {
+    pub report: SendReport,
+    /// A sandbox batch is asked for its final states at once: how many rows changed.
+    pub sandbox_updated: Option<usize>,
+    pub standing: Standing,
+}
+
+/// How to pay: the sending options and whether the sandbox wallet has a limit.
+pub struct PayOptions {
+    pub send: SendOptions,
+    pub sandbox_limited: bool,
+}
+
+/// Pay every open row of `batch` through `endpoint`. The journal is owned by a thread of its
+/// own for the duration; the endpoint (and a sandbox simulator) is shut down at the end.
+pub async fn pay<C: Confirm>(
+    journal: Journal,
+    batch: Batch,
+    endpoint: Endpoint,
+    prepared: Prepared,
+    opts: PayOptions,
+    observer: Arc<dyn Observer>,
+    confirm: &C,
+) -> anyhow::Result<Paid> {
+    if let Err(e) = endpoint.check_key(batch.provider) {
+        if let Some((token, _)) = &prepared.lock {
+            let _ = journal.release_lock(&batch.id, token);
+        }
+        return Err(e);
+    }
+    let (actor, thread) =
+        JournalActor::spawn(journal).context("cannot start the journal thread")?;
+    let ctx = Ctx {
+        actor: actor.clone(),
+        batch: &batch,
+        endpoint: &endpoint,
+        opts,
+        observer,
+        held: std::sync::Mutex::new(prepared.lock),
+        notes: prepared.notes,
+    };
+    let result = match batch.provider {
+        ProviderKind::Rohopay => {
+            let client =
+                RohopayClient::new(&endpoint.config).context("cannot build the HTTP client")?;
+            with_lock(Arc::new(client), &ctx, confirm).await
+        }
+        ProviderKind::Rumbapay => {
+            let client =
+                RumbapayClient::new(&endpoint.config).context("cannot build the HTTP client")?;
+            with_lock(Arc::new(client), &ctx, confirm).await
+        }
+    };
+    drop(ctx);
+    drop(actor);
+    let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    endpoint.shutdown().await;
+    result
+}
+
+struct Ctx<'a> {
+    actor: JournalActor,
+    batch: &'a Batch,
+    endpoint: &'a Endpoint,
+    opts: PayOptions,
+    observer: Arc<dyn Observer>,
+    /// The lock `run` already took (to change the batch), handed over to the sending.
+    held: std::sync::Mutex<Option<(LockToken, Option<LockInfo>)>>,
+    notes: Vec<String>,
+}
+
+async fn with_lock<P: Provider, C: Confirm>(
+    provider: Arc<P>,
+    ctx: &Ctx<'_>,
+    confirm: &C,
+) -> anyhow::Result<Paid> {
+    let id = ctx.batch.id.clone();
+    let held = ctx.held.lock().ok().and_then(|mut held| held.take());
+    let locked = match held {
+        Some(lock) => Ok(lock),
+        None => ctx.actor.call(move |j| j.acquire_lock(&id)).await?,
+    };
+    let (token, taken_over) = match locked {
+        Ok(lock) => lock,
+        Err(e @ (JournalError::Locked { .. } | JournalError::Busy)) => {
+            return Err(Refused(e.to_string()).into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(old) = taken_over {
+        ctx.observer.took_over(&ctx.batch.id, &old);
+    }
+    let result = send_locked(provider, ctx, token.clone(), confirm).await;
+    let id = ctx.batch.id.clone();
+    if let Ok(Err(e)) = ctx.actor.call(move |j| j.release_lock(&id, &token)).await {
+        tracing::warn!("could not release the batch lock: {e}");
+    }
+    result
+}
+
+/// Where `batch` stands in the journal behind `actor`.
+pub async fn standing(actor: &JournalActor, batch: &str) -> anyhow::Result<Standing> {
+    let id = batch.to_string();
+    Ok(actor
+        .call(move |j| {
+            Ok::<_, JournalError>(Standing {
+                counts: j.state_counts(&id)?,
+                conflicts: j.conflict_count(&id)?,
+                attention: j.attention_count(&id)?,
+            })
+        })
+        .await??)
+}
+
+async fn send_locked<P: Provider, C: Confirm>(
+    provider: Arc<P>,
+    ctx: &Ctx<'_>,
+    token: LockToken,
+    confirm: &C,
+) -> anyhow::Result<Paid> {
+    // Only the open rows and the row count: both come from indexes, so a resume of a huge
+    // batch with a few rows left starts sending at once.
+    let id = ctx.batch.id.clone();
+    let (open_counts, total) = ctx
+        .actor
+        .call(move |j| Ok::<_, JournalError>((j.open_counts(&id)?, j.row_count(&id)?)))
+        .await??;
+    let mut notes = ctx.notes.clone();
+    notes.extend(ctx.endpoint.check_planned(&ctx.actor, ctx.batch).await?);
+    let open: u64 = open_counts.iter().map(|c| c.rows).sum();
+    if open == 0 {
+        let standing = standing(&ctx.actor, &ctx.batch.id).await?;
+        return Ok(Paid::NothingLeft { notes, standing });
+    }
+    let sandbox_unlimited = ctx.endpoint.is_sandbox() && !ctx.opts.sandbox_limited;
+    let preflight = Preflight::check(
+        provider.as_ref(),
+        ctx.endpoint.destination(),
+        &open_counts,
+        total,
+        sandbox_unlimited,
+        notes,
+    )
+    .await;
+    ctx.observer.preflight(ctx.batch, &preflight);
+    if let Some(refused) = preflight.refusal() {
+        return Err(refused.into());
+    }
+    if !confirm.confirm(open).await? {
+        return Err(Refused("not confirmed; nothing was sent".into()).into());
+    }
+
+    let stop = Arc::new(Stop::default());
+    let progress = Arc::new(Progress::new(ctx.observer.clone()));
+    let send = ctx.opts.send.clone();
+    let (rate, concurrency) = (send.rate, send.concurrency);
+    let report = send::send_batch(
+        provider.clone(),
+        ctx.actor.clone(),
+        &ctx.batch.id,
+        token.clone(),
+        send,
+        progress,
+        stop,
+        open,
+    )
+    .await?;
+    let mut sandbox_updated = None;
+    if ctx.endpoint.is_sandbox() && report.stop.is_none() {
+        // The simulator settles at once; ask it now, so the demo ends with final states.
+        let settled = reconcile::reconcile(
+            provider,
+            ctx.actor.clone(),
+            &ctx.batch.id,
+            token,
+            rate,
+            concurrency,
+            ctx.observer.as_ref(),
+        )
+        .await?;
+        sandbox_updated = Some(settled.changes.len());
+    }
+    let standing = standing(&ctx.actor, &ctx.batch.id).await?;
+    Ok(Paid::Sent(Box::new(Sent {
+        report,
+        sandbox_updated,
+        standing,
+    })))
+}
