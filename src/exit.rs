@@ -1,4 +1,4 @@
-//! Exit codes of DESIGN §1, in one place so every command agrees on them.
+//! Exit codes (README "Exit codes"), in one place so every command agrees on them.
 
 use std::fmt;
 

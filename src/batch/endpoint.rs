@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 
 use crate::domain::ProviderKind;
+use crate::domain::RowState;
 use crate::exit::Refused;
-use crate::journal::{Batch, JournalActor, RowState};
+use crate::journal::{Batch, JournalActor};
 use crate::provider::ProviderConfig;
 use crate::sim::{self, SimConfig, SimHandle};
 

@@ -3,6 +3,7 @@
 //! retries, pauses, stops), resume it and reconcile it. Nothing here prints: results are typed
 //! values, and progress reaches the caller through an observer.
 
+mod answer;
 pub mod endpoint;
 pub mod keys;
 pub mod observer;

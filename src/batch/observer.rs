@@ -11,7 +11,8 @@ use super::preflight::Preflight;
 use super::send::stop::{Stop, StopReason};
 use super::send::tally::Tally;
 use crate::domain::ProviderKind;
-use crate::journal::{Batch, LockInfo, RowState, Tightened};
+use crate::domain::RowState;
+use crate::journal::{Batch, LockInfo, Tightened};
 
 /// What reconcile made of one row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

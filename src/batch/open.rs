@@ -6,40 +6,19 @@
 //! provider, or between the sandbox and a real provider.
 
 mod checks;
+mod request;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use self::checks::check_sandbox;
 use self::checks::{check_callback, check_same_target, refusal, same_content_refusal};
+pub use self::request::{FileRefused, OpenRequest};
 use super::keys;
-use super::plan::{self, PlanError, PlanFile, Replanned};
-use crate::domain::ProviderKind;
+use super::plan::{self, PlanError, Replanned};
 use crate::exit::Refused;
-use crate::ingest::{IngestOptions, Summary};
 use crate::journal::{
-    Batch, BatchSettings, Journal, JournalError, LockInfo, LockToken, NewBatch, PlanStats,
-    format_ms, now_ms,
+    Batch, Journal, JournalError, LockInfo, LockToken, NewBatch, PlanStats, format_ms, now_ms,
 };
-
-/// A file to open as a batch, and how.
-pub struct OpenRequest {
-    /// The file's canonical path.
-    pub path: PathBuf,
-    /// The file, opened once: the bytes hashed are the bytes planned.
-    pub file: PlanFile,
-    pub kind: ProviderKind,
-    /// `--batch`: the batch id; by default one derived from the path and content.
-    pub explicit_id: Option<String>,
-    pub sandbox: bool,
-    /// Where the batch will be sent (without credentials).
-    pub base_url: String,
-    pub settings: BatchSettings,
-    /// `--allow-changed-file`: follow an edited file into its batch.
-    pub allow_changed: bool,
-    /// `--pay-again`: plan payments already planned as another batch.
-    pub pay_again: bool,
-    pub opts: IngestOptions,
-}
 
 /// What planning settled before sending: the batch lock if it took it to change the batch,
 /// and warnings the pre-flight must show.
@@ -77,14 +56,6 @@ impl Opened {
             prepared: Prepared::default(),
         }
     }
-}
-
-/// A file refused as a whole or for its rows: the problems found, and the refusal.
-#[derive(Debug, thiserror::Error)]
-#[error("{refused}")]
-pub struct FileRefused {
-    pub summary: Box<Summary>,
-    pub refused: Refused,
 }
 
 fn path_text(path: &Path) -> String {

@@ -13,10 +13,9 @@ use super::open::Prepared;
 use super::preflight::Preflight;
 use super::reconcile;
 use super::send::{self, Progress, SendOptions, SendReport, Stop};
-use crate::domain::ProviderKind;
 use crate::exit::Refused;
 use crate::journal::{Batch, Journal, JournalActor, JournalError, LockInfo, LockToken, StateCount};
-use crate::provider::{Provider, rohopay::RohopayClient, rumbapay::RumbapayClient};
+use crate::provider::{self, Provider};
 
 /// Asked once, after the pre-flight, whether to send `open` payouts.
 pub trait Confirm {
@@ -94,18 +93,9 @@ pub async fn pay<C: Confirm>(
         held: std::sync::Mutex::new(prepared.lock),
         notes: prepared.notes,
     };
-    let result = match batch.provider {
-        ProviderKind::Rohopay => {
-            let client =
-                RohopayClient::new(&endpoint.config).context("cannot build the HTTP client")?;
-            with_lock(Arc::new(client), &ctx, confirm).await
-        }
-        ProviderKind::Rumbapay => {
-            let client =
-                RumbapayClient::new(&endpoint.config).context("cannot build the HTTP client")?;
-            with_lock(Arc::new(client), &ctx, confirm).await
-        }
-    };
+    let client = provider::connect(batch.provider, &endpoint.config)
+        .context("cannot build the HTTP client")?;
+    let result = with_lock(Arc::new(client), &ctx, confirm).await;
     drop(ctx);
     drop(actor);
     let _ = tokio::task::spawn_blocking(move || thread.join()).await;

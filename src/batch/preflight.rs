@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::endpoint::Destination;
+use crate::domain::RowState;
 use crate::domain::{Currency, ProviderKind};
 use crate::exit::Refused;
-use crate::journal::{RowState, StateCount};
+use crate::journal::StateCount;
 use crate::provider::{ErrorClass, Provider, ProviderError};
 
 /// What a run is about to send, and whether the wallet covers it.

@@ -13,8 +13,9 @@ use crate::batch::endpoint::{Endpoint, Target};
 use crate::batch::open::Prepared;
 use crate::batch::pay::{self, Confirm, Paid, PayOptions, Standing};
 use crate::batch::send::{self, SendOptions, StopReason};
+use crate::domain::RowState;
 use crate::exit::Exit;
-use crate::journal::{Batch, Journal, RowState};
+use crate::journal::{Batch, Journal};
 
 /// The sending options the flags (and `PAYRUN_MAX_TRIES`) ask for.
 pub fn send_options(send: &SendArgs) -> SendOptions {

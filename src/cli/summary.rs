@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::batch::send::RunCounts;
+use crate::domain::RowState;
 use crate::domain::{Currency, format_major};
-use crate::journal::{AttentionRow, Batch, RowState, StateCount};
+use crate::journal::{AttentionRow, Batch, StateCount};
 
 /// Major-unit text for a currency code as stored; unknown codes (rejected rows) show minor units.
 pub fn major(amount_minor: u128, currency: &str) -> String {

@@ -1,4 +1,5 @@
-//! Countries payrun can pay into: dialling code and national number length (DESIGN §2).
+//! Countries payrun can pay into: dialling code and national number length
+//! (README "Validation rules").
 
 use std::fmt;
 

@@ -1,5 +1,5 @@
 //! Per-provider, per-currency minimum and maximum amounts: the documented ones plus a user's
-//! `--limits limits.toml` file (DESIGN §2).
+//! `--limits limits.toml` file (README "Validation rules").
 //!
 //! ```toml
 //! [rohopay.UGX]

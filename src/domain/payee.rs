@@ -22,6 +22,6 @@ pub struct PayeeRow {
     /// Rumbapay beneficiary document (type, value), both present or neither.
     pub document: Option<(String, String)>,
     /// How many earlier rows in the file have the same phone, amount and currency
-    /// (0 for the first). Makes row identity stable when rows are reordered (DESIGN §4).
+    /// (0 for the first). Makes row identity stable when rows are reordered (README "Keys and identity").
     pub occurrence: u32,
 }

@@ -6,8 +6,9 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{JournalError, RowState};
+use super::JournalError;
 use crate::domain::ProviderKind;
+use crate::domain::RowState;
 
 /// What a webhook needs to know about a row: where it is, where it stands, what it pays.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -209,6 +210,7 @@ pub fn record_delivery(conn: &Connection, d: &Delivery) -> Result<(), JournalErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::PayoutRefs;
     use crate::journal::test_support::{id_of_key as id_of, plan_keys as plan, temp_journal};
     use crate::journal::{Outcome, record_outcome};
 
@@ -223,9 +225,12 @@ mod tests {
             .unwrap();
         let outcome = Outcome {
             state: Some(RowState::Accepted),
-            provider_id: Some("P1".into()),
-            internal_reference: Some("RHP-1".into()),
-            request_id: Some("R1".into()),
+            refs: PayoutRefs {
+                provider_id: Some("P1".into()),
+                internal_reference: Some("RHP-1".into()),
+                request_id: Some("R1".into()),
+                ..PayoutRefs::default()
+            },
             ..Outcome::default()
         };
         record_outcome(conn, k1, 1, &outcome).unwrap();

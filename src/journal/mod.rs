@@ -41,7 +41,6 @@ mod rows;
 mod schema;
 mod sending;
 mod span;
-mod state;
 
 use std::{
     path::{Path, PathBuf},
@@ -72,7 +71,6 @@ pub use rows::{
 };
 pub use schema::SCHEMA_VERSION;
 pub use sending::{Claimed, claim_for_sending};
-pub use state::RowState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {

@@ -3,7 +3,8 @@
 
 use super::rows::{state_of, to_u64};
 use super::span::IN_BATCH;
-use super::{Journal, JournalError, RowState};
+use super::{Journal, JournalError};
+use crate::domain::RowState;
 
 /// Rows and money per state and currency.
 #[derive(Clone, Debug, PartialEq, Eq)]

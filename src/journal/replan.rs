@@ -7,7 +7,8 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use super::fingerprint::set_fingerprint;
 use super::rows::{state_of, to_u64};
 use super::span::{IN_BATCH, insert_key, next_row_id};
-use super::{Journal, JournalError, PlannedRow, RejectedInsert, RowState, now_ms};
+use super::{Journal, JournalError, PlannedRow, RejectedInsert, now_ms};
+use crate::domain::RowState;
 
 /// A keyed row of a batch, as the edited file is matched against it.
 #[derive(Clone, Debug)]

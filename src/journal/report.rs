@@ -4,7 +4,8 @@
 
 use super::rows::{state_of, to_u64};
 use super::span::IN_BATCH;
-use super::{Journal, JournalError, RowState};
+use super::{Journal, JournalError};
+use crate::domain::RowState;
 
 /// Everything `report` prints about one payee.
 #[derive(Clone, Debug, serde::Serialize)]

@@ -4,7 +4,8 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::span::IN_BATCH;
-use super::{JournalError, RowState, now_ms};
+use super::{JournalError, now_ms};
+use crate::domain::{PayoutRefs, RowState};
 
 /// A row that still has to be sent (or resent with the same key and body).
 #[derive(Clone, Debug)]
@@ -49,12 +50,8 @@ pub struct Attempt {
 pub struct Outcome {
     pub state: Option<RowState>,
     pub provider_status: Option<String>,
-    pub provider_id: Option<String>,
-    pub provider_reference: Option<String>,
-    pub internal_reference: Option<String>,
-    pub request_id: Option<String>,
-    pub routed_provider: Option<String>,
-    pub failover_reason: Option<String>,
+    /// The names the provider gave the payout; a `None` never erases a stored one.
+    pub refs: PayoutRefs,
     pub unconfirmed: bool,
     pub error: Option<String>,
     /// Something a person must look at (an answer that contradicts the request): stored in
@@ -245,12 +242,12 @@ fn fill_facts(conn: &Connection, row_id: i64, o: &Outcome) -> Result<(), Journal
     .execute(params![
         row_id,
         o.provider_status,
-        o.provider_id,
-        o.provider_reference,
-        o.internal_reference,
-        o.request_id,
-        o.routed_provider,
-        o.failover_reason
+        o.refs.provider_id,
+        o.refs.provider_reference,
+        o.refs.internal_reference,
+        o.refs.request_id,
+        o.refs.routed_provider,
+        o.refs.failover_reason
     ])?;
     Ok(())
 }

@@ -37,10 +37,11 @@ pub fn claim_for_sending(conn: &Connection, row_id: i64) -> Result<Option<Claime
 mod tests {
     use super::*;
     use crate::domain::ProviderKind;
+    use crate::domain::RowState;
     use crate::journal::test_support::{
         force_state, id_of_key, new_batch, plan, planned, state_of, temp_journal,
     };
-    use crate::journal::{PlanItem, PlannedRow, RowState};
+    use crate::journal::{PlanItem, PlannedRow};
 
     #[test]
     fn returns_what_is_stored_when_claimed_and_nothing_for_a_settled_row() {

@@ -4,7 +4,7 @@
 //! struct-update syntax rather than writing their own SQL or builders.
 
 use super::*;
-use crate::domain::{Currency, ProviderKind};
+use crate::domain::{Currency, ProviderKind, RowState};
 
 /// The phone every fixture row pays unless a test says otherwise.
 pub const PHONE: &str = "256700123456";

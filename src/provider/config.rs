@@ -1,5 +1,5 @@
-//! Provider credentials and endpoints from the environment (DESIGN §1). Keys live in
-//! `SecretString`s: never printed, logged or written to the journal.
+//! Provider credentials and endpoints from the environment (README "Environment variables").
+//! Keys live in `SecretString`s: never printed, logged or written to the journal.
 
 use std::time::Duration;
 

@@ -1,7 +1,8 @@
 //! Provider clients behind one trait. Each provider's module keeps its wire types private and
-//! maps its status words into [`PayoutStatus`] and its errors into [`ProviderError`], whose
+//! maps its status words into [`PayoutStatus`](crate::domain::PayoutStatus) and its errors into [`ProviderError`], whose
 //! [`ErrorClass`] tells the runner what to do: retry, keep in doubt, fail, pause or stop.
 
+mod any;
 mod config;
 mod http;
 pub mod rohopay;
@@ -10,30 +11,12 @@ pub mod verify;
 
 use std::{future::Future, time::Duration};
 
+pub use any::{AnyClient, connect};
 pub use config::{ConfigError, ProviderConfig, check_url, without_userinfo};
 pub use http::retry_after_from;
 pub use verify::{AnswerAmount, AnswerFacts, Contradiction, RequestFacts};
 
-use crate::domain::{Currency, PayeeRow, ProviderKind};
-use crate::journal::{Outcome, RowState};
-
-/// A payout's state as the provider reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PayoutStatus {
-    Pending,
-    Succeeded,
-    Failed,
-}
-
-impl PayoutStatus {
-    pub fn row_state(self) -> RowState {
-        match self {
-            PayoutStatus::Pending => RowState::Accepted,
-            PayoutStatus::Succeeded => RowState::Succeeded,
-            PayoutStatus::Failed => RowState::Failed,
-        }
-    }
-}
+use crate::domain::{Currency, PayeeRow, PayoutRefs, PayoutStatus, ProviderKind};
 
 /// What the provider said about a payout it has.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,17 +24,8 @@ pub struct Receipt {
     pub status: PayoutStatus,
     /// The provider's own status word (`pending`, `successful`, `success`...).
     pub status_word: String,
-    /// RohoPay `id` / Rumbapay `identifier`.
-    pub provider_id: Option<String>,
-    /// RohoPay `provider_reference`.
-    pub provider_reference: Option<String>,
-    /// RohoPay `internal_reference`.
-    pub internal_reference: Option<String>,
-    /// Rumbapay `request_id`.
-    pub request_id: Option<String>,
-    /// RohoPay `provider` (the network that executed it: relworx, iotec).
-    pub routed_provider: Option<String>,
-    pub failover_reason: Option<String>,
+    /// The names the provider gave the payout.
+    pub refs: PayoutRefs,
     /// Rumbapay answered "duplicate reference": it has the payout, status not confirmed yet.
     pub unconfirmed: bool,
     /// The answer to a "duplicate reference": the transaction Rumbapay named for it, trusted
@@ -71,19 +45,10 @@ pub struct Callback {
     pub status: PayoutStatus,
     /// The provider's own status word.
     pub status_word: String,
-    /// RohoPay `data.id` / Rumbapay `identifier`.
-    pub provider_id: Option<String>,
-    /// RohoPay `data.provider_reference`.
-    pub provider_reference: Option<String>,
-    /// RohoPay `data.internal_reference`.
-    pub internal_reference: Option<String>,
-    /// Rumbapay `request_id`.
-    pub request_id: Option<String>,
+    /// The names the provider gave the payout (RohoPay under `data`).
+    pub refs: PayoutRefs,
     /// The idempotency key payrun sent (Rumbapay `reference`); RohoPay callbacks carry none.
     pub key: Option<String>,
-    /// RohoPay `data.provider` (the network that executed it).
-    pub routed_provider: Option<String>,
-    pub failover_reason: Option<String>,
     /// The payee's number as the provider reports it (digits, perhaps with `+`).
     pub phone: Option<String>,
     /// The amount in minor units, converted from the provider's unit.
@@ -99,37 +64,11 @@ impl Callback {
         Callback {
             status: r.status,
             status_word: r.status_word,
-            provider_id: r.provider_id,
-            provider_reference: r.provider_reference,
-            internal_reference: r.internal_reference,
-            request_id: r.request_id,
+            refs: r.refs,
             key: None,
-            routed_provider: r.routed_provider,
-            failover_reason: r.failover_reason,
             phone: None,
             amount_minor: None,
             currency: None,
-        }
-    }
-}
-
-impl Receipt {
-    /// What the journal records for this answer.
-    pub fn into_outcome(self) -> Outcome {
-        let state = self.status.row_state();
-        Outcome {
-            state: Some(state),
-            error: (state == RowState::Failed)
-                .then(|| format!("provider reported the payout {}", self.status_word)),
-            provider_status: Some(self.status_word),
-            provider_id: self.provider_id,
-            provider_reference: self.provider_reference,
-            internal_reference: self.internal_reference,
-            request_id: self.request_id,
-            routed_provider: self.routed_provider,
-            failover_reason: self.failover_reason,
-            unconfirmed: self.unconfirmed,
-            attention: None,
         }
     }
 }

@@ -153,7 +153,7 @@ impl Receipt {
             });
         }
         describe(&found).map(|list| {
-            let ids = [&self.provider_id, &self.request_id]
+            let ids = [&self.refs.provider_id, &self.refs.request_id]
                 .into_iter()
                 .flatten()
                 .cloned()

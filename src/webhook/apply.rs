@@ -8,9 +8,10 @@
 use rusqlite::Connection;
 
 use crate::domain::ProviderKind;
+use crate::domain::RowState;
 use crate::journal::{
-    Attempt, Delivery, JournalError, Outcome, RowKey, RowRef, RowState, advance, delivery,
-    flag_attention, log_attempt, now_ms, record_delivery, row_by_id, rows_by, sending_rows_like,
+    Attempt, Delivery, JournalError, Outcome, RowKey, RowRef, advance, delivery, flag_attention,
+    log_attempt, now_ms, record_delivery, row_by_id, rows_by, sending_rows_like,
 };
 use crate::provider::Callback;
 
@@ -79,14 +80,15 @@ enum Found {
 fn names(provider: ProviderKind, cb: &Callback) -> Vec<RowKey<'_>> {
     let (first, second) = match provider {
         ProviderKind::Rohopay => (
-            cb.provider_id.as_deref().map(RowKey::ProviderId),
-            cb.internal_reference
+            cb.refs.provider_id.as_deref().map(RowKey::ProviderId),
+            cb.refs
+                .internal_reference
                 .as_deref()
                 .map(RowKey::InternalReference),
         ),
         ProviderKind::Rumbapay => (
             cb.key.as_deref().map(RowKey::IdemKey),
-            cb.request_id.as_deref().map(RowKey::RequestId),
+            cb.refs.request_id.as_deref().map(RowKey::RequestId),
         ),
     };
     first.into_iter().chain(second).collect()
@@ -212,12 +214,7 @@ fn outcome(cb: &Callback) -> Outcome {
     Outcome {
         state: Some(state),
         provider_status: Some(cb.status_word.clone()),
-        provider_id: cb.provider_id.clone(),
-        provider_reference: cb.provider_reference.clone(),
-        internal_reference: cb.internal_reference.clone(),
-        request_id: cb.request_id.clone(),
-        routed_provider: cb.routed_provider.clone(),
-        failover_reason: cb.failover_reason.clone(),
+        refs: cb.refs.clone(),
         unconfirmed: false,
         error: (state == RowState::Failed)
             .then(|| format!("provider reported the payout {} (webhook)", cb.status_word)),

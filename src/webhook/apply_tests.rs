@@ -2,9 +2,9 @@
 //! unknown payouts, and the RohoPay callback that outruns its own answer.
 
 use super::*;
+use crate::domain::{PayoutRefs, PayoutStatus};
 use crate::journal::Journal;
 use crate::journal::test_support::{self, temp_journal};
-use crate::provider::PayoutStatus;
 
 pub(super) use test_support::PHONE;
 
@@ -50,13 +50,13 @@ pub(super) fn roho(key: &str, status: PayoutStatus) -> Callback {
     Callback {
         status,
         status_word: format!("{status:?}").to_lowercase(),
-        provider_id: Some(format!("P-{key}")),
-        provider_reference: Some("0987".into()),
-        internal_reference: None,
-        request_id: None,
+        refs: PayoutRefs {
+            provider_id: Some(format!("P-{key}")),
+            provider_reference: Some("0987".into()),
+            routed_provider: Some("relworx".into()),
+            ..PayoutRefs::default()
+        },
         key: None,
-        routed_provider: Some("relworx".into()),
-        failover_reason: None,
         phone: Some(PHONE.into()),
         amount_minor: Some(25_000),
         currency: Some("UGX".into()),
@@ -247,11 +247,15 @@ fn a_callback_for_a_row_still_sending_settles_it() {
     let (_dir, mut journal) = temp_journal();
     plan(&mut journal, ProviderKind::Rumbapay, &["k1"]);
     set(&journal, "k1", "sending");
+    let base = roho("k1", PayoutStatus::Succeeded);
     let cb = Callback {
+        refs: PayoutRefs {
+            provider_id: None,
+            ..base.refs
+        },
         key: Some("k1".into()),
-        provider_id: None,
         phone: None,
-        ..roho("k1", PayoutStatus::Succeeded)
+        ..base
     };
     let verdict = apply(journal.conn(), ProviderKind::Rumbapay, "d1", &cb).unwrap();
     assert!(
@@ -270,12 +274,16 @@ fn rumbapay_falls_back_to_the_request_id_and_confirms_an_unconfirmed_acceptance(
         .execute_batch("UPDATE rows SET state = 'accepted', unconfirmed = 1, request_id = 'R1'")
         .unwrap();
     // A callback without its reference is found by its request id.
+    let base = roho("k1", PayoutStatus::Pending);
     let cb = Callback {
+        refs: PayoutRefs {
+            request_id: Some("R1".into()),
+            provider_id: None,
+            ..base.refs
+        },
         key: None,
-        request_id: Some("R1".into()),
-        provider_id: None,
         phone: None,
-        ..roho("k1", PayoutStatus::Pending)
+        ..base
     };
     let verdict = apply(journal.conn(), ProviderKind::Rumbapay, "d1", &cb).unwrap();
     assert!(

@@ -4,8 +4,8 @@
 
 use super::tests::{PHONE, apply_roho, count, plan, roho, set, state};
 use super::*;
+use crate::domain::{PayoutRefs, PayoutStatus};
 use crate::journal::test_support::temp_journal;
-use crate::provider::PayoutStatus;
 
 const ASKED: Facts<'static> = Facts {
     amount_minor: Some(25_000),
@@ -200,7 +200,7 @@ fn a_late_pending_or_a_repeated_final_state_is_no_contradiction() {
     let pending = apply_roho(&journal, "d2", &roho("k1", PayoutStatus::Pending));
     assert!(!pending.is_contrary());
     let mut again = roho("k1", PayoutStatus::Succeeded);
-    again.provider_reference = Some("another body".into());
+    again.refs.provider_reference = Some("another body".into());
     assert!(!apply_roho(&journal, "d3", &again).is_contrary());
     assert_eq!(attention(&journal), None);
     assert_eq!(attention_events(&journal), 0);
@@ -214,12 +214,16 @@ fn a_rumbapay_callback_for_another_reference_is_a_mismatch() {
         .conn()
         .execute_batch("UPDATE rows SET state = 'accepted', request_id = 'R1'")
         .unwrap();
+    let base = roho("k1", PayoutStatus::Succeeded);
     let cb = Callback {
+        refs: PayoutRefs {
+            request_id: Some("R1".into()),
+            provider_id: None,
+            ..base.refs
+        },
         key: Some("not-ours".into()),
-        request_id: Some("R1".into()),
-        provider_id: None,
         phone: None,
-        ..roho("k1", PayoutStatus::Succeeded)
+        ..base
     };
     let verdict = apply(journal.conn(), ProviderKind::Rumbapay, "d1", &cb).unwrap();
     let Verdict::Mismatch { problems, .. } = &verdict else {

@@ -63,10 +63,10 @@ fn row_text(row: &RowRef) -> String {
 /// How the callback named its payout, for lines about payouts no row matches.
 fn names(cb: &Callback) -> String {
     let pairs = [
-        ("id", &cb.provider_id),
-        ("internal_reference", &cb.internal_reference),
+        ("id", &cb.refs.provider_id),
+        ("internal_reference", &cb.refs.internal_reference),
         ("reference", &cb.key),
-        ("request_id", &cb.request_id),
+        ("request_id", &cb.refs.request_id),
     ];
     let named: Vec<String> = pairs
         .iter()

@@ -1,7 +1,8 @@
 //! What a callback did to the journal, as one value: the word stored with the delivery and
 //! the row's event, and the line `listen` prints (see `report`) are both derived from it.
 
-use crate::journal::{RowRef, RowState};
+use crate::domain::RowState;
+use crate::journal::RowRef;
 
 /// Delivery outcome meaning "no row matched"; such a delivery is looked at again if it comes
 /// back, in case its row was journaled meanwhile.

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::{FileRefused, OpenRequest};
+use super::request::{FileRefused, OpenRequest};
 use crate::batch::plan::PlanError;
 use crate::exit::Refused;
 use crate::journal::{Batch, format_ms};

@@ -10,7 +10,7 @@ use crate::batch::open::{FileRefused, How};
 use crate::batch::preflight::{BalanceCheck, Preflight};
 use crate::batch::send::StopReason;
 use crate::batch::{Quiet, Yes};
-use crate::journal::RowState;
+use crate::domain::RowState;
 
 /// Records every event as a word.
 #[derive(Default)]

@@ -7,7 +7,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::journal::{ExistingRow, PlannedRow, RowState};
+use crate::domain::RowState;
+use crate::journal::{ExistingRow, PlannedRow};
 
 /// A sent row that left the file, as a conflict note names it.
 pub(super) struct Gone {

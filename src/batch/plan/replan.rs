@@ -10,8 +10,9 @@ use super::fingerprint::Fingerprint;
 use super::gone::GoneRows;
 use super::{PlanError, PlanFile, check_summary, planned_row, rejected_insert};
 use crate::batch::keys::IdentityKind;
+use crate::domain::RowState;
 use crate::ingest::{IngestOptions, RowOutcome, Summary};
-use crate::journal::{ExistingRow, Journal, PlannedRow, RowState};
+use crate::journal::{ExistingRow, Journal, PlannedRow};
 
 /// What an edited file changed in an existing batch.
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -13,12 +13,14 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::batch::answer::outcome_of;
 use crate::batch::observer::{Checked, Observer};
 use crate::batch::send::{Pacer, Stop};
 use crate::domain::ProviderKind;
+use crate::domain::RowState;
 use crate::journal::{
-    Attempt, JournalActor, JournalError, LockToken, Outcome, RowState, UnsettledRow, advance,
-    check_lock, flag_attention, log_attempt, mark_sending, now_ms, record_outcome, unsettled_rows,
+    Attempt, JournalActor, JournalError, LockToken, Outcome, UnsettledRow, advance, check_lock,
+    flag_attention, log_attempt, mark_sending, now_ms, record_outcome, unsettled_rows,
 };
 use crate::provider::{ErrorClass, Provider, ProviderError, QueryRef};
 
@@ -205,7 +207,7 @@ async fn check<P: Provider>(
 
     let outcome = match answer {
         Ok(Some(receipt)) => match receipt.contradiction(provider.kind(), &row.key, &row.body) {
-            None => receipt.into_outcome(),
+            None => outcome_of(receipt),
             Some(why) => {
                 // Settles nothing: the row stays where it is (a replayed row back in doubt)
                 // and is flagged for a person.

@@ -15,10 +15,9 @@ pub use check::{Attention, Change, ReconcileReport, reconcile};
 
 use super::endpoint::Endpoint;
 use super::observer::Observer;
-use crate::domain::ProviderKind;
 use crate::exit::Refused;
 use crate::journal::{AttentionRow, Batch, Journal, JournalActor, JournalError};
-use crate::provider::{Provider, ProviderConfig, rohopay::RohopayClient, rumbapay::RumbapayClient};
+use crate::provider::{self, Provider, ProviderConfig};
 
 /// The rows of the batch marked as needing a person (a contradicting answer or callback).
 #[derive(Debug)]
@@ -70,16 +69,8 @@ pub async fn reconcile_batch(
     endpoint.check_key(batch.provider)?;
     let (actor, thread) =
         JournalActor::spawn(journal).context("cannot start the journal thread")?;
-    let outcome = match batch.provider {
-        ProviderKind::Rohopay => {
-            let client = Arc::new(RohopayClient::new(&endpoint.config)?);
-            locked(client, &actor, &batch, rate, concurrency, observer).await
-        }
-        ProviderKind::Rumbapay => {
-            let client = Arc::new(RumbapayClient::new(&endpoint.config)?);
-            locked(client, &actor, &batch, rate, concurrency, observer).await
-        }
-    };
+    let client = Arc::new(provider::connect(batch.provider, &endpoint.config)?);
+    let outcome = locked(client, &actor, &batch, rate, concurrency, observer).await;
     drop(actor);
     let _ = tokio::task::spawn_blocking(move || thread.join()).await;
     let report = outcome?;

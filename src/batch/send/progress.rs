@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use super::tally::Tally;
 use crate::batch::observer::{Observer, Quiet};
-use crate::journal::{RowState, now_ms};
+use crate::domain::RowState;
+use crate::journal::now_ms;
 
 /// One run's tally and the observer told about it.
 pub struct Progress {

@@ -10,9 +10,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{SendOptions, backoff, pacer::Pacer, progress::Progress, stop::Stop, stop::StopReason};
+use crate::batch::answer::outcome_of;
 use crate::crash;
+use crate::domain::RowState;
 use crate::journal::{
-    Attempt, JournalActor, JournalError, LockToken, OpenRow, Outcome, RowState, check_lock,
+    Attempt, JournalActor, JournalError, LockToken, OpenRow, Outcome, check_lock,
     claim_for_sending, log_attempt, now_ms, record_outcome,
 };
 use crate::provider::{ErrorClass, Provider, ProviderError, Receipt};
@@ -113,7 +115,7 @@ fn certainly_not_executed(err: &ProviderError) -> bool {
 /// The provider's answer as the journal records it, unless it contradicts the request.
 fn answered<P: Provider>(shared: &Shared<P>, row: &OpenRow, receipt: Receipt) -> Outcome {
     match receipt.contradiction(shared.provider.kind(), &row.key, &row.body) {
-        None => receipt.into_outcome(),
+        None => outcome_of(receipt),
         Some(why) => needs_person(why),
     }
 }

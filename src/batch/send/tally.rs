@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::journal::RowState;
+use crate::domain::RowState;
 
 /// Live counts of this run's dispatched rows. `done` and the per-state counters move only
 /// once a row's outcome is durable in the journal.

@@ -2,7 +2,7 @@
 //! are in the `keys` table (`bulk`); every batch-scoped read must see exactly its own rows,
 //! and no key may be planned twice, within a batch or across batches.
 
-use crate::domain::ProviderKind;
+use crate::domain::{ProviderKind, RowState};
 use crate::journal::span::next_row_id;
 use crate::journal::test_support::{self, temp_journal};
 use crate::journal::*;

@@ -1,7 +1,7 @@
 //! Journal behaviour tests on real SQLite files: atomic planning, the lock, and the rule that
 //! state only moves forward.
 
-use crate::domain::ProviderKind;
+use crate::domain::{PayoutRefs, ProviderKind, RowState};
 use crate::journal::test_support::{self, id_of_identity as id_of, rejected, temp_journal};
 use crate::journal::*;
 
@@ -113,7 +113,10 @@ fn outcome_does_not_overwrite_a_webhook_that_came_first() {
     );
     let late = Outcome {
         state: Some(RowState::Accepted),
-        provider_id: Some("TX1".into()),
+        refs: PayoutRefs {
+            provider_id: Some("TX1".into()),
+            ..PayoutRefs::default()
+        },
         ..Outcome::default()
     };
     record_outcome(journal.conn(), a, 1, &late).unwrap();

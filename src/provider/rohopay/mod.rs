@@ -2,12 +2,13 @@
 //! `GET /api/v1/wallet/balance`. Wire types are private to this file; the `success`/`data`
 //! envelope and status words are mapped into payrun's types here and nowhere else.
 
+use crate::domain::{PayoutRefs, PayoutStatus};
 use serde::{Deserialize, Serialize};
 
 use super::http::{self, Answer, ApiBase, excerpt, retry_after_from};
 use super::{
-    AnswerAmount, AnswerFacts, BodyContext, Callback, CallbackError, PayoutStatus, Provider,
-    ProviderConfig, ProviderError, QueryRef, Receipt, verify,
+    AnswerAmount, AnswerFacts, BodyContext, Callback, CallbackError, Provider, ProviderConfig,
+    ProviderError, QueryRef, Receipt, verify,
 };
 use crate::domain::{Currency, PayeeRow, ProviderKind};
 
@@ -104,12 +105,14 @@ impl From<Disbursement> for Receipt {
         Receipt {
             status: RohopayStatus::from(d.status.as_str()).into(),
             status_word: d.status,
-            provider_id: d.id,
-            provider_reference: d.provider_reference,
-            internal_reference: d.internal_reference,
-            request_id: None,
-            routed_provider: d.provider,
-            failover_reason: d.failover_reason,
+            refs: PayoutRefs {
+                provider_id: d.id,
+                provider_reference: d.provider_reference,
+                internal_reference: d.internal_reference,
+                request_id: None,
+                routed_provider: d.provider,
+                failover_reason: d.failover_reason,
+            },
             unconfirmed: false,
             duplicate: false,
             facts,

@@ -56,10 +56,16 @@ fn reads_the_seed_response() {
     ))
     .unwrap();
     assert_eq!(r.status, PayoutStatus::Pending);
-    assert_eq!(r.provider_id.as_deref(), Some("01j5m6n7p8q9r0s1t2u3vwxy"));
-    assert_eq!(r.internal_reference.as_deref(), Some("RHP-2024-DISP001"));
-    assert_eq!(r.provider_reference.as_deref(), Some("0987654321"));
-    assert_eq!(r.routed_provider.as_deref(), Some("relworx"));
+    assert_eq!(
+        r.refs.provider_id.as_deref(),
+        Some("01j5m6n7p8q9r0s1t2u3vwxy")
+    );
+    assert_eq!(
+        r.refs.internal_reference.as_deref(),
+        Some("RHP-2024-DISP001")
+    );
+    assert_eq!(r.refs.provider_reference.as_deref(), Some("0987654321"));
+    assert_eq!(r.refs.routed_provider.as_deref(), Some("relworx"));
 }
 
 #[test]
@@ -73,11 +79,11 @@ fn reads_a_callback_in_the_answer_envelope() {
     .unwrap();
     assert_eq!(c.status, PayoutStatus::Succeeded);
     assert_eq!(c.status_word, "successful");
-    assert_eq!(c.provider_id.as_deref(), Some("01j5"));
-    assert_eq!(c.internal_reference.as_deref(), Some("RHP-1"));
-    assert_eq!(c.provider_reference.as_deref(), Some("0987"));
-    assert_eq!(c.routed_provider.as_deref(), Some("iotec"));
-    assert_eq!(c.failover_reason.as_deref(), Some("timeout"));
+    assert_eq!(c.refs.provider_id.as_deref(), Some("01j5"));
+    assert_eq!(c.refs.internal_reference.as_deref(), Some("RHP-1"));
+    assert_eq!(c.refs.provider_reference.as_deref(), Some("0987"));
+    assert_eq!(c.refs.routed_provider.as_deref(), Some("iotec"));
+    assert_eq!(c.refs.failover_reason.as_deref(), Some("timeout"));
     assert_eq!(c.phone.as_deref(), Some("256700123456"));
     assert_eq!(c.amount_minor, Some(25000));
     assert_eq!(c.currency.as_deref(), Some("UGX"));

@@ -2,6 +2,7 @@
 //! key, `GET /v1/transaction/{request_id}`. Wire types are private to this file. A reused
 //! reference (409, `error_code` 40) means Rumbapay already has the payout: accepted, not failed.
 
+use crate::domain::{PayoutRefs, PayoutStatus};
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -9,8 +10,8 @@ use serde_json::value::RawValue;
 
 use super::http::{self, Answer, ApiBase, excerpt, retry_after_from};
 use super::{
-    AnswerFacts, BodyContext, Callback, CallbackError, PayoutStatus, Provider, ProviderConfig,
-    ProviderError, QueryRef, Receipt, verify,
+    AnswerFacts, BodyContext, Callback, CallbackError, Provider, ProviderConfig, ProviderError,
+    QueryRef, Receipt, verify,
 };
 use crate::domain::{Currency, MinorUnits, PayeeRow, ProviderKind, format_major};
 
@@ -238,12 +239,11 @@ fn receipt_of(t: Transaction, http_status: u16) -> Receipt {
     Receipt {
         status: RumbapayStatus::from(word.as_str()).into(),
         status_word: word,
-        provider_id: t.identifier,
-        provider_reference: None,
-        internal_reference: None,
-        request_id: t.request_id,
-        routed_provider: None,
-        failover_reason: None,
+        refs: PayoutRefs {
+            provider_id: t.identifier,
+            request_id: t.request_id,
+            ..PayoutRefs::default()
+        },
         unconfirmed: false,
         duplicate: false,
         facts,
@@ -273,12 +273,10 @@ fn interpret(answer: Answer) -> Result<Option<Receipt>, ProviderError> {
         (_, DUPLICATE_REFERENCE) => Ok(Some(Receipt {
             status: PayoutStatus::Pending,
             status_word: "duplicate reference".into(),
-            provider_id: None,
-            provider_reference: None,
-            internal_reference: None,
-            request_id: error.and_then(|e| e.request_id),
-            routed_provider: None,
-            failover_reason: None,
+            refs: PayoutRefs {
+                request_id: error.and_then(|e| e.request_id),
+                ..PayoutRefs::default()
+            },
             unconfirmed: true,
             duplicate: true,
             facts: AnswerFacts::default(),
@@ -321,7 +319,7 @@ impl RumbapayClient {
     /// without a transaction to look at, the payout stays unconfirmed (in doubt).
     async fn duplicate(&self, dup: Receipt) -> Result<Receipt, ProviderError> {
         let status = dup.http_status;
-        let Some(request_id) = dup.request_id.as_deref() else {
+        let Some(request_id) = dup.refs.request_id.as_deref() else {
             return Err(ProviderError::Unconfirmed {
                 status,
                 message: "named no transaction (no request_id) to confirm it".into(),

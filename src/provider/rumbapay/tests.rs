@@ -67,9 +67,9 @@ fn reads_the_seed_response_and_statuses() {
     .unwrap()
     .unwrap();
     assert_eq!(r.status, PayoutStatus::Pending);
-    assert_eq!(r.provider_id.as_deref(), Some("MOB000137185"));
+    assert_eq!(r.refs.provider_id.as_deref(), Some("MOB000137185"));
     assert_eq!(
-        r.request_id.as_deref(),
+        r.refs.request_id.as_deref(),
         Some("6ae8671e-6b6f-4678-981a-36a783aa73ec")
     );
     assert_eq!(
@@ -97,10 +97,10 @@ fn reads_the_seed_callback_with_an_exact_amount() {
     assert_eq!(c.status_word, "success");
     assert_eq!(c.key.as_deref(), Some("1234-dfgdgfdfew"));
     assert_eq!(
-        c.request_id.as_deref(),
+        c.refs.request_id.as_deref(),
         Some("6ae8671e-6b6f-4678-981a-36a783aa73ec")
     );
-    assert_eq!(c.provider_id.as_deref(), Some("MOB000137185"));
+    assert_eq!(c.refs.provider_id.as_deref(), Some("MOB000137185"));
     assert_eq!(c.amount_minor, Some(250_000));
     assert_eq!(c.currency.as_deref(), Some("KES"));
     assert_eq!(c.phone, None);
@@ -140,7 +140,7 @@ fn duplicate_reference_is_accepted_unconfirmed() {
     .unwrap();
     assert!(r.unconfirmed);
     assert_eq!(r.status, PayoutStatus::Pending);
-    assert_eq!(r.request_id.as_deref(), Some("abc"));
+    assert_eq!(r.refs.request_id.as_deref(), Some("abc"));
 }
 
 #[test]

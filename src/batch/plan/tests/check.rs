@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{FileRow, FileRows};
 use crate::batch::keys::IdentityKind;
-use crate::journal::RowState;
+use crate::domain::RowState;
 use crate::journal::test_support::StoredRow;
 
 /// States in which the provider may have executed a row's payout.

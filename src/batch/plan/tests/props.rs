@@ -9,7 +9,7 @@ use super::check::{
     content, every_row_accounted_for, gone_payments_not_planned, sent_rows_unchanged,
 };
 use super::{Desk, Payee};
-use crate::journal::RowState;
+use crate::domain::RowState;
 use crate::journal::test_support::send;
 
 /// Dialling codes and currencies of the countries RohoPay pays.

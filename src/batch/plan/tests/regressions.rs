@@ -3,7 +3,7 @@
 
 use super::check::{every_row_accounted_for, gone_payments_not_planned};
 use super::{Desk, Payee};
-use crate::journal::RowState;
+use crate::domain::RowState;
 use crate::journal::test_support::{StoredRow, send};
 
 const P: &str = "256700000001";

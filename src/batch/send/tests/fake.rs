@@ -2,14 +2,13 @@
 //! reply of a list, the way a real provider might — an answer, a lost answer, an error — and
 //! once the list is used up it cannot be reached at all (nothing executed).
 
+use crate::domain::{PayoutRefs, PayoutStatus};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::domain::{Currency, ProviderKind};
-use crate::provider::{
-    AnswerAmount, AnswerFacts, PayoutStatus, Provider, ProviderError, QueryRef, Receipt,
-};
+use crate::provider::{AnswerAmount, AnswerFacts, Provider, ProviderError, QueryRef, Receipt};
 
 pub use crate::journal::test_support::{AMOUNT, PHONE};
 
@@ -77,12 +76,10 @@ impl Reply {
             Ok(Receipt {
                 status,
                 status_word: word.into(),
-                provider_id: Some("P-1".into()),
-                provider_reference: None,
-                internal_reference: None,
-                request_id: None,
-                routed_provider: None,
-                failover_reason: None,
+                refs: PayoutRefs {
+                    provider_id: Some("P-1".into()),
+                    ..PayoutRefs::default()
+                },
                 unconfirmed: false,
                 duplicate: false,
                 facts: AnswerFacts {

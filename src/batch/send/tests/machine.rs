@@ -10,7 +10,7 @@ use proptest::test_runner::{Config, TestRunner};
 
 use super::fake::Reply;
 use super::{Bench, Final};
-use crate::journal::RowState;
+use crate::domain::RowState;
 
 /// What the rules say a script leads to.
 #[derive(Debug, PartialEq, Eq)]

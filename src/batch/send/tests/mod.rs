@@ -16,10 +16,11 @@ use std::time::Duration;
 use super::row::{self, Shared};
 use super::{Pacer, Progress, SendOptions, Stop};
 use crate::domain::ProviderKind;
+use crate::domain::RowState;
 use crate::journal::test_support::{new_batch, plan, planned, temp_journal};
 use crate::journal::{
-    JournalActor, LockToken, OpenRow, Outcome, PlanItem, PlannedRow, RowState, mark_sending,
-    open_rows_page, record_outcome,
+    JournalActor, LockToken, OpenRow, Outcome, PlanItem, PlannedRow, mark_sending, open_rows_page,
+    record_outcome,
 };
 use fake::{Reply, Scripted};
 

@@ -3,7 +3,7 @@
 
 use super::Bench;
 use super::fake::Reply;
-use crate::journal::RowState;
+use crate::domain::RowState;
 
 #[test]
 fn a_refusal_after_a_lost_answer_leaves_the_row_in_doubt_not_failed() {

@@ -8,7 +8,8 @@ use std::time::Duration;
 use super::Bench;
 use super::fake::Reply;
 use crate::batch::send::StopReason;
-use crate::journal::{RowState, now_ms};
+use crate::domain::RowState;
+use crate::journal::now_ms;
 
 #[test]
 fn a_pause_longer_than_the_maximum_stops_the_batch_and_leaves_the_row_planned() {

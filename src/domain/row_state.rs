@@ -1,4 +1,5 @@
-//! Row states of DESIGN §5 and the rules for moving between them.
+//! Where a payee's payout stands in payrun's journal, and the rules for moving between states
+//! (README "Row states"). Shared by the send, reconcile and webhook paths and by storage.
 
 use std::fmt;
 
