@@ -207,3 +207,79 @@ pub fn stored_rows(journal: &Journal, batch_id: &str) -> Vec<StoredRow> {
     .map(Result::unwrap)
     .collect()
 }
+
+/// What a test reads back about one row: its state and the facts webhooks and answers leave.
+#[derive(Clone, Debug)]
+pub struct RowSeen {
+    pub state: RowState,
+    pub routed_provider: Option<String>,
+    pub unconfirmed: bool,
+    pub last_error: Option<String>,
+    pub attention: Option<String>,
+}
+
+/// Row `id` as it stands.
+pub fn row_seen(journal: &Journal, id: i64) -> RowSeen {
+    journal
+        .conn()
+        .query_row(
+            "SELECT state, routed_provider, unconfirmed, last_error, attention
+             FROM rows WHERE id = ?1",
+            [id],
+            |r| {
+                let state: String = r.get(0)?;
+                Ok(RowSeen {
+                    state: RowState::parse(&state).unwrap(),
+                    routed_provider: r.get(1)?,
+                    unconfirmed: r.get(2)?,
+                    last_error: r.get(3)?,
+                    attention: r.get(4)?,
+                })
+            },
+        )
+        .unwrap()
+}
+
+/// Put row `id` in `state` with exactly these provider ids (a `None` clears one) and
+/// `unconfirmed` flag: a row as an answer or an earlier run left it.
+pub fn set_facts(
+    journal: &Journal,
+    id: i64,
+    state: RowState,
+    provider_id: Option<&str>,
+    request_id: Option<&str>,
+    unconfirmed: bool,
+) {
+    journal
+        .conn()
+        .execute(
+            "UPDATE rows SET state = ?2, provider_id = ?3, request_id = ?4, unconfirmed = ?5
+             WHERE id = ?1",
+            rusqlite::params![id, state.as_str(), provider_id, request_id, unconfirmed],
+        )
+        .unwrap();
+}
+
+/// The outcomes of the event log, oldest first, of events of `kind` (every kind if `None`).
+pub fn event_outcomes(journal: &Journal, kind: Option<&str>) -> Vec<String> {
+    let mut stmt = journal
+        .conn()
+        .prepare("SELECT outcome FROM events WHERE ?1 IS NULL OR kind = ?1 ORDER BY id")
+        .unwrap();
+    stmt.query_map([kind], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Every webhook delivery remembered: its outcome and the row it was applied to, if any.
+pub fn deliveries(journal: &Journal) -> Vec<(String, Option<i64>)> {
+    let mut stmt = journal
+        .conn()
+        .prepare("SELECT outcome, row_id FROM webhook_deliveries ORDER BY rowid")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}

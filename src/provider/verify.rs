@@ -291,5 +291,4 @@ pub fn exact_minor(raw: &str) -> AnswerAmount {
 }
 
 #[cfg(test)]
-#[path = "verify_tests.rs"]
 mod tests;

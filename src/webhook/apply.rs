@@ -263,9 +263,4 @@ fn digits(phone: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "apply_tests.rs"]
 mod tests;
-
-#[cfg(test)]
-#[path = "contradictions_tests.rs"]
-mod contradictions_tests;

@@ -17,7 +17,7 @@ use super::row::{self, Shared};
 use super::{Pacer, Progress, SendOptions, Stop};
 use crate::domain::ProviderKind;
 use crate::domain::RowState;
-use crate::journal::test_support::{new_batch, plan, planned, temp_journal};
+use crate::journal::test_support::{self, new_batch, plan, planned, temp_journal};
 use crate::journal::{
     JournalActor, LockToken, OpenRow, Outcome, PlanItem, PlannedRow, mark_sending, open_rows_page,
     record_outcome,
@@ -167,29 +167,15 @@ impl Bench {
         });
         row::dispatch(shared, row).await;
         // The journal thread serves in order: the read below sees every write queued above.
-        let (state, error, attention) = self
+        let seen = self
             .journal
-            .call(move |j| {
-                j.conn()
-                    .query_row(
-                        "SELECT state, last_error, attention FROM rows WHERE id = ?1",
-                        [id],
-                        |r| {
-                            Ok((
-                                r.get::<_, String>(0)?,
-                                r.get::<_, Option<String>>(1)?,
-                                r.get::<_, Option<String>>(2)?,
-                            ))
-                        },
-                    )
-                    .unwrap()
-            })
+            .call(move |j| test_support::row_seen(j, id))
             .await
             .unwrap();
         Final {
-            state: RowState::parse(&state).unwrap(),
-            error,
-            attention,
+            state: seen.state,
+            error: seen.last_error,
+            attention: seen.attention,
             used: provider.used(),
             stopped: stop.is_set(),
             reason: stop.reason(),

@@ -2,10 +2,10 @@
 //! and what a contradicting or contrary callback leaves on its row: the note for a person and
 //! its `attention` event, written with the delivery.
 
-use super::tests::{PHONE, apply_roho, count, plan, roho, set, state};
-use super::*;
+use super::super::*;
+use super::{PHONE, apply_roho, plan, roho, row, seen, set, state};
 use crate::domain::{PayoutRefs, PayoutStatus};
-use crate::journal::test_support::temp_journal;
+use crate::journal::test_support::{self, temp_journal};
 
 const ASKED: Facts<'static> = Facts {
     amount_minor: Some(25_000),
@@ -127,17 +127,11 @@ fn every_contradiction_is_listed() {
 }
 
 fn attention(journal: &crate::journal::Journal) -> Option<String> {
-    journal
-        .conn()
-        .query_row("SELECT attention FROM rows", [], |r| r.get(0))
-        .unwrap()
+    seen(journal, "k1").attention
 }
 
-fn attention_events(journal: &crate::journal::Journal) -> i64 {
-    count(
-        journal,
-        "SELECT COUNT(*) FROM events WHERE kind = 'attention'",
-    )
+fn attention_events(journal: &crate::journal::Journal) -> usize {
+    test_support::event_outcomes(journal, Some("attention")).len()
 }
 
 #[test]
@@ -210,10 +204,8 @@ fn a_late_pending_or_a_repeated_final_state_is_no_contradiction() {
 fn a_rumbapay_callback_for_another_reference_is_a_mismatch() {
     let (_dir, mut journal) = temp_journal();
     plan(&mut journal, ProviderKind::Rumbapay, &["k1"]);
-    journal
-        .conn()
-        .execute_batch("UPDATE rows SET state = 'accepted', request_id = 'R1'")
-        .unwrap();
+    let k1 = row(&journal, "k1");
+    test_support::set_facts(&journal, k1, RowState::Accepted, None, Some("R1"), false);
     let base = roho("k1", PayoutStatus::Succeeded);
     let cb = Callback {
         refs: PayoutRefs {
@@ -241,17 +233,22 @@ fn a_rumbapay_callback_for_another_reference_is_a_mismatch() {
 fn a_callback_naming_several_rows_marks_each() {
     let (_dir, mut journal) = temp_journal();
     plan(&mut journal, ProviderKind::Rohopay, &["k1", "k2"]);
-    journal
-        .conn()
-        .execute_batch("UPDATE rows SET state = 'accepted', provider_id = 'P-k1'")
-        .unwrap();
+    for key in ["k1", "k2"] {
+        let id = row(&journal, key);
+        test_support::set_facts(&journal, id, RowState::Accepted, Some("P-k1"), None, false);
+    }
     let verdict = apply_roho(&journal, "d1", &roho("k1", PayoutStatus::Succeeded));
     assert!(matches!(verdict, Verdict::Ambiguous { .. }), "{verdict:?}");
     assert_eq!(
-        count(
-            &journal,
-            "SELECT COUNT(*) FROM rows WHERE attention LIKE '%several rows%' AND state = 'accepted'"
-        ),
+        ["k1", "k2"]
+            .iter()
+            .map(|k| seen(&journal, k))
+            .filter(|r| r.state == RowState::Accepted)
+            .filter(|r| r
+                .attention
+                .as_deref()
+                .is_some_and(|a| a.contains("several rows")))
+            .count(),
         2
     );
     assert_eq!(attention_events(&journal), 2);

@@ -1,6 +1,8 @@
 //! The journal side of a callback on real SQLite files: forward only, dedupe, mismatch,
 //! unknown payouts, and the RohoPay callback that outruns its own answer.
 
+mod contradictions;
+
 use super::*;
 use crate::domain::{PayoutRefs, PayoutStatus};
 use crate::journal::Journal;
@@ -15,34 +17,37 @@ pub(super) fn plan(journal: &mut Journal, provider: ProviderKind, keys: &[&str])
 
 /// Put the row with `key` in `state`, with RohoPay id `P-key` journaled unless still sending.
 pub(super) fn set(journal: &Journal, key: &str, state: &str) {
-    journal
-        .conn()
-        .execute(
-            "UPDATE rows SET state = ?2,
-                provider_id = CASE WHEN ?2 = 'sending' THEN NULL ELSE 'P-' || ?1 END
-             WHERE idem_key = ?1",
-            [key, state],
-        )
-        .unwrap();
+    let state = RowState::parse(state).unwrap();
+    let id = format!("P-{key}");
+    let provider_id = (state != RowState::Sending).then_some(id.as_str());
+    test_support::set_facts(journal, row(journal, key), state, provider_id, None, false);
+}
+
+/// The journal id of the row with `key`.
+pub(super) fn row(journal: &Journal, key: &str) -> i64 {
+    test_support::id_of_key(journal, key)
+}
+
+/// The row with `key` as it stands.
+pub(super) fn seen(journal: &Journal, key: &str) -> test_support::RowSeen {
+    test_support::row_seen(journal, row(journal, key))
 }
 
 pub(super) fn state(journal: &Journal, key: &str) -> RowState {
     test_support::state_of(journal, test_support::id_of_key(journal, key))
 }
 
-pub(super) fn count(journal: &Journal, sql: &str) -> i64 {
-    journal.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+pub(super) fn webhook_events(journal: &Journal) -> Vec<String> {
+    test_support::event_outcomes(journal, Some("webhook"))
 }
 
-pub(super) fn webhook_events(journal: &Journal) -> Vec<String> {
-    let mut stmt = journal
-        .conn()
-        .prepare("SELECT outcome FROM events WHERE kind = 'webhook' ORDER BY id")
-        .unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+/// How many remembered deliveries have `outcome` (all of them if `None`) and, when
+/// `unattached`, no row.
+pub(super) fn deliveries(journal: &Journal, outcome: Option<&str>, unattached: bool) -> usize {
+    test_support::deliveries(journal)
+        .into_iter()
+        .filter(|(o, row)| outcome.is_none_or(|want| o == want) && (!unattached || row.is_none()))
+        .count()
 }
 
 /// A RohoPay callback for the row with `key` (id `P-key`).
@@ -79,11 +84,12 @@ fn applies_once_and_a_repeated_body_changes_nothing() {
         "{verdict:?}"
     );
     assert_eq!(state(&journal, "k1"), RowState::Succeeded);
-    let routed: String = journal
-        .conn()
-        .query_row("SELECT routed_provider FROM rows", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(routed, "relworx", "provider facts are journaled");
+    let routed = seen(&journal, "k1").routed_provider;
+    assert_eq!(
+        routed.as_deref(),
+        Some("relworx"),
+        "provider facts are journaled"
+    );
 
     let again = apply_roho(&journal, "d1", &cb);
     assert!(
@@ -91,10 +97,7 @@ fn applies_once_and_a_repeated_body_changes_nothing() {
         "{again:?}"
     );
     assert_eq!(webhook_events(&journal), ["succeeded"]);
-    assert_eq!(
-        count(&journal, "SELECT COUNT(*) FROM webhook_deliveries"),
-        1
-    );
+    assert_eq!(deliveries(&journal, None, false), 1);
 }
 
 #[test]
@@ -125,10 +128,7 @@ fn a_late_pending_never_overwrites_succeeded() {
             "ignored: already succeeded"
         ]
     );
-    let error: Option<String> = journal
-        .conn()
-        .query_row("SELECT last_error FROM rows", [], |r| r.get(0))
-        .unwrap();
+    let error = seen(&journal, "k1").last_error;
     assert_eq!(error, None, "an ignored failure leaves no error behind");
 }
 
@@ -139,10 +139,7 @@ fn a_failure_is_journaled_with_the_provider_word() {
     set(&journal, "k1", "accepted");
     apply_roho(&journal, "d1", &roho("k1", PayoutStatus::Failed));
     assert_eq!(state(&journal, "k1"), RowState::Failed);
-    let error: String = journal
-        .conn()
-        .query_row("SELECT last_error FROM rows", [], |r| r.get(0))
-        .unwrap();
+    let error = seen(&journal, "k1").last_error.unwrap_or_default();
     assert!(error.contains("failed (webhook)"), "{error}");
 }
 
@@ -189,14 +186,8 @@ fn an_unknown_payout_is_remembered_but_looked_at_again() {
     plan(&mut journal, ProviderKind::Rohopay, &["k1"]);
     let cb = roho("k1", PayoutStatus::Succeeded);
     assert_eq!(apply_roho(&journal, "d1", &cb), Verdict::Unknown);
-    assert_eq!(
-        count(
-            &journal,
-            "SELECT COUNT(*) FROM webhook_deliveries WHERE outcome = 'unknown' AND row_id IS NULL"
-        ),
-        1
-    );
-    assert_eq!(count(&journal, "SELECT COUNT(*) FROM events"), 0);
+    assert_eq!(deliveries(&journal, Some("unknown"), true), 1);
+    assert_eq!(test_support::event_outcomes(&journal, None).len(), 0);
     assert_eq!(state(&journal, "k1"), RowState::Planned);
 
     set(&journal, "k1", "accepted");
@@ -207,13 +198,7 @@ fn an_unknown_payout_is_remembered_but_looked_at_again() {
             ..
         }
     ));
-    assert_eq!(
-        count(
-            &journal,
-            "SELECT COUNT(*) FROM webhook_deliveries WHERE outcome = 'succeeded'"
-        ),
-        1
-    );
+    assert_eq!(deliveries(&journal, Some("succeeded"), false), 1);
 }
 
 #[test]
@@ -223,10 +208,7 @@ fn a_rohopay_callback_that_outruns_its_answer_asks_for_a_retry() {
     set(&journal, "k1", "sending");
     let cb = roho("k1", PayoutStatus::Succeeded);
     assert_eq!(apply_roho(&journal, "d1", &cb), Verdict::NotYetJournaled);
-    assert_eq!(
-        count(&journal, "SELECT COUNT(*) FROM webhook_deliveries"),
-        0
-    );
+    assert_eq!(deliveries(&journal, None, false), 0);
     assert_eq!(state(&journal, "k1"), RowState::Sending);
     let mut other = cb.clone();
     other.amount_minor = Some(1);
@@ -269,10 +251,8 @@ fn a_callback_for_a_row_still_sending_settles_it() {
 fn rumbapay_falls_back_to_the_request_id_and_confirms_an_unconfirmed_acceptance() {
     let (_dir, mut journal) = temp_journal();
     plan(&mut journal, ProviderKind::Rumbapay, &["k1"]);
-    journal
-        .conn()
-        .execute_batch("UPDATE rows SET state = 'accepted', unconfirmed = 1, request_id = 'R1'")
-        .unwrap();
+    let k1 = row(&journal, "k1");
+    test_support::set_facts(&journal, k1, RowState::Accepted, None, Some("R1"), true);
     // A callback without its reference is found by its request id.
     let base = roho("k1", PayoutStatus::Pending);
     let cb = Callback {
@@ -297,9 +277,8 @@ fn rumbapay_falls_back_to_the_request_id_and_confirms_an_unconfirmed_acceptance(
         "{verdict:?}"
     );
     assert_eq!(verdict.outcome(), "confirmed");
-    assert_eq!(
-        count(&journal, "SELECT unconfirmed FROM rows"),
-        0,
+    assert!(
+        !seen(&journal, "k1").unconfirmed,
         "confirmed by the provider"
     );
     assert_eq!(
@@ -313,17 +292,17 @@ fn rumbapay_falls_back_to_the_request_id_and_confirms_an_unconfirmed_acceptance(
 fn an_id_on_two_rows_picks_neither() {
     let (_dir, mut journal) = temp_journal();
     plan(&mut journal, ProviderKind::Rohopay, &["k1", "k2"]);
-    journal
-        .conn()
-        .execute_batch("UPDATE rows SET state = 'accepted', provider_id = 'P-k1'")
-        .unwrap();
+    for key in ["k1", "k2"] {
+        let id = row(&journal, key);
+        test_support::set_facts(&journal, id, RowState::Accepted, Some("P-k1"), None, false);
+    }
     let verdict = apply_roho(&journal, "d1", &roho("k1", PayoutStatus::Succeeded));
     assert!(matches!(verdict, Verdict::Ambiguous { ref rows } if rows.len() == 2));
     assert_eq!(
-        count(
-            &journal,
-            "SELECT COUNT(*) FROM rows WHERE state = 'accepted'"
-        ),
+        ["k1", "k2"]
+            .iter()
+            .filter(|k| seen(&journal, k).state == RowState::Accepted)
+            .count(),
         2
     );
 }
