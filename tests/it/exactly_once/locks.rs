@@ -88,7 +88,9 @@ async fn two_resumes_at_once_exactly_one_sends() {
         "refused before sending: {}",
         loser.text()
     );
-    assert!(matches!(winner.code(), Some(0 | 1)), "{}", winner.text());
+    // Every generated payee is one the simulator pays, and a row the killed run left
+    // sending is replayed under its key: the winner leaves every row good.
+    assert_eq!(winner.code(), Some(0), "{}", winner.text());
     assert!(
         winner.stderr.contains("took over batch"),
         "{}",
@@ -277,7 +279,7 @@ async fn a_frozen_owner_is_taken_over_and_stops_when_it_thaws() {
         thawed.text()
     );
     assert!(taker.stderr.contains("took over batch"), "{}", taker.text());
-    assert!(matches!(taker.code(), Some(0 | 1)), "{}", taker.text());
+    assert_eq!(taker.code(), Some(0), "every row good: {}", taker.text());
     let problems = batch.crash_invariants().await;
     assert!(problems.is_empty(), "{problems:?}");
     finish_and_check(&batch).await;
