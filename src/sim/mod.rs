@@ -28,6 +28,7 @@ mod rumbapay;
 mod server;
 mod settle;
 mod state;
+mod wallet;
 
 use std::{future::Future, io, sync::Arc};
 
@@ -35,7 +36,7 @@ use axum::{
     Json, Router,
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, put},
 };
 use tokio::{net::TcpListener, sync::mpsc, task::JoinHandle};
 
@@ -67,6 +68,7 @@ fn router(sim: Arc<SimState>) -> Router {
         .merge(rohopay::routes())
         .merge(rumbapay::routes())
         .route("/_sim/ledger", get(ledger::ledger))
+        .route("/_sim/wallet", put(wallet::set_wallet))
         .fallback(not_found)
         .with_state(sim)
 }

@@ -95,6 +95,11 @@ impl Core {
         self.wallets[provider.index()][cur.index()]
     }
 
+    /// Set the live balance of one currency (`PUT /_sim/wallet`); returns the old one.
+    pub(crate) fn set_balance(&mut self, provider: Provider, cur: Cur, minor: u64) -> u64 {
+        std::mem::replace(&mut self.wallets[provider.index()][cur.index()], minor)
+    }
+
     /// Take `amount` from the wallet; `Err(available)` when it does not cover it.
     pub(crate) fn debit(&mut self, provider: Provider, cur: Cur, amount: u64) -> Result<(), u64> {
         let balance = &mut self.wallets[provider.index()][cur.index()];

@@ -12,6 +12,7 @@ use super::checker::{
 };
 use super::process::{Ended, Kill, Running};
 use super::trial::{Cmd, TrialPlan};
+use crate::support::listen::InProcess;
 use crate::support::pay::Fixture;
 
 /// Longest any one payrun process may take before it counts as hung.
@@ -32,6 +33,10 @@ pub struct TrialOutcome {
     /// Kills that left rows `sending`: requests possibly in flight, answers lost.
     pub kills_in_flight: usize,
     pub interrupts: usize,
+    /// Wallets emptied while a run was sending.
+    pub drained: usize,
+    /// Callbacks the receiver logged.
+    pub callbacks: usize,
     pub processes: usize,
     pub verdict: Verdict,
     pub log: Vec<String>,
@@ -50,6 +55,8 @@ pub struct Batch<'a> {
     pub plan: &'a TrialPlan,
     pub file: PathBuf,
     pub id: String,
+    /// `--callback-url` for `run`, when a receiver listens.
+    pub callback_url: Option<String>,
 }
 
 impl<'a> Batch<'a> {
@@ -62,7 +69,13 @@ impl<'a> Batch<'a> {
             let sha = payrun::batch::keys::file_sha256(&file).expect("hash the file");
             payrun::batch::keys::default_batch_id(&file, &sha)
         };
-        Batch { fx, plan, file, id }
+        Batch {
+            fx,
+            plan,
+            file,
+            id,
+            callback_url: None,
+        }
     }
 
     /// The payrun command for `cmd` with the trial's environment and flags.
@@ -86,6 +99,9 @@ impl<'a> Batch<'a> {
                 if plan.skip_invalid {
                     c.arg("--skip-invalid");
                 }
+                if let Some(url) = &self.callback_url {
+                    c.args(["--callback-url", url]);
+                }
             }
             Cmd::Resume => {
                 c.args(["resume", &self.id, "--yes"]);
@@ -94,6 +110,52 @@ impl<'a> Batch<'a> {
         c.args(["--rate", &plan.rate.to_string()])
             .args(["--concurrency", &plan.concurrency.to_string()]);
         c
+    }
+
+    /// The currencies the trial file's valid rows pay in (an invalid row may name one no
+    /// wallet holds).
+    fn currencies(&self) -> Vec<&'static str> {
+        let rows = self.plan.file.rows.iter().filter(|r| r.valid);
+        let mut codes: Vec<_> = rows.map(|r| r.cur.code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        codes
+    }
+
+    /// A task that empties the provider's wallets once `n` more payouts have executed.
+    fn drain_after(&self, n: usize) -> tokio::task::JoinHandle<()> {
+        let (sim, provider) = (self.fx.sim.addr(), self.plan.provider);
+        let currencies = self.currencies();
+        let ledger_url = self.fx.sim.ledger_url();
+        tokio::spawn(async move {
+            let http = crate::support::sim::client();
+            let executed = || async {
+                let entries: Vec<serde_json::Value> = match http.get(&ledger_url).send().await {
+                    Ok(r) => r.json().await.unwrap_or_default(),
+                    Err(_) => Vec::new(),
+                };
+                entries.len()
+            };
+            let base = executed().await;
+            while executed().await < base + n {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            for currency in currencies {
+                let body = serde_json::json!({
+                    "provider": provider, "currency": currency, "balance_minor": 0
+                });
+                let url = format!("http://{sim}/_sim/wallet");
+                let _ = http.put(url).json(&body).send().await;
+            }
+        })
+    }
+
+    /// Every wallet of the trial's currencies full again, as an operator tops up before resuming.
+    async fn fill_wallets(&self) {
+        let full = crate::support::sim::SimConfig::default().default_balance_minor;
+        for currency in self.currencies() {
+            crate::support::sim::set_wallet(&self.fx.sim, self.plan.provider, currency, full).await;
+        }
     }
 
     pub fn exists(&self) -> bool {
@@ -256,16 +318,37 @@ pub async fn run_trial(seed: u64) -> TrialOutcome {
     let started = Instant::now();
     let plan = TrialPlan::from_seed(seed);
     let fx = Fixture::new(plan.sim.clone()).await;
-    let batch = Batch::new(&fx, &plan);
+    let mut batch = Batch::new(&fx, &plan);
+    let receiver = if plan.callbacks {
+        // The receiver serves an existing journal: create it (empty) before the first run.
+        payrun::journal::Journal::open(&fx.journal).expect("create the journal");
+        let receiver = InProcess::start(&fx.journal).await;
+        batch.callback_url = Some(receiver.url(plan.provider));
+        Some(receiver)
+    } else {
+        None
+    };
+    let batch = batch;
     let mut log = Vec::new();
     let mut problems = Vec::new();
     let (mut kills, mut interrupts, mut processes) = (0, 0, 0);
     let (mut kills_before_plan, mut kills_in_flight) = (0, 0);
+    let mut drained = 0;
 
     for (i, step) in plan.steps.iter().enumerate() {
         let cmd = batch.effective(step.cmd);
         let spawned_ms = payrun::journal::now_ms();
+        let drain = plan
+            .drain_after
+            .filter(|_| i == 0)
+            .map(|n| batch.drain_after(n));
         let end = batch.spawn_and_finish(cmd, step.kill).await;
+        if let Some(drain) = drain {
+            drained += usize::from(drain.is_finished());
+            drain.abort();
+            let _ = drain.await;
+            batch.fill_wallets().await;
+        }
         processes += 1;
         log.push(format!(
             "step {i} {cmd:?} {:?}: {}",
@@ -327,6 +410,12 @@ pub async fn run_trial(seed: u64) -> TrialOutcome {
     }
     processes += log.len() - plan.steps.len();
 
+    // No callback may land between reading the report and reading the journal.
+    let mut callbacks = 0;
+    if let Some(receiver) = receiver {
+        callbacks = receiver.lines().len();
+        receiver.stop().await;
+    }
     let mut verdict = batch.verdict().await;
     verdict.problems.splice(0..0, problems);
     TrialOutcome {
@@ -336,6 +425,8 @@ pub async fn run_trial(seed: u64) -> TrialOutcome {
         kills_before_plan,
         kills_in_flight,
         interrupts,
+        drained,
+        callbacks,
         processes,
         verdict,
         log,

@@ -39,6 +39,8 @@ struct Summary {
     kills_before_plan: usize,
     kills_in_flight: usize,
     interrupts: usize,
+    drained: usize,
+    callbacks: usize,
     processes: usize,
     payouts: usize,
     duplicates: usize,
@@ -54,6 +56,8 @@ impl Summary {
         self.kills_before_plan += t.kills_before_plan;
         self.kills_in_flight += t.kills_in_flight;
         self.interrupts += t.interrupts;
+        self.drained += t.drained;
+        self.callbacks += t.callbacks;
         self.processes += t.processes;
         self.payouts += t.verdict.payouts;
         self.duplicates += t.verdict.duplicates;
@@ -68,6 +72,7 @@ impl Summary {
         format!(
             "exactly-once: {} trials, {} kills, {} payouts, {} duplicates, {} missing \
              ({} kills before the plan committed, {} with requests in flight, {} Ctrl-C, \
+             {} wallets emptied mid-run, {} callbacks received, \
              {} payrun processes, {} payouts needed more than one request; {:.1} s)",
             self.trials,
             self.kills,
@@ -77,6 +82,8 @@ impl Summary {
             self.kills_before_plan,
             self.kills_in_flight,
             self.interrupts,
+            self.drained,
+            self.callbacks,
             self.processes,
             self.resent,
             elapsed.as_secs_f64()

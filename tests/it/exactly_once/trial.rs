@@ -47,6 +47,13 @@ pub struct TrialPlan {
     pub file: PayFile,
     /// The processes that get killed; a trial then resumes without kills until done.
     pub steps: Vec<Step>,
+    /// Empty the wallet once this many payouts of the first step have executed (as another
+    /// payout from the same wallet would), and fill it again when that step ends: the run stops
+    /// on insufficient funds, resumable, with no row failed for it.
+    pub drain_after: Option<usize>,
+    /// `run --callback-url` to an in-process receiver on the trial's journal: the simulator
+    /// calls back signed, and callbacks race the runs, the kills and the resumes.
+    pub callbacks: bool,
 }
 
 fn ms(rng: &mut ChaCha8Rng, range: std::ops::Range<u64>) -> Duration {
@@ -72,7 +79,7 @@ impl TrialPlan {
         };
         let slow_rate = rate_or_zero(&mut rng, 0.2);
         let slow_ms = rng.random_range(50..=400u64);
-        let sim = SimConfig {
+        let mut sim = SimConfig {
             seed,
             drop_rate: rate_or_zero(&mut rng, 0.3),
             error_rate: rate_or_zero(&mut rng, 0.3),
@@ -137,6 +144,14 @@ impl TrialPlan {
             };
             steps.push(Step { cmd, kill });
         }
+        // Drawn after everything else, so the other choices of every seed stay as they were.
+        let drain_after = rng
+            .random_bool(0.2)
+            .then(|| rng.random_range(1..=rows.div_ceil(2)));
+        let callbacks = rng.random_bool(0.2);
+        if callbacks {
+            sim.webhook_secret = Some(crate::support::listen::SECRET.to_owned());
+        }
         TrialPlan {
             seed,
             provider,
@@ -149,6 +164,8 @@ impl TrialPlan {
             skip_invalid,
             file,
             steps,
+            drain_after,
+            callbacks,
         }
     }
 
@@ -173,6 +190,8 @@ impl TrialPlan {
             skip_invalid: false,
             file: PayFile::generate(&mut rng, provider, rows, 0),
             steps: Vec::new(),
+            drain_after: None,
+            callbacks: false,
         }
     }
 
@@ -189,7 +208,7 @@ impl fmt::Display for TrialPlan {
             "seed {} · {} · {} valid + {} invalid rows ({} repeated payments, reference column: {}) · \
              sim drop {} error {} slow {}@{}ms rate-limit {:?} fail {} failover {} settle {}ms lie {} · \
              payrun rate {} concurrency {} \
-             timeout {:?} max-tries {:?} explicit batch {} · steps {:?}",
+             timeout {:?} max-tries {:?} explicit batch {} · wallet emptied after {:?} payouts · callbacks {} · steps {:?}",
             self.seed,
             self.provider,
             self.valid_rows(),
@@ -210,6 +229,8 @@ impl fmt::Display for TrialPlan {
             self.http_timeout,
             self.max_tries,
             self.explicit_batch,
+            self.drain_after,
+            self.callbacks,
             self.steps
         )
     }

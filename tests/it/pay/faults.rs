@@ -1,6 +1,7 @@
 //! Provider faults: dropped connections (executed, no answer), 5xx, 429 with Retry-After,
 //! timeouts. None of them may pay a row twice or fail a row that may have been paid.
 
+use crate::support::journal::send_attempts;
 use crate::support::pay::{Fixture, Payee, batch_id, code, states, text, ugx_payees};
 use crate::support::sim::SimConfig;
 
@@ -64,15 +65,27 @@ async fn retry_after_pauses_the_whole_provider() {
         .await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     assert_eq!(fx.assert_exactly_once(&batch_id(&out), &payees).await, 30);
-    let ledger = fx.ledger().await;
-    let requests: u64 = ledger.iter().map(|e| e["requests"].as_u64().unwrap()).sum();
-    // Honouring Retry-After as a provider-wide pause costs at most a few 429s per second
-    // (the requests already in flight); per-request retries would hammer it far more.
-    assert!(requests > 30, "the rate limit was hit");
-    assert!(
-        requests <= 30 + 20,
-        "{requests} requests for 30 payouts: Retry-After ignored?"
-    );
+    // From payrun's own attempt log, no clock threshold: after a 429 came back (no
+    // Retry-After header: payrun waits 1 s), every worker waits out the pause. Only the other
+    // workers' requests already past the pause gate may still start inside it — at most one
+    // each, so at most concurrency - 1 = 3 per pause. Per-request retries would start dozens.
+    let attempts = send_attempts(&fx.journal);
+    let limited: Vec<_> = attempts
+        .iter()
+        .filter(|a| a.outcome == "rate_limited")
+        .collect();
+    assert!(!limited.is_empty(), "the rate limit was hit: {attempts:?}");
+    for pause in &limited {
+        let inside = attempts
+            .iter()
+            .filter(|a| a.started_ms > pause.ended_ms && a.started_ms < pause.ended_ms + 1000)
+            .count();
+        assert!(
+            inside <= 3,
+            "{inside} requests started within the 1 s pause after the 429 at {}: {attempts:?}",
+            pause.ended_ms
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -96,3 +96,37 @@ async fn concurrent_requests_with_one_key_pay_once() {
     assert_eq!(ledger.len(), 1);
     assert_eq!(ledger[0]["requests"], 20);
 }
+
+/// `PUT /_sim/wallet` sets one provider's balance of one currency: a payout beyond it is
+/// refused for insufficient funds and executes nothing, and the balance read shows the new value.
+#[tokio::test]
+async fn the_wallet_endpoint_sets_one_balance() {
+    let sim = spawn_sim(SimConfig::default()).await;
+    let before = set_wallet(&sim, "rohopay", "UGX", 30_000).await;
+    assert_eq!(before, SimConfig::default().default_balance_minor);
+    assert_eq!(balance(&sim, "UGX").await, 30_000);
+    assert_eq!(
+        balance(&sim, "KES").await,
+        SimConfig::default().default_balance_minor,
+        "other currencies untouched"
+    );
+    let body = r#"{"phone": "256700123456", "amount": 25000, "currency": "UGX"}"#;
+    assert_eq!(disburse(&sim, &unique_key(), body).await.status(), 200);
+    assert_eq!(balance(&sim, "UGX").await, 5_000);
+    let refused = disburse(&sim, &unique_key(), body).await;
+    assert!(refused.status().is_client_error(), "{}", refused.status());
+    assert_eq!(
+        ledger(&sim).await.len(),
+        1,
+        "the refused payout executed nothing"
+    );
+    assert_eq!(set_wallet(&sim, "rohopay", "UGX", 0).await, 5_000);
+
+    let bad = client()
+        .put(format!("http://{}/_sim/wallet", sim.addr()))
+        .json(&serde_json::json!({"provider": "rohopay", "currency": "XXX", "balance_minor": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+}

@@ -109,3 +109,34 @@ pub fn rows(path: &Path) -> Vec<JournalRow> {
         .map(|r| r.expect("a readable row"))
         .collect()
 }
+
+/// One HTTP attempt of a payout as the journal logged it (`events` of kind `send`).
+#[derive(Clone, Debug)]
+pub struct SendAttempt {
+    /// When the request left: the answer's time less its latency (ms since the epoch).
+    pub started_ms: i64,
+    /// When the answer (or the error) came back.
+    pub ended_ms: i64,
+    pub outcome: String,
+}
+
+/// Every payout attempt in the journal at `path`, in the order the answers came back.
+pub fn send_attempts(path: &Path) -> Vec<SendAttempt> {
+    let conn = peek(path);
+    let mut stmt = conn
+        .prepare(
+            "SELECT at - COALESCE(latency_ms, 0), at, outcome FROM events WHERE kind = 'send'
+             ORDER BY at, id",
+        )
+        .unwrap();
+    stmt.query_map([], |r| {
+        Ok(SendAttempt {
+            started_ms: r.get(0)?,
+            ended_ms: r.get(1)?,
+            outcome: r.get(2)?,
+        })
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}

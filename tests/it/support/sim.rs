@@ -160,6 +160,24 @@ pub async fn ledger(sim: &SimHandle) -> Vec<Value> {
         .unwrap()
 }
 
+/// PUT /_sim/wallet: set `provider`'s live balance of `currency`; returns the old balance.
+pub async fn set_wallet(sim: &SimHandle, provider: &str, currency: &str, minor: u64) -> u64 {
+    let answer: Value = client()
+        .put(format!("http://{}/_sim/wallet", sim.addr()))
+        .json(&serde_json::json!({
+            "provider": provider, "currency": currency, "balance_minor": minor
+        }))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["balance_minor_before"].as_u64().unwrap()
+}
+
 /// Poll the ledger until `key`'s entry has `status` (settlement runs on its own task).
 pub async fn wait_for_status(sim: &SimHandle, key: &str, status: &str) -> Value {
     super::wait::until(
