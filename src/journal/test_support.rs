@@ -283,3 +283,12 @@ pub fn deliveries(journal: &Journal) -> Vec<(String, Option<i64>)> {
         .map(Result::unwrap)
         .collect()
 }
+
+/// Whether `err` is SQLite refusing a write for a constraint (a unique index, say).
+pub fn is_constraint(err: &JournalError) -> bool {
+    matches!(
+        err,
+        JournalError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation
+    )
+}

@@ -199,7 +199,10 @@ mod tests {
             parse_base_url("X", "ftp://x"),
             Err(ConfigError::BadUrl { .. })
         ));
-        assert!(parse_base_url("X", "not a url").is_err());
+        assert!(matches!(
+            parse_base_url("X", "not a url"),
+            Err(ConfigError::BadUrl { .. })
+        ));
     }
 
     #[test]

@@ -96,6 +96,18 @@ pub enum CallbackError {
     },
 }
 
+#[cfg(test)]
+impl CallbackError {
+    /// The variant's name, for tests that table inputs against the refusal they get.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            CallbackError::Json { .. } => "json",
+            CallbackError::Missing { .. } => "missing",
+            CallbackError::Amount { .. } => "amount",
+        }
+    }
+}
+
 /// What the runner does about an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorClass {

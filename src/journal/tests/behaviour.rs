@@ -64,9 +64,10 @@ fn duplicate_identity_in_a_batch_is_refused() {
         sink.planned(&planned(3, "A"));
         Ok::<(), String>(())
     });
+    let err = result.unwrap_err();
     assert!(
-        result.is_err(),
-        "same identity → same key: the unique key index must refuse it"
+        test_support::is_constraint(&err),
+        "same identity → same key: the unique key index must refuse it, not {err}"
     );
     assert!(journal.find_batch("b1").unwrap().is_none());
 }

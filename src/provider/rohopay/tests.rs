@@ -94,18 +94,23 @@ fn reads_a_callback_in_the_answer_envelope() {
 
 #[test]
 fn refuses_callbacks_it_cannot_read() {
-    for body in [
-        &b"not json"[..],
-        br#"{"success":true}"#,
-        br#"{"success":true,"data":{"id":"x"}}"#,
-        br#"{"success":true,"data":{"id":"x","status":"successful","amount":250.5}}"#,
-        br#"{"success":true,"data":{"id":"x","status":"successful","amount":"25000"}}"#,
+    for (body, kind) in [
+        (&b"not json"[..], "json"),
+        (br#"{"success":true}"#, "missing"),
+        (br#"{"success":true,"data":{"id":"x"}}"#, "json"),
+        (
+            br#"{"success":true,"data":{"id":"x","status":"successful","amount":250.5}}"#,
+            "amount",
+        ),
+        (
+            // A RohoPay amount is a JSON number: a string is the wrong shape, not a bad amount.
+            br#"{"success":true,"data":{"id":"x","status":"successful","amount":"25000"}}"#,
+            "json",
+        ),
     ] {
-        assert!(
-            parse_callback(body).is_err(),
-            "{}",
-            String::from_utf8_lossy(body)
-        );
+        let err = parse_callback(body).unwrap_err();
+        assert_eq!(err.kind(), kind, "{}: {err}", String::from_utf8_lossy(body));
+        assert!(err.to_string().contains("rohopay"), "{err}");
     }
 }
 

@@ -114,19 +114,26 @@ fn reads_the_seed_callback_with_an_exact_amount() {
 
 #[test]
 fn refuses_callbacks_it_cannot_read() {
-    for body in [
-        &b"{"[..],
-        br#"[1,2]"#,
-        br#"{"reference":"r"}"#,
-        br#"{"reference":"r","status":{"name":"success"},"amount":10.123,"currency":"KES"}"#,
-        br#"{"reference":"r","status":{"name":"success"},"amount":10,"currency":"USD"}"#,
-        br#"{"reference":"r","status":{"name":"success"},"amount":10}"#,
+    for (body, kind) in [
+        (&b"{"[..], "json"),
+        (br#"[1,2]"#, "json"),
+        (br#"{"reference":"r"}"#, "missing"),
+        (
+            br#"{"reference":"r","status":{"name":"success"},"amount":10.123,"currency":"KES"}"#,
+            "amount",
+        ),
+        (
+            br#"{"reference":"r","status":{"name":"success"},"amount":10,"currency":"USD"}"#,
+            "amount",
+        ),
+        (
+            br#"{"reference":"r","status":{"name":"success"},"amount":10}"#,
+            "amount",
+        ),
     ] {
-        assert!(
-            parse_callback(body).is_err(),
-            "{}",
-            String::from_utf8_lossy(body)
-        );
+        let err = parse_callback(body).unwrap_err();
+        assert_eq!(err.kind(), kind, "{}: {err}", String::from_utf8_lossy(body));
+        assert!(err.to_string().contains("rumbapay"), "{err}");
     }
 }
 
