@@ -1,5 +1,5 @@
 //! The one set of journal fixtures for unit tests: a journal in a temp dir, batches and
-//! planned rows built the way the planner writes them, rows put in a state the way the runner
+//! planned rows built the way the planner writes them, rows put in a state the way sending
 //! or a webhook leaves them, and the batch's rows read back whole. Tests tweak a fixture with
 //! struct-update syntax rather than writing their own SQL or builders.
 
@@ -140,7 +140,7 @@ pub fn force_state(journal: &Journal, id: i64, state: RowState) {
         .unwrap();
 }
 
-/// Send row `id` as the runner does: claimed (`sending`, committed first), then, unless
+/// Send row `id` as `batch::send` does: claimed (`sending`, committed first), then, unless
 /// `outcome` is `Sending` (the process died with the request in flight), its outcome recorded.
 /// Returns false if the row was not open and nothing was sent.
 pub fn send(journal: &Journal, id: i64, outcome: RowState) -> bool {

@@ -1,6 +1,6 @@
 //! Provider clients behind one trait. Each provider's module keeps its wire types private and
 //! maps its status words into [`PayoutStatus`](crate::domain::PayoutStatus) and its errors into [`ProviderError`], whose
-//! [`ErrorClass`] tells the runner what to do: retry, keep in doubt, fail, pause or stop.
+//! [`ErrorClass`] tells the sender (`batch::send`) what to do: retry, keep in doubt, fail, pause or stop.
 
 mod any;
 mod config;
@@ -108,7 +108,7 @@ impl CallbackError {
     }
 }
 
-/// What the runner does about an error.
+/// What the sender (`batch::send`) does about an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorClass {
     /// Nothing reached the provider, or it said "try again": retry with the same key and body.

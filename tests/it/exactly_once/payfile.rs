@@ -11,7 +11,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
 
-/// payrun's idempotency-key namespace as documented in `src/keys.rs`. Hard-coded on purpose:
+/// payrun's idempotency-key namespace as documented in `src/batch/keys.rs`. Hard-coded on purpose:
 /// if it ever changed, every batch planned before would be re-keyed, and this suite says so.
 const KEY_NAMESPACE: Uuid = Uuid::from_u128(0x25b3d957_9bf9_59c5_a2c5_f8c30e836bf0);
 

@@ -1,6 +1,6 @@
 //! Planning and replanning (`--allow-changed-file`) through the real entry points against a
 //! real SQLite journal in a temp dir: a payout file is a list of [`Payee`]s written as CSV,
-//! rows are sent between plans through the journal API as the runner sends them, and
+//! rows are sent between plans through the journal API as `batch::send` sends them, and
 //! [`check`] holds what the journal says against the rules of edited files.
 
 mod check;

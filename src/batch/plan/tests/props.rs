@@ -1,5 +1,5 @@
 //! Random payout files and random edits, planned in sequence with rows sent between plans
-//! the way the runner sends them (in plan order, a few out of order as concurrent requests
+//! the way `batch::send` sends them (in plan order, a few out of order as concurrent requests
 //! are, with every outcome including a crash mid-request), each replan checked by
 //! [`super::check`].
 

@@ -149,7 +149,7 @@ impl Scripted {
         }
     }
 
-    /// The replies the runner consumed, in order.
+    /// The replies the sender consumed, in order.
     pub fn used(&self) -> Vec<Reply> {
         self.used.lock().unwrap().clone()
     }

@@ -38,7 +38,7 @@ pub struct Final {
     pub state: RowState,
     pub error: Option<String>,
     pub attention: Option<String>,
-    /// The replies the runner consumed.
+    /// The replies the sender consumed.
     pub used: Vec<Reply>,
     /// Whether the run was stopped (empty wallet, refused credentials).
     pub stopped: bool,
