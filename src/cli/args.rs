@@ -6,6 +6,7 @@ use std::{net::SocketAddr, path::PathBuf};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::domain::{AmountUnit, Currency, Money, ProviderKind};
+use crate::ingest::ColumnChoice;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -81,6 +82,13 @@ pub struct InputArgs {
     /// Control total per currency in major units, e.g. 1234567UGX (repeat for each currency).
     #[arg(long, value_name = "AMOUNT+CUR")]
     pub expect_total: Vec<Money>,
+
+    /// The header of a column no alias covers, e.g. --column reference="Staff No" --column
+    /// amount="Net Pay (KES)" (repeatable; fields: phone, amount, amount_minor, currency,
+    /// reference, first_name, last_name, name, operator, description, document_type,
+    /// document_value).
+    #[arg(long, value_name = "FIELD=HEADER")]
+    pub column: Vec<ColumnChoice>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -47,6 +47,7 @@ pub(crate) fn ingest_options(args: &InputArgs) -> anyhow::Result<IngestOptions> 
         limits,
         expect_count: args.expect_count,
         expect_totals: args.expect_total.clone(),
+        columns: args.column.clone(),
     })
 }
 

@@ -72,6 +72,12 @@ pub enum IngestError {
         meaning: &'static str,
     },
 
+    #[error("--column {choice}: the header has no such column; it has: {}", Escaped(&found.join(", ")))]
+    ChosenColumnMissing { choice: String, found: Vec<String> },
+
+    #[error("--column {choice}: {other} is already given a column by another --column")]
+    ChosenTwice { choice: String, other: &'static str },
+
     #[error("--currency {currency}: {provider} does not pay {currency}; it pays {}", accepted(*provider))]
     DefaultCurrency {
         currency: Currency,

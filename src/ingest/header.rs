@@ -1,77 +1,10 @@
-//! The header row: which cell holds which field. Names are matched once, case-insensitively,
-//! through the aliases of the README, section "The CSV format", so the per-row code only deals with column indices.
-//! Missing, ambiguous and unknown columns are decided here, for the whole file.
+//! The header row: which cell holds which field. Names are matched once, through the aliases
+//! and `--column` choices of [`fields`](super::fields), so the per-row code only deals with
+//! column indices. Missing, ambiguous and unknown columns are decided here, for the whole file.
 
+use super::fields::{Field, normalise};
 use super::{IngestError, IngestOptions, Warning, WarningKind};
 use crate::domain::{AmountUnit, ProviderKind, Quoted};
-
-/// A field payrun reads, with the header names that mean it (canonical name first).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Field {
-    Phone,
-    Amount,
-    AmountMinor,
-    Currency,
-    Reference,
-    FirstName,
-    LastName,
-    Name,
-    Operator,
-    Description,
-    DocumentType,
-    DocumentValue,
-}
-
-const FIELDS: [(Field, &[&str]); 12] = [
-    (Field::Phone, &["phone", "msisdn", "mobile", "phone_number"]),
-    (Field::Amount, &["amount"]),
-    (Field::AmountMinor, &["amount_minor"]),
-    (Field::Currency, &["currency"]),
-    (Field::Reference, &["reference", "payee_id", "id"]),
-    (Field::FirstName, &["first_name"]),
-    (Field::LastName, &["last_name"]),
-    (Field::Name, &["name"]),
-    (Field::Operator, &["operator"]),
-    (Field::Description, &["description", "narration"]),
-    (Field::DocumentType, &["document_type"]),
-    (Field::DocumentValue, &["document_value"]),
-];
-
-impl Field {
-    fn meaning(self) -> &'static str {
-        match self {
-            Field::Phone => "phone number",
-            Field::Amount | Field::AmountMinor => "amount",
-            Field::Currency => "currency",
-            Field::Reference => "payee reference",
-            Field::FirstName => "first name",
-            Field::LastName => "last name",
-            Field::Name => "name",
-            Field::Operator => "operator",
-            Field::Description => "description",
-            Field::DocumentType => "document type",
-            Field::DocumentValue => "document value",
-        }
-    }
-
-    fn of(normalised: &str) -> Option<Field> {
-        FIELDS
-            .iter()
-            .find(|(_, names)| names.contains(&normalised))
-            .map(|(field, _)| *field)
-    }
-}
-
-/// `" Phone Number "` → `phone_number`: trimmed, lower case, spaces and dashes as `_`.
-fn normalise(name: &str) -> String {
-    name.trim()
-        .chars()
-        .map(|c| match c {
-            ' ' | '-' => '_',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect()
-}
 
 /// Where each field is in a row. Indices are into the record; a row shorter than the header
 /// simply has empty cells there.
@@ -146,6 +79,33 @@ impl Columns {
     }
 }
 
+/// The header cell each `--column` choice names, or the error naming the headers found.
+fn chosen_columns(
+    headers: &[String],
+    opts: &IngestOptions,
+) -> Result<Vec<(Field, usize)>, IngestError> {
+    let mut chosen: Vec<(Field, usize)> = Vec::new();
+    for choice in &opts.columns {
+        let Some(index) = headers.iter().position(|h| choice.matches(h)) else {
+            return Err(IngestError::ChosenColumnMissing {
+                choice: choice.to_string(),
+                found: headers.iter().map(|h| h.trim().to_string()).collect(),
+            });
+        };
+        if let Some(&(other, _)) = chosen
+            .iter()
+            .find(|(f, i)| f.same_place(choice.field()) || *i == index)
+        {
+            return Err(IngestError::ChosenTwice {
+                choice: choice.to_string(),
+                other: other.name(),
+            });
+        }
+        chosen.push((choice.field(), index));
+    }
+    Ok(chosen)
+}
+
 /// Map the header row (cells as written, on physical line `line`) to columns.
 pub(crate) fn map(
     headers: &[String],
@@ -154,19 +114,18 @@ pub(crate) fn map(
 ) -> Result<(Columns, Vec<Warning>), IngestError> {
     let mut found: Vec<(Field, usize)> = Vec::new();
     let mut unknown = Vec::new();
+    let chosen = chosen_columns(headers, opts)?;
     for (index, raw) in headers.iter().enumerate() {
         let name = normalise(raw);
-        match Field::of(&name) {
+        // A `--column` choice names its header; a header that would alias a chosen field is
+        // just another column.
+        let field = match chosen.iter().find(|(_, i)| *i == index) {
+            Some(&(field, _)) => Some(field),
+            None => Field::of(&name).filter(|f| !chosen.iter().any(|(c, _)| c.same_place(*f))),
+        };
+        match field {
             Some(field) => {
-                let same = |f: Field| {
-                    f == field
-                        || matches!(
-                            (f, field),
-                            (Field::Amount, Field::AmountMinor)
-                                | (Field::AmountMinor, Field::Amount)
-                        )
-                };
-                if let Some(&(_, first)) = found.iter().find(|(f, _)| same(*f)) {
+                if let Some(&(_, first)) = found.iter().find(|(f, _)| f.same_place(field)) {
                     return Err(IngestError::DuplicateColumn {
                         first: headers[first].trim().to_string(),
                         second: raw.trim().to_string(),
@@ -196,16 +155,19 @@ pub(crate) fn map(
     let mut missing = Vec::new();
     let phone = get(Field::Phone);
     if phone.is_none() {
-        missing
-            .push("missing column \"phone\" (also accepted: msisdn, mobile, phone_number)".into());
+        missing.push(format!(
+            "missing column \"phone\" (also accepted: {}; or --column phone=\"HEADER\")",
+            Field::Phone.aliases()
+        ));
     }
     let (amount, amount_unit, amount_name) = match (get(Field::Amount), get(Field::AmountMinor)) {
         (Some(i), _) => (Some(i), opts.amount_unit, "amount"),
         (None, Some(i)) => (Some(i), AmountUnit::Minor, "amount_minor"),
         (None, None) => {
-            missing.push(
-                "missing column \"amount\" (or \"amount_minor\" for whole minor units)".into(),
-            );
+            missing.push(format!(
+                "missing column \"amount\" (also accepted: {}; \"amount_minor\" for whole minor units; or --column amount=\"HEADER\")",
+                Field::Amount.aliases()
+            ));
             (None, opts.amount_unit, "amount")
         }
     };
@@ -310,6 +272,7 @@ mod tests {
             limits: Limits::default(),
             expect_count: None,
             expect_totals: Vec::new(),
+            columns: Vec::new(),
         }
     }
 

@@ -8,7 +8,8 @@
 //! - `caps`: every field and row within fixed caps, whatever the file holds;
 //! - `source`: bytes → records (reader settings, text/binary sniffing, delimiter detection,
 //!   physical line numbers);
-//! - `header`: header names and aliases → column indices;
+//! - `fields`: the fields payrun reads, their aliases and `--column` choices; `header`: the
+//!   header row → column indices;
 //! - `rules`: the per-row rules; `seen`: duplicate detection in bounded memory;
 //! - `stream`: the pass over the file and the control totals; `defects`: what a cut or
 //!   swallowed record and an overflowing total tell the clerk;
@@ -25,6 +26,7 @@
 mod caps;
 mod defects;
 mod error;
+mod fields;
 mod formula;
 mod header;
 mod open;
@@ -44,6 +46,7 @@ use std::{io::Read, path::Path};
 
 pub use caps::{MAX_FIELD_BYTES, MAX_ROW_BYTES};
 pub use error::IngestError;
+pub use fields::{ColumnChoice, ColumnChoiceError};
 pub use formula::spreadsheet_safe;
 pub use open::open_regular;
 pub use outcome::{RejectedRow, RowError, RowOutcome, Summary, Warning, WarningKind};
@@ -70,6 +73,8 @@ pub struct IngestOptions {
     pub expect_count: Option<u64>,
     /// `--expect-total`: the total of the valid rows per currency.
     pub expect_totals: Vec<Money>,
+    /// `--column FIELD="Header"`: headers no alias covers.
+    pub columns: Vec<ColumnChoice>,
 }
 
 impl IngestOptions {
@@ -83,6 +88,7 @@ impl IngestOptions {
             limits: Limits::default(),
             expect_count: None,
             expect_totals: Vec::new(),
+            columns: Vec::new(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! report for samples/bad-rows.csv, the rejects file, control totals, exit codes.
 
 mod bad_rows;
+mod columns;
 mod files;
 mod hostile;
 mod samples;
