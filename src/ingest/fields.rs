@@ -238,10 +238,16 @@ mod tests {
     #[test]
     fn a_column_choice_names_a_field_and_a_header() {
         let c: ColumnChoice = "reference=\"Staff No\"".parse().unwrap();
-        assert_eq!((c.field(), c.header.as_str()), (Field::Reference, "Staff No"));
+        assert_eq!(
+            (c.field(), c.header.as_str()),
+            (Field::Reference, "Staff No")
+        );
         assert!(c.matches("  staff no "));
         let c: ColumnChoice = "Amount=Net Pay (KES)".parse().unwrap();
-        assert_eq!((c.field(), c.header.as_str()), (Field::Amount, "Net Pay (KES)"));
+        assert_eq!(
+            (c.field(), c.header.as_str()),
+            (Field::Amount, "Net Pay (KES)")
+        );
         assert_eq!(
             "salary=Net".parse::<ColumnChoice>(),
             Err(ColumnChoiceError::UnknownField("salary".into()))

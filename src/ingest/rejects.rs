@@ -1,5 +1,6 @@
-//! The `--rejects` file: the invalid rows exactly as written plus an `error` column, for the
-//! clerk to open in a spreadsheet, fix at the source and re-export. Cells that a spreadsheet
+//! The `--rejects` file: a `line` column (the row's physical line, to find it in the original),
+//! the invalid rows exactly as written, and an `error` column, for the clerk to open in a
+//! spreadsheet, fix at the source and re-export. Cells that a spreadsheet
 //! would run as a formula are neutralised (OWASP "CSV injection", see `formula`), and the
 //! file appears only when complete (written beside the target, then renamed over it).
 
@@ -23,7 +24,7 @@ pub struct RejectsWriter {
 }
 
 impl RejectsWriter {
-    /// Start a rejects file with the input's header (as written) plus `error`.
+    /// Start a rejects file with `line`, the input's header (as written) and `error`.
     pub fn create(path: &Path, headers: &[String], delimiter: u8) -> io::Result<RejectsWriter> {
         let name = path
             .file_name()
@@ -44,17 +45,16 @@ impl RejectsWriter {
             width: headers.len(),
             rows: 0,
         };
-        let header = headers
-            .iter()
-            .map(|h| spreadsheet_safe(h).into_owned())
+        let header = std::iter::once("line".to_string())
+            .chain(headers.iter().map(|h| spreadsheet_safe(h).into_owned()))
             .chain(std::iter::once("error".into()));
         writer.write_record(header.collect::<Vec<_>>())?;
         rejects.writer = Some(writer);
         Ok(rejects)
     }
 
-    /// Append one rejected row: its cells as written (short rows padded to the header), then
-    /// its problems joined by "; ".
+    /// Append one rejected row: its line, its cells as written (short rows padded to the
+    /// header), then its problems joined by "; ".
     pub fn write(&mut self, row: &RejectedRow) -> io::Result<()> {
         let writer = self
             .writer
@@ -67,10 +67,8 @@ impl RejectsWriter {
             .collect::<Vec<_>>()
             .join("; ");
         let padding = self.width.saturating_sub(row.fields.len());
-        let cells = row
-            .fields
-            .iter()
-            .map(|f| spreadsheet_safe(f).into_owned())
+        let cells = std::iter::once(row.line.to_string())
+            .chain(row.fields.iter().map(|f| spreadsheet_safe(f).into_owned()))
             .chain(std::iter::repeat_n(String::new(), padding))
             .chain(std::iter::once(spreadsheet_safe(&error).into_owned()));
         writer.write_record(cells.collect::<Vec<_>>())?;
@@ -141,12 +139,12 @@ mod tests {
         assert_eq!(w.finish().unwrap(), 2);
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "phone,amount,currency,error");
+        assert_eq!(lines[0], "line,phone,amount,currency,error");
         assert_eq!(
             lines[1],
-            "\"'=HYPERLINK(\"\"x\"\")\",,UGX,phone: is wrong; amount: is missing"
+            "3,\"'=HYPERLINK(\"\"x\"\")\",,UGX,phone: is wrong; amount: is missing"
         );
-        assert_eq!(lines[2], "'+2567,,,phone: is wrong; amount: is missing");
+        assert_eq!(lines[2], "3,'+2567,,,phone: is wrong; amount: is missing");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

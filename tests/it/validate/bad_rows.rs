@@ -214,7 +214,11 @@ fn rejects_file_holds_the_invalid_rows_spreadsheet_safe() {
         .from_path(&out)
         .unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(header.first().map(String::as_str), Some("reference"));
+    assert_eq!(
+        header[..2],
+        ["line", "reference"],
+        "the line first, then the file's columns"
+    );
     assert_eq!(header.last().map(String::as_str), Some("error"));
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 21);
@@ -228,11 +232,16 @@ fn rejects_file_holds_the_invalid_rows_spreadsheet_safe() {
     }
     let by_ref = |reference: &str| {
         rows.iter()
-            .find(|r| &r[0] == reference)
+            .find(|r| &r[1] == reference)
             .unwrap_or_else(|| panic!("{reference} not in rejects"))
     };
-    assert_eq!(&by_ref("EMP-006")[2], "'-520000");
-    assert_eq!(&by_ref("EMP-007")[1], "'+15551234567");
+    assert_eq!(
+        &by_ref("EMP-003")[0],
+        "4",
+        "EMP-003 is on line 4 of the file"
+    );
+    assert_eq!(&by_ref("EMP-006")[3], "'-520000");
+    assert_eq!(&by_ref("EMP-007")[2], "'+15551234567");
     let error = by_ref("EMP-003").iter().next_back().unwrap().to_string();
     assert!(
         error.starts_with("phone: looks like") && error.contains("; amount: "),
@@ -240,8 +249,8 @@ fn rejects_file_holds_the_invalid_rows_spreadsheet_safe() {
     );
     let emp_001: Vec<&str> = rows
         .iter()
-        .filter(|r| &r[0] == "EMP-001")
-        .map(|r| &r[1])
+        .filter(|r| &r[1] == "EMP-001")
+        .map(|r| &r[2])
         .collect();
     assert_eq!(
         emp_001,
