@@ -92,6 +92,16 @@ impl<'a> Rules<'a> {
         };
         let at = |index: Option<usize>| index.map_or("", |i| cell(record, i));
 
+        // A totals row pasted under the payees is one problem, not one per cell.
+        if let Some(label) = totals_label(record, cell(record, c.phone)) {
+            draft.fail(
+                "row",
+                label,
+                "looks like a totals row: delete it, or let --skip-invalid leave it out",
+            );
+            return draft;
+        }
+
         // Currency first: it decides the phone's country, the amount's decimals, the operators.
         let currency_raw = at(c.currency);
         let parsed = self.currency(&mut draft, currency_raw);
@@ -247,6 +257,18 @@ impl<'a> Rules<'a> {
             );
         }
     }
+}
+
+/// The label of a totals row: its first non-empty cell is `Total`, `Totals`, `Grand total`
+/// or `Sum` (any letter case, a trailing `:` allowed) and its phone cell is empty.
+fn totals_label<'r>(record: &'r StringRecord, phone: &str) -> Option<&'r str> {
+    if !phone.trim().is_empty() {
+        return None;
+    }
+    let first = record.iter().map(str::trim).find(|c| !c.is_empty())?;
+    let word = first.trim_end_matches(':').trim().to_ascii_lowercase();
+    let word = word.split_whitespace().collect::<Vec<_>>().join(" ");
+    matches!(word.as_str(), "total" | "totals" | "grand total" | "sum").then_some(first)
 }
 
 impl Draft {

@@ -183,3 +183,42 @@ fn documented_rohopay_minimum() {
     // No documented minimum elsewhere.
     assert!(reasons("254712973246", "0.01", "KES").is_empty());
 }
+
+#[test]
+fn a_totals_row_is_one_error_whatever_its_label() {
+    for label in ["Total", "TOTALS", "Grand Total:", "grand  total", "sum"] {
+        let csv = format!(
+            "reference,phone,amount,currency\nEMP-1,256700123456,25000,UGX\n{label},,25000,UGX\n"
+        );
+        let (summary, outcomes) = run(&csv, &rohopay());
+        let RowOutcome::Rejected(row) = &outcomes[1] else {
+            panic!("{label}: {outcomes:?}");
+        };
+        assert_eq!(row.errors.len(), 1, "{label}: {:?}", row.errors);
+        assert_eq!(row.errors[0].column, "row");
+        assert!(
+            row.errors[0]
+                .reason
+                .contains("looks like a totals row: delete it, or let --skip-invalid leave it out"),
+            "{label}: {}",
+            row.errors[0].reason
+        );
+        assert_eq!(summary.valid, 1, "{label}");
+    }
+    // A payee whose reference happens to be "Total" but who has a phone is judged as a payee;
+    // so is a row whose first cell merely starts with the word.
+    for row in ["Total,256700123457,1000,UGX", "Totals due,,1000,UGX"] {
+        let csv = format!("reference,phone,amount,currency\n{row}\n");
+        let (summary, _) = run(&csv, &rohopay());
+        let reasons: Vec<&str> = summary.errors.iter().map(|e| e.reason.as_str()).collect();
+        assert!(
+            reasons.iter().all(|r| !r.contains("totals row")),
+            "{row}: {reasons:?}"
+        );
+        assert_eq!(
+            summary.valid + u64::from(!reasons.is_empty()),
+            1,
+            "{row}: judged as a payee: {reasons:?}"
+        );
+    }
+}
