@@ -59,6 +59,44 @@ impl Operator {
             })
     }
 
+    /// The operator a name clerks use means (`M-Pesa`, `Safaricom`, `Airtel Money`, `MTN
+    /// MoMo`, …), if that operator pays in `country`. Spaces and dashes are ignored, letter case
+    /// too. Used only after [`Operator::parse`] found no listed name, and said as a warning.
+    pub fn from_synonym(raw: &str, country: Country) -> Option<Operator> {
+        const SYNONYMS: [(&str, &str); 17] = [
+            ("mpesa", "mpesa"),
+            ("safaricom", "mpesa"),
+            ("airtelmoney", "airtel"),
+            ("tigopesa", "tigo"),
+            ("vodacommpesa", "vodacom"),
+            ("vodacom", "vodacom"),
+            ("halopesa", "halopesa"),
+            ("mtnmomo", "mtn"),
+            ("mtnmobilemoney", "mtn"),
+            ("vodafonecash", "vodafone"),
+            ("airteltigomoney", "airteltigo"),
+            ("orangemoney", "orange"),
+            ("qcell", "qcell"),
+            ("wave", "wave"),
+            ("africell", "africel"),
+            ("mtn", "mtn"),
+            ("airteltigo", "airteltigo"),
+        ];
+        let squeezed: String = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        let name = SYNONYMS
+            .iter()
+            .find(|(synonym, _)| *synonym == squeezed)
+            .map(|(_, name)| *name)?;
+        Self::list(country)
+            .iter()
+            .find(|listed| **listed == name)
+            .map(|name| Operator { country, name })
+    }
+
     /// The operator's name as the provider's list spells it.
     pub fn name(self) -> &'static str {
         self.name
@@ -122,5 +160,41 @@ mod tests {
             Operator::parse("mtn", Country::Uganda),
             Err(OperatorError::NoOperators(_))
         ));
+    }
+
+    #[test]
+    fn the_names_clerks_use_map_to_rumbapays() {
+        let table = [
+            ("M-Pesa", Country::Kenya, "mpesa"),
+            ("M-PESA", Country::Kenya, "mpesa"),
+            ("Safaricom", Country::Kenya, "mpesa"),
+            ("Airtel Money", Country::Kenya, "airtel"),
+            ("Tigo Pesa", Country::Tanzania, "tigo"),
+            ("Vodacom M-Pesa", Country::Tanzania, "vodacom"),
+            ("Vodacom", Country::Tanzania, "vodacom"),
+            ("HaloPesa", Country::Tanzania, "halopesa"),
+            ("MTN MoMo", Country::Ghana, "mtn"),
+            ("MTN Mobile Money", Country::Cameroon, "mtn"),
+            ("Vodafone Cash", Country::Ghana, "vodafone"),
+            ("AirtelTigo Money", Country::Ghana, "airteltigo"),
+            ("Orange Money", Country::Cameroon, "orange"),
+            ("QCell", Country::Gambia, "qcell"),
+            ("Wave", Country::Gambia, "wave"),
+            ("Africell", Country::Gambia, "africel"),
+        ];
+        for (raw, country, name) in table {
+            let operator = Operator::from_synonym(raw, country);
+            assert_eq!(
+                operator.map(Operator::name),
+                Some(name),
+                "{raw} in {country:?}"
+            );
+        }
+        // A synonym for an operator that does not pay in the row's country is no operator.
+        assert_eq!(Operator::from_synonym("M-Pesa", Country::Ghana), None);
+        assert_eq!(
+            Operator::from_synonym("Safaricom Ltd", Country::Kenya),
+            None
+        );
     }
 }

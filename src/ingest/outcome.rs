@@ -91,6 +91,8 @@ pub enum WarningKind {
     EmptyReference,
     /// Same phone, amount and currency as an earlier valid row: it will be paid again.
     RepeatedPayment,
+    /// An operator written as clerks write it (`M-Pesa`), read as Rumbapay's name (`mpesa`).
+    OperatorSynonym,
 }
 
 impl WarningKind {
@@ -103,6 +105,7 @@ impl WarningKind {
             WarningKind::PhoneNormalised => "normalised phone numbers",
             WarningKind::EmptyReference => "rows without a reference",
             WarningKind::RepeatedPayment => "repeated payments",
+            WarningKind::OperatorSynonym => "operators read by another name",
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use csv::StringRecord;
 
+use super::super::{Warning, WarningKind};
 use super::{Draft, MAX_DESCRIPTION_CHARS, Rules};
 use crate::{
     domain::{Country, Operator, OperatorError},
@@ -24,6 +25,21 @@ impl Rules<'_> {
         };
         match Operator::parse(raw, country) {
             Ok(operator) => draft.operator = Some(operator),
+            Err(OperatorError::Unknown { .. })
+                if let Some(operator) = Operator::from_synonym(raw, country) =>
+            {
+                draft.operator = Some(operator);
+                draft.notes.push(Warning {
+                    line: Some(draft.line),
+                    column: Some("operator".into()),
+                    value: Some(raw.to_string()),
+                    message: format!(
+                        "read as {operator:?}, Rumbapay's name for it",
+                        operator = operator.name()
+                    ),
+                    kind: WarningKind::OperatorSynonym,
+                });
+            }
             Err(OperatorError::Missing(list)) => draft.fail(
                 "operator",
                 raw,

@@ -28,6 +28,35 @@ fn operator_rules_for_rumbapay() {
 }
 
 #[test]
+fn an_operator_written_as_clerks_write_it_is_read_with_a_warning() {
+    let (summary, outcomes) = rumba("254712973246,100,KES,M-Pesa,Oki,Doki");
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    assert_eq!(
+        valid(&outcomes)[0].operator.map(|o| o.name()),
+        Some("mpesa")
+    );
+    let w: Vec<_> = summary
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.kind, w.value.clone(), w.message.clone()))
+        .collect();
+    assert_eq!(
+        w,
+        [(
+            Some(2),
+            WarningKind::OperatorSynonym,
+            Some("M-Pesa".into()),
+            "read as \"mpesa\", Rumbapay's name for it".into()
+        )]
+    );
+    // A listed name is read without a warning; an unknown one stays an error.
+    let (summary, _) = rumba("254712973246,100,KES,mpesa,Oki,Doki");
+    assert!(summary.is_clean() && summary.warnings.is_empty());
+    let (summary, _) = rumba("254712973246,100,KES,Telkom,Oki,Doki");
+    assert_eq!(errors(&summary), [(Some(2), "operator".into())]);
+}
+
+#[test]
 fn operator_is_ignored_for_rohopay() {
     let (summary, outcomes) = run(
         "phone,amount,currency,operator\n256700123456,25000,UGX,whatever\n",
