@@ -34,8 +34,9 @@ impl Rules<'_> {
                     column: Some("operator".into()),
                     value: Some(raw.to_string()),
                     message: format!(
-                        "read as {operator:?}, Rumbapay's name for it",
-                        operator = operator.name()
+                        "{} read as {:?}, Rumbapay's name for it",
+                        crate::domain::Quoted(raw.trim()),
+                        operator.name()
                     ),
                     kind: WarningKind::OperatorSynonym,
                 });

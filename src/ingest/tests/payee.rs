@@ -46,7 +46,7 @@ fn an_operator_written_as_clerks_write_it_is_read_with_a_warning() {
             Some(2),
             WarningKind::OperatorSynonym,
             Some("M-Pesa".into()),
-            "read as \"mpesa\", Rumbapay's name for it".into()
+            "\"M-Pesa\" read as \"mpesa\", Rumbapay's name for it".into()
         )]
     );
     // A listed name is read without a warning; an unknown one stays an error.
