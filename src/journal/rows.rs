@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::span::IN_BATCH;
 use super::{JournalError, now_ms};
-use crate::domain::{PayoutRefs, RowState};
+use crate::domain::{PayoutRefs, PayoutStatus, RowState};
 
 /// A row that still has to be sent (or resent with the same key and body).
 #[derive(Clone, Debug)]
@@ -57,6 +57,24 @@ pub struct Outcome {
     /// Something a person must look at (an answer that contradicts the request): stored in
     /// `rows.attention`, listed by `status`, `report` and `reconcile`. Never cleared here.
     pub attention: Option<String>,
+}
+
+impl Outcome {
+    /// What the provider reported about a payout (in its answer, a query or a callback): its
+    /// status as the row's state, its status word and ids, and an error when it failed.
+    /// `via` is appended to that error to say where the report came from (`" (webhook)"`).
+    pub fn reported(status: PayoutStatus, word: String, refs: PayoutRefs, via: &str) -> Outcome {
+        let state = status.row_state();
+        Outcome {
+            state: Some(state),
+            error: (state == RowState::Failed)
+                .then(|| format!("provider reported the payout {word}{via}")),
+            provider_status: Some(word),
+            refs,
+            unconfirmed: false,
+            attention: None,
+        }
+    }
 }
 
 pub(super) fn state_of(raw: &str) -> Result<RowState, JournalError> {

@@ -210,16 +210,12 @@ fn judge(
 
 /// The journal's view of the callback: its state and every provider fact it carries.
 fn outcome(cb: &Callback) -> Outcome {
-    let state = cb.status.row_state();
-    Outcome {
-        state: Some(state),
-        provider_status: Some(cb.status_word.clone()),
-        refs: cb.refs.clone(),
-        unconfirmed: false,
-        error: (state == RowState::Failed)
-            .then(|| format!("provider reported the payout {} (webhook)", cb.status_word)),
-        attention: None,
-    }
+    Outcome::reported(
+        cb.status,
+        cb.status_word.clone(),
+        cb.refs.clone(),
+        " (webhook)",
+    )
 }
 
 /// The facts of a payout that the request states and a provider's answer repeats. A fact the
