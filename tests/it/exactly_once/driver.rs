@@ -122,39 +122,21 @@ impl<'a> Batch<'a> {
         codes
     }
 
-    /// A task that empties the provider's wallets once `n` more payouts have executed.
-    fn drain_after(&self, n: usize) -> tokio::task::JoinHandle<()> {
-        let (sim, provider) = (self.fx.sim.addr(), self.plan.provider);
-        let currencies = self.currencies();
-        let ledger_url = self.fx.sim.ledger_url();
-        tokio::spawn(async move {
-            let http = crate::support::sim::client();
-            let executed = || async {
-                let entries: Vec<serde_json::Value> = match http.get(&ledger_url).send().await {
-                    Ok(r) => r.json().await.unwrap_or_default(),
-                    Err(_) => Vec::new(),
-                };
-                entries.len()
-            };
-            let base = executed().await;
-            while executed().await < base + n {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            for currency in currencies {
-                let body = serde_json::json!({
-                    "provider": provider, "currency": currency, "balance_minor": 0
-                });
-                let url = format!("http://{sim}/_sim/wallet");
-                let _ = http.put(url).json(&body).send().await;
-            }
-        })
+    /// Empty the provider's wallets once `n` more payouts have executed (as another payout
+    /// from the same wallet would); returns only then.
+    async fn drain_after(&self, n: usize) {
+        let base = self.fx.ledger().await.len();
+        while self.fx.ledger().await.len() < base + n {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        self.set_wallets(0).await;
     }
 
-    /// Every wallet of the trial's currencies full again, as an operator tops up before resuming.
-    async fn fill_wallets(&self) {
-        let full = crate::support::sim::SimConfig::default().default_balance_minor;
+    /// Set the wallet of each of the trial's currencies to `minor`.
+    async fn set_wallets(&self, minor: u64) {
         for currency in self.currencies() {
-            crate::support::sim::set_wallet(&self.fx.sim, self.plan.provider, currency, full).await;
+            crate::support::sim::set_wallet(&self.fx.sim, self.plan.provider, currency, minor)
+                .await;
         }
     }
 
@@ -338,17 +320,24 @@ pub async fn run_trial(seed: u64) -> TrialOutcome {
     for (i, step) in plan.steps.iter().enumerate() {
         let cmd = batch.effective(step.cmd);
         let spawned_ms = payrun::journal::now_ms();
-        let drain = plan
-            .drain_after
-            .filter(|_| i == 0)
-            .map(|n| batch.drain_after(n));
-        let end = batch.spawn_and_finish(cmd, step.kill).await;
-        if let Some(drain) = drain {
-            drained += usize::from(drain.is_finished());
-            drain.abort();
-            let _ = drain.await;
-            batch.fill_wallets().await;
-        }
+        let finish = batch.spawn_and_finish(cmd, step.kill);
+        let end = match plan.drain_after.filter(|_| i == 0) {
+            None => finish.await,
+            Some(n) => {
+                tokio::pin!(finish);
+                let end = tokio::select! {
+                    end = &mut finish => end,
+                    () = batch.drain_after(n) => {
+                        drained += 1;
+                        finish.await
+                    }
+                };
+                // Full again, as an operator tops up before resuming.
+                let full = crate::support::sim::SimConfig::default().default_balance_minor;
+                batch.set_wallets(full).await;
+                end
+            }
+        };
         processes += 1;
         log.push(format!(
             "step {i} {cmd:?} {:?}: {}",
