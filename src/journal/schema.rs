@@ -13,7 +13,7 @@ use rusqlite::Connection;
 use super::JournalError;
 
 /// Bumped on every incompatible change; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = STEPS.len() as i64;
 
 /// Version 1's layout; [`V2`] adds to it.
 const SCHEMA: &str = r#"
@@ -126,38 +126,46 @@ CREATE INDEX rows_attention ON rows (id) WHERE attention IS NOT NULL;
 CREATE INDEX batches_fingerprint ON batches (fingerprint) WHERE fingerprint IS NOT NULL;
 "#;
 
-/// Create the schema in a new journal, or check an existing one's version.
+/// Version 3 (from 2): what the payee file said about each payee beyond the payment itself —
+/// the name (first and last name joined), the operator and the description — so `report` can
+/// show them whatever the provider's request carries. Rows of older batches have none.
+const V3: &str = r#"
+ALTER TABLE rows ADD COLUMN payee_name TEXT;
+ALTER TABLE rows ADD COLUMN operator TEXT;
+ALTER TABLE rows ADD COLUMN description TEXT;
+"#;
+
+/// The steps from an empty file to the current version: step `n` takes a journal of version
+/// `n` to version `n + 1`. A new journal takes every step, so new and migrated journals are
+/// laid out identically.
+const STEPS: [&[&str]; 3] = [&[SCHEMA], &[V2, V2_INDEXES], &[V3]];
+
+/// Create the schema in a new journal, bring an older one up to date, or check an existing
+/// one's version.
 pub fn migrate(conn: &mut Connection) -> Result<(), JournalError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     match version {
-        0 => {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            // Another process may have created it between our read and our lock.
-            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if version == 0 {
-                // A new journal is laid out exactly as a migrated one: version 1, then 2.
-                tx.execute_batch(SCHEMA)?;
-                tx.execute_batch(V2)?;
-                tx.execute_batch(V2_INDEXES)?;
-                tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
-            }
-            tx.commit()?;
-            Ok(())
-        }
-        1 => {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if version == 1 {
-                tx.execute_batch(V2)?;
-                tx.execute_batch(V2_INDEXES)?;
-                tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
-            }
-            tx.commit()?;
-            Ok(())
-        }
-        SCHEMA_VERSION => Ok(()),
-        newer => Err(JournalError::NewerSchema(newer)),
+        SCHEMA_VERSION => return Ok(()),
+        newer if newer > SCHEMA_VERSION => return Err(JournalError::NewerSchema(newer)),
+        _ => {}
     }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // Another process may have migrated it between our read and our lock.
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(JournalError::NewerSchema(version));
+    }
+    let done = usize::try_from(version).unwrap_or(0);
+    if done < STEPS.len() {
+        for step in &STEPS[done..] {
+            for sql in *step {
+                tx.execute_batch(sql)?;
+            }
+        }
+        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -199,5 +207,52 @@ mod tests {
         assert_eq!((key.as_str(), attention), ("k1", None));
         // Opening it again changes nothing.
         migrate(&mut conn).unwrap();
+    }
+
+    #[test]
+    fn a_version_2_journal_gains_the_payee_columns_empty() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in [SCHEMA, V2, V2_INDEXES, "PRAGMA user_version = 2"] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO rows (id, line, identity, phone, amount_text, currency, state,
+                created_at, updated_at)
+             VALUES (4294967297, 2, 'EMP-1', '256700000001', '1000', 'UGX', 'planned', 1, 1);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 3);
+        let details: (Option<String>, Option<String>, Option<String>) = conn
+            .query_row(
+                "SELECT payee_name, operator, description FROM rows",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(details, (None, None, None));
+    }
+
+    #[test]
+    fn new_and_migrated_journals_are_laid_out_alike() {
+        let layout = |conn: &Connection| -> Vec<String> {
+            let mut stmt = conn
+                .prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+                .unwrap();
+            stmt.query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let mut new = Connection::open_in_memory().unwrap();
+        migrate(&mut new).unwrap();
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(SCHEMA).unwrap();
+        old.execute_batch("PRAGMA user_version = 1").unwrap();
+        migrate(&mut old).unwrap();
+        assert_eq!(layout(&new), layout(&old));
     }
 }
