@@ -214,6 +214,7 @@ fn outcome(cb: &Callback) -> Outcome {
         cb.status,
         cb.status_word.clone(),
         cb.refs.clone(),
+        cb.reason.as_deref(),
         " (webhook)",
     )
 }
