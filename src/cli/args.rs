@@ -264,6 +264,11 @@ pub struct ReconcileArgs {
     /// Queries in flight at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: u32,
+
+    /// List every row checked and what became of it, not only the counts, the failures and
+    /// what needs a person.
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]

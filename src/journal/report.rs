@@ -202,7 +202,12 @@ mod tests {
             PlanItem::Planned(ts::planned(2, "b", "k-b")),
             PlanItem::Rejected(ts::rejected(4)),
         ];
-        ts::plan(&mut journal, &ts::new_batch("b1", ProviderKind::Rumbapay), &items).unwrap();
+        ts::plan(
+            &mut journal,
+            &ts::new_batch("b1", ProviderKind::Rumbapay),
+            &items,
+        )
+        .unwrap();
         let mut rows = Vec::new();
         journal
             .report_rows("b1", |r| {
@@ -217,7 +222,10 @@ mod tests {
         assert_eq!(rows[1].description.as_deref(), Some("June salary"));
         assert_eq!(rows[1].amount_minor, Some(ts::AMOUNT));
         assert!(rows[1].created_ms > 0 && rows[1].updated_ms >= rows[1].created_ms);
-        assert_eq!((rows[0].name.as_ref(), rows[0].operator.as_ref()), (None, None));
+        assert_eq!(
+            (rows[0].name.as_ref(), rows[0].operator.as_ref()),
+            (None, None)
+        );
         assert_eq!(rows[2].state, RowState::Rejected);
         assert_eq!(rows[2].amount_minor, None);
     }

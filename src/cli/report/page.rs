@@ -34,11 +34,7 @@ impl Context<'_> {
             // A sandbox batch's simulator is gone: only a resume (with a new one) settles it.
             resume
         } else {
-            format!(
-                "payrun reconcile {} {}",
-                self.batch.id,
-                self.journal_flag()
-            )
+            format!("payrun reconcile {} {}", self.batch.id, self.journal_flag())
         }
     }
 }
@@ -194,11 +190,7 @@ fn facts(page: &mut String, ctx: &Context<'_>, o: &Overview) {
 
 fn totals(page: &mut String, o: &Overview) {
     page.push_str("<section id=\"totals\"><h2>Totals</h2>");
-    let states: Vec<String> = o
-        .states
-        .iter()
-        .map(|(s, n)| format!("{n} {s}"))
-        .collect();
+    let states: Vec<String> = o.states.iter().map(|(s, n)| format!("{n} {s}")).collect();
     page.push_str(&format!(
         "<p class=\"note\">Rows by state: {}. <em>Paid</em> means the provider has the payout \
          (succeeded, or accepted and pending); a payout the provider contradicted counts as in \

@@ -182,10 +182,22 @@ mod tests {
         totals.add(&row);
         let svg = chart("KES", &totals.by_currency["KES"]);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{svg}");
-        assert!(svg.contains(r#"width="330" height="18" rx="3" class="requested""#), "{svg}");
-        assert!(svg.contains(r#"width="247" height="18" rx="3" class="paid""#), "{svg}");
-        assert!(svg.contains(r#"width="82" height="18" rx="3" class="failed""#), "{svg}");
-        assert!(svg.contains(r#"width="0" height="18" rx="3" class="doubt""#), "{svg}");
+        assert!(
+            svg.contains(r#"width="330" height="18" rx="3" class="requested""#),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r#"width="247" height="18" rx="3" class="paid""#),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r#"width="82" height="18" rx="3" class="failed""#),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r#"width="0" height="18" rx="3" class="doubt""#),
+            "{svg}"
+        );
         assert!(svg.contains(">4.00<"), "{svg}");
         assert!(!svg.contains("href"), "{svg}");
     }

@@ -239,9 +239,16 @@ fn totals_sheet(
     sheet.set_freeze_panes(4, 2)?;
     let mut at = 4u32;
     for (currency, all) in &totals.by_currency {
-        let operators = totals.by_operator.iter().filter(|((c, _), _)| c == currency);
+        let operators = totals
+            .by_operator
+            .iter()
+            .filter(|((c, _), _)| c == currency);
         for ((cur, operator), figures) in operators {
-            let name = if operator.is_empty() { "(none)" } else { operator };
+            let name = if operator.is_empty() {
+                "(none)"
+            } else {
+                operator
+            };
             sheet.write_string(at, 0, cur)?;
             sheet.write_string(at, 1, name)?;
             figure_cells(sheet, at, cur, figures, &groups, f, false)?;

@@ -185,12 +185,22 @@ mod tests {
             }
         );
         assert_eq!(kes.get(Bucket::Paid).minor, 2 * u128::from(big));
-        assert_eq!(kes.get(Bucket::Failed), Tally { rows: 1, minor: 250 });
+        assert_eq!(
+            kes.get(Bucket::Failed),
+            Tally {
+                rows: 1,
+                minor: 250
+            }
+        );
         assert_eq!(kes.get(Bucket::Rejected), Tally { rows: 1, minor: 0 });
         assert_eq!(kes.get(Bucket::Cancelled), Tally::default());
         let mpesa = &totals.by_operator[&("KES".to_owned(), "mpesa".to_owned())];
         assert_eq!(mpesa.get(Bucket::Paid).rows, 2);
-        assert!(totals.by_operator.contains_key(&("KES".to_owned(), String::new())));
+        assert!(
+            totals
+                .by_operator
+                .contains_key(&("KES".to_owned(), String::new()))
+        );
         assert_eq!(totals.payees, 4);
     }
 }
