@@ -6,6 +6,8 @@
 mod page;
 mod page_parts;
 mod sheet;
+#[cfg(test)]
+mod tests;
 mod totals;
 
 use std::io::{IsTerminal, Write};
@@ -116,23 +118,4 @@ fn json_report(
     out.write_all(b"\n]\n")?;
     out.flush()?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_format_follows_the_flag_then_the_file_name() {
-        let path = |p: &'static str| Some(Path::new(p));
-        assert_eq!(format_of(None, None), ReportFormat::Csv);
-        assert_eq!(format_of(None, path("june.XLSX")), ReportFormat::Xlsx);
-        assert_eq!(format_of(None, path("june.html")), ReportFormat::Html);
-        assert_eq!(format_of(None, path("june.json")), ReportFormat::Json);
-        assert_eq!(format_of(None, path("june.txt")), ReportFormat::Csv);
-        assert_eq!(
-            format_of(Some(ReportFormat::Csv), path("june.xlsx")),
-            ReportFormat::Csv
-        );
-    }
 }

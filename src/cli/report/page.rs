@@ -114,11 +114,7 @@ impl Overview {
     }
 }
 
-pub fn write(
-    journal: &Journal,
-    ctx: &Context<'_>,
-    mut out: Box<dyn Write + Send>,
-) -> anyhow::Result<()> {
+pub fn write(journal: &Journal, ctx: &Context<'_>, mut out: impl Write) -> anyhow::Result<()> {
     let overview = Overview::read(journal, ctx.batch)?;
     let b = ctx.batch;
     let mut page = String::with_capacity(64 * 1024);
@@ -206,19 +202,19 @@ fn totals(page: &mut String, o: &Overview) {
         let rows = std::iter::once((None, figures.requested))
             .chain(Bucket::ALL.iter().map(|b| (Some(*b), figures.get(*b))));
         for (bucket, tally) in rows {
+            // Rejected rows' amounts were never read as money: no total.
             let amount = if bucket == Some(Bucket::Rejected) {
                 "—".to_owned()
             } else {
-                money(tally.minor, currency)
+                format!("{} {currency}", money(tally.minor, currency))
             };
             page.push_str(&format!(
                 "<tr class=\"{class}\"><td>{label}</td><td class=\"num\">{rows}</td>\
-                 <td class=\"num\">{amount} {cur}</td></tr>",
+                 <td class=\"num\">{amount}</td></tr>",
                 class = class(bucket),
                 label = bucket.map_or("Requested", Bucket::label),
                 rows = tally.rows,
                 amount = esc(&amount),
-                cur = esc(currency)
             ));
         }
         page.push_str("</tbody></table>");
