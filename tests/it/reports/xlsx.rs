@@ -115,3 +115,31 @@ async fn xlsx_goes_to_standard_output_when_it_is_not_a_terminal() {
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
     assert_eq!(book.worksheet_range("Payees").unwrap().height(), 4);
 }
+
+/// On a terminal an xlsx report needs `--out`: binary bytes would only scramble the screen.
+#[tokio::test(flavor = "multi_thread")]
+async fn xlsx_on_a_terminal_is_refused_with_the_command_to_use() {
+    let (fx, batch) = settled_batch().await;
+    // `script` runs the command with a pseudo-terminal as its standard output.
+    let command = format!(
+        "{} report {batch} --format xlsx",
+        env!("CARGO_BIN_EXE_payrun")
+    );
+    let out = exec(
+        tokio::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("PAYRUN_JOURNAL", &fx.journal)
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true),
+    )
+    .await;
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        said.contains(&format!(
+            "payrun report {batch} --format xlsx --out {batch}.xlsx"
+        )),
+        "{said}"
+    );
+    assert!(!said.contains("PK"), "{said}");
+}
