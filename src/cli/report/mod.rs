@@ -4,6 +4,7 @@
 //! standard output or to `--out`, a file created readable by its owner only.
 
 mod page;
+mod page_attention;
 mod page_parts;
 mod sheet;
 #[cfg(test)]

@@ -83,11 +83,11 @@ pub fn chart(currency: &str, figures: &Figures) -> String {
     let whole = figures.requested.minor;
     for (i, bucket) in (0u128..).zip(CHARTED) {
         let tally: Tally = bucket.map_or(figures.requested, |b| figures.get(b));
-        let len = if whole == 0 {
-            0
-        } else {
-            tally.minor.saturating_mul(BAR_W) / whole
-        };
+        let len = tally
+            .minor
+            .saturating_mul(BAR_W)
+            .checked_div(whole)
+            .unwrap_or(0);
         let len = if tally.minor > 0 { len.max(2) } else { 0 };
         let y = i * ROW_H + 2;
         let label = bucket.map_or("Requested", Bucket::label);
