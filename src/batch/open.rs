@@ -16,6 +16,7 @@ pub use self::request::{FileRefused, OpenRequest};
 use super::keys;
 use super::plan::{self, PlanError, Replanned};
 use crate::exit::Refused;
+use crate::ingest::Summary;
 use crate::journal::{
     Batch, Journal, JournalError, LockInfo, LockToken, NewBatch, PlanStats, format_ms, now_ms,
 };
@@ -26,6 +27,8 @@ use crate::journal::{
 pub struct Prepared {
     pub lock: Option<(LockToken, Option<LockInfo>)>,
     pub notes: Vec<String>,
+    /// What validation saw, when this run planned or replanned the file.
+    pub validation: Option<Box<Summary>>,
 }
 
 /// How the file became the batch to pay.
@@ -201,7 +204,11 @@ fn plan(journal: &mut Journal, id: String, req: &OpenRequest) -> anyhow::Result<
     Ok(Opened {
         batch: journal.batch(&id)?,
         how: How::Planned(planned.stats),
-        prepared: Prepared { lock: None, notes },
+        prepared: Prepared {
+            lock: None,
+            notes,
+            validation: Some(Box::new(planned.summary)),
+        },
     })
 }
 
@@ -219,12 +226,13 @@ fn replan(journal: &mut Journal, batch: Batch, req: &OpenRequest) -> anyhow::Res
         Err(e) => return Err(e.into()),
     };
     match plan::replan_changed(journal, &batch, &req.file, &req.opts) {
-        Ok((r, _)) => Ok(Opened {
+        Ok((r, summary)) => Ok(Opened {
             batch: journal.batch(&batch.id)?,
             how: How::Replanned(r),
             prepared: Prepared {
                 lock: Some(lock),
                 notes: Vec::new(),
+                validation: Some(Box::new(summary)),
             },
         }),
         Err(e) => {

@@ -68,6 +68,8 @@ pub struct PayFile {
     pub send: SendOptions,
     /// The sandbox wallet has a limit: its balance is shown, not "unlimited".
     pub sandbox_limited: bool,
+    /// Rows repeating an earlier row's phone, amount and currency are meant to be paid.
+    pub allow_repeats: bool,
 }
 
 impl PayFile {
@@ -83,6 +85,7 @@ impl PayFile {
             pay_again: false,
             send: SendOptions::default(),
             sandbox_limited: false,
+            allow_repeats: false,
         }
     }
 }
@@ -142,6 +145,7 @@ pub async fn pay_file<C: Confirm>(
     let opts = PayOptions {
         send: req.send,
         sandbox_limited: req.sandbox_limited,
+        allow_repeats: req.allow_repeats,
     };
     let paid = pay::pay(
         journal,

@@ -145,6 +145,12 @@ pub struct SendArgs {
     #[arg(long)]
     pub yes: bool,
 
+    /// Pay rows that repeat an earlier row's phone, amount and currency. Without it a batch
+    /// with such rows is refused under --yes (at a terminal, typing yes after the list accepts
+    /// them).
+    #[arg(long)]
+    pub allow_repeats: bool,
+
     /// Pay through the built-in simulator on a loopback port: no account, no money moves.
     #[arg(long)]
     pub sandbox: bool,

@@ -2,6 +2,7 @@
 //! the flags, hand the batch to [`batch::pay`](crate::batch::pay), then print the final summary
 //! and pick the exit code.
 
+use std::io::IsTerminal;
 use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::Arc;
@@ -53,6 +54,10 @@ impl Confirm for Terminal {
     async fn confirm(&self, open: u64) -> anyhow::Result<bool> {
         super::preflight::confirm(self.yes, open).await
     }
+
+    fn asks_a_person(&self) -> bool {
+        !self.yes && std::io::stdin().is_terminal()
+    }
 }
 
 fn figures(batch: &Batch, standing: &Standing) -> BatchFigures {
@@ -72,6 +77,7 @@ pub async fn pay(
     let opts = PayOptions {
         send: send_options(send),
         sandbox_limited: send.sandbox_balance.is_some(),
+        allow_repeats: send.allow_repeats,
     };
     let paid = pay::pay(
         journal,

@@ -35,6 +35,7 @@ async fn run_async(args: RunArgs) -> anyhow::Result<Exit> {
         pay_again: args.pay_again,
         send: pay::send_options(&args.send),
         sandbox_limited: args.send.sandbox_balance.is_some(),
+        allow_repeats: args.send.allow_repeats,
     };
     let observer = Arc::new(CliObserver::new(&journal));
     let confirm = pay::Terminal { yes: args.send.yes };

@@ -53,7 +53,7 @@ pub use outcome::{
     OperatorTotal, RejectedRow, RowError, RowOutcome, Summary, Warning, WarningKind,
 };
 pub use rejects::RejectsWriter;
-pub use render::{render_json, render_text};
+pub use render::{render_json, render_text, render_warnings};
 pub use rules::MAX_DESCRIPTION_CHARS;
 pub use sample::write_sample;
 pub use stream::Ingester;

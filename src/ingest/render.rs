@@ -77,6 +77,49 @@ pub fn render_json(summary: &Summary) -> String {
     })
 }
 
+/// The "Warnings (N):" section of the readable report, leaving out the kinds in `except`: at
+/// most ten of each kind, then a count of the rest. Nothing when no warning is left.
+pub fn render_warnings(
+    summary: &Summary,
+    except: &[WarningKind],
+    out: &mut (impl Write + ?Sized),
+) -> io::Result<()> {
+    let counts = || {
+        summary
+            .warning_counts
+            .iter()
+            .filter(|(kind, _)| !except.contains(kind))
+    };
+    let total: u64 = counts().map(|(_, n)| n).sum();
+    if total == 0 {
+        return Ok(());
+    }
+    writeln!(out, "Warnings ({total}):")?;
+    let mut shown: HashMap<WarningKind, u64> = HashMap::new();
+    for warning in summary
+        .warnings
+        .iter()
+        .filter(|w| !except.contains(&w.kind))
+    {
+        let count = shown.entry(warning.kind).or_default();
+        *count += 1;
+        if *count <= WARNINGS_SHOWN_PER_KIND {
+            writeln!(out, "  {warning}")?;
+        }
+    }
+    for (kind, total) in counts() {
+        if *total > WARNINGS_SHOWN_PER_KIND {
+            writeln!(
+                out,
+                "  ... and {} more {} (--format json lists the first {WARNINGS_KEPT_PER_KIND} of each kind)",
+                total - WARNINGS_SHOWN_PER_KIND,
+                kind.label()
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// The readable report: every problem with its line, warnings (at most ten of each kind, then a
 /// count), then rows/valid/invalid/warnings and the total per currency.
 pub fn render_text(summary: &Summary, out: &mut (impl Write + ?Sized)) -> io::Result<()> {
@@ -88,25 +131,7 @@ pub fn render_text(summary: &Summary, out: &mut (impl Write + ?Sized)) -> io::Re
         writeln!(out)?;
     }
     if !summary.warnings.is_empty() {
-        writeln!(out, "Warnings ({}):", summary.warnings_total())?;
-        let mut shown: HashMap<WarningKind, u64> = HashMap::new();
-        for warning in &summary.warnings {
-            let count = shown.entry(warning.kind).or_default();
-            *count += 1;
-            if *count <= WARNINGS_SHOWN_PER_KIND {
-                writeln!(out, "  {warning}")?;
-            }
-        }
-        for (kind, total) in &summary.warning_counts {
-            if *total > WARNINGS_SHOWN_PER_KIND {
-                writeln!(
-                    out,
-                    "  ... and {} more {} (--format json lists the first {WARNINGS_KEPT_PER_KIND} of each kind)",
-                    total - WARNINGS_SHOWN_PER_KIND,
-                    kind.label()
-                )?;
-            }
-        }
+        render_warnings(summary, &[], out)?;
         writeln!(out)?;
     }
     writeln!(out, "Summary:")?;

@@ -232,7 +232,7 @@ fn finish_row(
                     column: None,
                     value: None,
                     message: format!(
-                        "same phone, amount and currency as line {first}: this payee will be paid again (remove the row if that is a mistake)"
+                        "same phone, amount and currency as line {first}: this payee will be paid again (remove the row if that is a mistake; if it is meant, run with --allow-repeats)"
                     ),
                     kind: WarningKind::RepeatedPayment,
                 });

@@ -32,6 +32,7 @@ mod full;
 mod items;
 mod lock;
 mod lookup;
+mod open_rows;
 mod perms;
 mod plan;
 mod queries;
@@ -60,6 +61,7 @@ pub use lock::{
 pub use lookup::{
     Delivery, RowKey, RowRef, delivery, record_delivery, row_by_id, rows_by, sending_rows_like,
 };
+pub use open_rows::{OperatorCount, REPEATS_KEPT, Repeat, Repeats};
 pub use perms::Tightened;
 pub use plan::PlanSink;
 pub use queries::{AttentionRow, StateCount};
