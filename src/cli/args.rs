@@ -51,14 +51,14 @@ pub enum Command {
 /// The input file and how to read it; shared by `validate` and `run`.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// The payout CSV (header row required).
+    /// The payee file: CSV text, or an .xlsx, .xls or .ods workbook (header row required).
     pub file: PathBuf,
 
     /// Which provider will pay: decides accepted currencies, operators and required columns.
     #[arg(long, value_enum)]
     pub provider: ProviderKind,
 
-    /// Column delimiter. Detected from the header (',', ';' or tab) when not given.
+    /// CSV column delimiter. Detected from the header (',', ';' or tab) when not given.
     #[arg(long, value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
 
@@ -89,6 +89,10 @@ pub struct InputArgs {
     /// document_value).
     #[arg(long, value_name = "FIELD=HEADER")]
     pub column: Vec<ColumnChoice>,
+
+    /// The sheet to read from an .xlsx, .xls or .ods workbook (default: the first visible one).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -48,6 +48,7 @@ pub(crate) fn ingest_options(args: &InputArgs) -> anyhow::Result<IngestOptions> 
         expect_count: args.expect_count,
         expect_totals: args.expect_total.clone(),
         columns: args.column.clone(),
+        sheet: args.sheet.clone(),
     })
 }
 

@@ -1,0 +1,406 @@
+//! Spreadsheets read directly (README, "The payee file"): `.xlsx`, `.xls` and `.ods`
+//! workbooks, recognised by their content (a zip with or without OpenDocument's `mimetype`
+//! entry, or an OLE compound file), never by the file name, and read with calamine.
+//!
+//! One sheet is read: `--sheet NAME`, or the first visible worksheet (a warning names every
+//! sheet with data when there are several). Its rows come out like CSV records: text cells, the
+//! sheet's own row numbers as line numbers, blank rows skipped, the first non-blank row as the
+//! header; plus, per row, the cells whose type the text does not show ([`Mark`]), which
+//! `marks.rs` turns into errors on that row where they matter.
+//!
+//! Memory: the workbook's bytes (at most [`MAX_WORKBOOK_BYTES`]) and calamine's shared-string
+//! table are held; `.xlsx` sheets are then streamed (see `produce.rs`) and never held whole.
+//! `.xls` and `.ods` sheets are read whole by calamine, which is fine for the sizes those
+//! formats are used at.
+
+mod cell;
+mod marks;
+mod produce;
+
+use std::fmt::Display;
+use std::io::{Cursor, Read};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
+
+use calamine::{Data, DataRef, Ods, Reader, Sheet, SheetType, SheetVisible, Xls, Xlsx};
+use csv::StringRecord;
+
+pub(crate) use cell::Mark;
+pub(crate) use marks::apply_marks;
+use produce::{Msg, SheetRow};
+
+use super::{IngestError, Warning, WarningKind};
+use crate::domain::Quoted;
+
+/// The largest workbook read (it is held in memory while its sheet is read).
+pub const MAX_WORKBOOK_BYTES: u64 = 256 * 1024 * 1024;
+/// Chunks of rows in flight between the reading thread and the rules.
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// The kinds of workbook payrun reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Xlsx,
+    Xls,
+    Ods,
+}
+
+impl Kind {
+    /// The kind of workbook the file's first bytes say it is, if any.
+    pub(crate) fn sniff(prefix: &[u8]) -> Option<Kind> {
+        if prefix.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+            return Some(Kind::Xls);
+        }
+        if !prefix.starts_with(b"PK\x03\x04") {
+            return None;
+        }
+        // OpenDocument: the first zip entry is `mimetype`, stored, holding the media type.
+        let len = |at: usize| {
+            prefix
+                .get(at..at + 2)
+                .map(|b| usize::from(b[0]) | usize::from(b[1]) << 8)
+        };
+        if let (Some(name), Some(extra)) = (len(26), len(28))
+            && prefix.get(30..30 + name) == Some(b"mimetype")
+            && prefix.get(30 + name + extra..).is_some_and(|rest| {
+                rest.starts_with(b"application/vnd.oasis.opendocument.spreadsheet")
+            })
+        {
+            return Some(Kind::Ods);
+        }
+        Some(Kind::Xlsx)
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Xlsx => "Excel workbook (.xlsx)",
+            Kind::Xls => "Excel 97-2003 workbook (.xls)",
+            Kind::Ods => "OpenDocument spreadsheet (.ods)",
+        }
+    }
+}
+
+/// The workbook's bytes, shared by the readers of one file.
+#[derive(Clone, Debug)]
+pub(crate) struct Bytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Bytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// An open workbook of any kind.
+pub(crate) enum Book {
+    Xlsx(Xlsx<Cursor<Bytes>>),
+    Xls(Xls<Cursor<Bytes>>),
+    Ods(Ods<Cursor<Bytes>>),
+}
+
+impl Book {
+    fn open(kind: Kind, bytes: &Bytes) -> Result<Book, IngestError> {
+        let reader = Cursor::new(bytes.clone());
+        let failed = |e: &dyn Display| unreadable(kind, e);
+        Ok(match kind {
+            Kind::Xlsx => Book::Xlsx(Xlsx::new(reader).map_err(|e| failed(&e))?),
+            Kind::Xls => Book::Xls(Xls::new(reader).map_err(|e| failed(&e))?),
+            Kind::Ods => Book::Ods(Ods::new(reader).map_err(|e| failed(&e))?),
+        })
+    }
+
+    fn kind(&self) -> Kind {
+        match self {
+            Book::Xlsx(_) => Kind::Xlsx,
+            Book::Xls(_) => Kind::Xls,
+            Book::Ods(_) => Kind::Ods,
+        }
+    }
+
+    fn sheets(&self) -> Vec<Sheet> {
+        match self {
+            Book::Xlsx(b) => b.sheets_metadata().to_vec(),
+            Book::Xls(b) => b.sheets_metadata().to_vec(),
+            Book::Ods(b) => b.sheets_metadata().to_vec(),
+        }
+    }
+
+    /// Whether the sheet has at least one cell with something in it (reads up to that cell).
+    fn has_data(&mut self, name: &str) -> bool {
+        fn any<E>(range: Result<calamine::Range<Data>, E>) -> bool {
+            range.is_ok_and(|r| r.used_cells().any(|(_, _, v)| *v != Data::Empty))
+        }
+        match self {
+            Book::Xlsx(book) => {
+                let Ok(mut cells) = book.worksheet_cells_reader(name) else {
+                    return false;
+                };
+                while let Ok(Some(cell)) = cells.next_cell() {
+                    if !matches!(cell.get_value(), DataRef::Empty) {
+                        return true;
+                    }
+                }
+                false
+            }
+            Book::Xls(book) => any(book.worksheet_range(name)),
+            Book::Ods(book) => any(book.worksheet_range(name)),
+        }
+    }
+}
+
+/// The refusal for a workbook calamine cannot read.
+pub(crate) fn unreadable(kind: Kind, err: impl Display) -> IngestError {
+    IngestError::Workbook {
+        kind: kind.name(),
+        reason: err.to_string(),
+    }
+}
+
+/// The rows of one sheet, as they arrive from the reading thread.
+pub(crate) struct SheetRows {
+    kind: Kind,
+    sheet: String,
+    rx: Receiver<Msg>,
+    chunk: std::vec::IntoIter<SheetRow>,
+    /// The marks of the row just read.
+    marks: Vec<(usize, Mark)>,
+    ended: bool,
+    warnings: Vec<Warning>,
+}
+
+impl SheetRows {
+    /// Read the whole workbook (`prefix` then the rest of `input`), choose the sheet and start
+    /// reading it on its own thread.
+    pub(crate) fn open<R: Read>(
+        kind: Kind,
+        prefix: Vec<u8>,
+        input: R,
+        wanted: Option<&str>,
+    ) -> Result<SheetRows, IngestError> {
+        let bytes = read_all(prefix, input)?;
+        let mut book = Book::open(kind, &bytes)?;
+        let sheets = book.sheets();
+        let sheet = choose(&sheets, wanted)?;
+        let mut warnings = Vec::new();
+        if wanted.is_none() {
+            let with_data: Vec<&Sheet> = sheets
+                .iter()
+                .filter(|s| s.typ == SheetType::WorkSheet)
+                .filter(|s| book.has_data(&s.name))
+                .collect();
+            if with_data.len() > 1 {
+                warnings.push(several_sheets(&with_data, &sheet));
+            }
+        }
+        let (tx, rx) = sync_channel(CHUNKS_IN_FLIGHT);
+        let name = sheet.clone();
+        std::thread::Builder::new()
+            .name("payrun-sheet".into())
+            .spawn(move || produce::produce(book, bytes, name, tx))
+            .map_err(|source| IngestError::Read { source })?;
+        Ok(SheetRows {
+            kind,
+            sheet,
+            rx,
+            chunk: Vec::new().into_iter(),
+            marks: Vec::new(),
+            ended: false,
+            warnings,
+        })
+    }
+
+    /// The sheet being read.
+    pub(crate) fn sheet(&self) -> &str {
+        &self.sheet
+    }
+
+    /// Warnings about the choice of sheet (handed out once).
+    pub(crate) fn take_warnings(&mut self) -> Vec<Warning> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    /// The header row: its row number and cells. An empty sheet is an error naming it.
+    pub(crate) fn header(&mut self) -> Result<(u64, Vec<String>), IngestError> {
+        match self.next_row()? {
+            Some(row) => Ok((row.row, row.record.iter().map(str::to_string).collect())),
+            None => Err(IngestError::EmptySheet {
+                sheet: self.sheet.clone(),
+            }),
+        }
+    }
+
+    /// The next non-blank row into `out`; its row number.
+    pub(crate) fn read_into(&mut self, out: &mut StringRecord) -> Result<Option<u64>, IngestError> {
+        Ok(self.next_row()?.map(|row| {
+            *out = row.record;
+            self.marks = row.marks;
+            row.row
+        }))
+    }
+
+    /// The marks of the row just read.
+    pub(crate) fn take_marks(&mut self) -> Vec<(usize, Mark)> {
+        std::mem::take(&mut self.marks)
+    }
+
+    fn next_row(&mut self) -> Result<Option<SheetRow>, IngestError> {
+        loop {
+            if let Some(row) = self.chunk.next() {
+                return Ok(Some(row));
+            }
+            if self.ended {
+                return Ok(None);
+            }
+            let msg = self.rx.recv();
+            self.ended = !matches!(msg, Ok(Msg::Rows(_)));
+            match msg {
+                Ok(Msg::Rows(chunk)) => self.chunk = chunk.into_iter(),
+                Ok(Msg::End) => return Ok(None),
+                Ok(Msg::Failed(err)) => return Err(err),
+                Err(_) => {
+                    return Err(unreadable(
+                        self.kind,
+                        "the reader stopped before the end of the sheet",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The whole file, within [`MAX_WORKBOOK_BYTES`].
+fn read_all<R: Read>(prefix: Vec<u8>, input: R) -> Result<Bytes, IngestError> {
+    let mut bytes = prefix;
+    let room = (MAX_WORKBOOK_BYTES + 1).saturating_sub(bytes.len() as u64);
+    input
+        .take(room)
+        .read_to_end(&mut bytes)
+        .map_err(|source| IngestError::Read { source })?;
+    if bytes.len() as u64 > MAX_WORKBOOK_BYTES {
+        return Err(IngestError::WorkbookTooLarge {
+            limit_mib: MAX_WORKBOOK_BYTES / (1024 * 1024),
+        });
+    }
+    Ok(Bytes(Arc::new(bytes)))
+}
+
+/// `--sheet NAME` (exactly, else ignoring case and surrounding spaces), or the first visible
+/// worksheet.
+fn choose(sheets: &[Sheet], wanted: Option<&str>) -> Result<String, IngestError> {
+    let names = || sheets.iter().map(|s| s.name.clone()).collect();
+    let found = match wanted {
+        Some(wanted) => sheets
+            .iter()
+            .find(|s| s.name == wanted)
+            .or_else(|| {
+                let wanted = wanted.trim().to_lowercase();
+                sheets
+                    .iter()
+                    .find(|s| s.name.trim().to_lowercase() == wanted)
+            })
+            .ok_or_else(|| IngestError::UnknownSheet {
+                given: wanted.to_string(),
+                found: names(),
+            })?,
+        None => sheets
+            .iter()
+            .find(|s| s.visible == SheetVisible::Visible && s.typ == SheetType::WorkSheet)
+            .ok_or_else(|| IngestError::NoVisibleSheet { found: names() })?,
+    };
+    Ok(found.name.clone())
+}
+
+/// The warning for a workbook with data on several sheets and no `--sheet`.
+fn several_sheets(with_data: &[&Sheet], chosen: &str) -> Warning {
+    let list = with_data
+        .iter()
+        .map(|s| match s.visible {
+            SheetVisible::Visible => Quoted(&s.name).to_string(),
+            _ => format!("{} (hidden)", Quoted(&s.name)),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Warning {
+        line: None,
+        column: None,
+        value: Some(
+            with_data
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        message: format!(
+            "the workbook has {} sheets with data: {list}; reading {}, the first visible one (pass --sheet NAME to read another)",
+            with_data.len(),
+            Quoted(chosen)
+        ),
+        kind: WarningKind::Sheets,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sheet(name: &str, visible: SheetVisible) -> Sheet {
+        Sheet {
+            name: name.into(),
+            typ: SheetType::WorkSheet,
+            visible,
+        }
+    }
+
+    #[test]
+    fn kinds_are_told_by_content() {
+        assert_eq!(Kind::sniff(b"PK\x03\x04\x14\x00rest"), Some(Kind::Xlsx));
+        let mut ods = b"PK\x03\x04".to_vec();
+        ods.extend_from_slice(&[0; 22]);
+        ods.extend_from_slice(&[8, 0, 0, 0]);
+        ods.extend_from_slice(b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet");
+        assert_eq!(Kind::sniff(&ods), Some(Kind::Ods));
+        let odt = String::from_utf8_lossy(&ods).replace("spreadsheet", "text");
+        assert_eq!(Kind::sniff(odt.as_bytes()), Some(Kind::Xlsx));
+        assert_eq!(
+            Kind::sniff(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00"),
+            Some(Kind::Xls)
+        );
+        assert_eq!(Kind::sniff(b"phone,amount\n"), None);
+        assert_eq!(Kind::sniff(b"PK"), None);
+    }
+
+    #[test]
+    fn the_first_visible_worksheet_unless_one_is_named() {
+        let sheets = [
+            sheet("Lookups", SheetVisible::Hidden),
+            sheet("Payroll", SheetVisible::Visible),
+            sheet("Bonus ", SheetVisible::Visible),
+        ];
+        assert_eq!(choose(&sheets, None).unwrap(), "Payroll");
+        assert_eq!(choose(&sheets, Some("Bonus ")).unwrap(), "Bonus ");
+        assert_eq!(choose(&sheets, Some("bonus")).unwrap(), "Bonus ");
+        assert_eq!(choose(&sheets, Some("Lookups")).unwrap(), "Lookups");
+        match choose(&sheets, Some("November")) {
+            Err(err @ IngestError::UnknownSheet { .. }) => {
+                let text = err.to_string();
+                assert!(text.contains("\"Lookups\", \"Payroll\""), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let hidden = [sheet("Only", SheetVisible::VeryHidden)];
+        assert!(matches!(
+            choose(&hidden, None),
+            Err(IngestError::NoVisibleSheet { .. })
+        ));
+    }
+
+    #[test]
+    fn the_sheets_warning_names_every_sheet_with_data() {
+        let a = sheet("Payroll", SheetVisible::Visible);
+        let b = sheet("Old", SheetVisible::Hidden);
+        let warning = several_sheets(&[&a, &b], "Payroll");
+        assert_eq!(
+            warning.message,
+            "the workbook has 2 sheets with data: \"Payroll\", \"Old\" (hidden); reading \"Payroll\", the first visible one (pass --sheet NAME to read another)"
+        );
+    }
+}
