@@ -71,6 +71,8 @@ pub(crate) enum Mark {
     Error,
     /// A formula whose result was never saved in the file.
     NoValue,
+    /// An OpenDocument formula whose saved value is empty text: an empty result or an error.
+    EmptyResult,
     /// A date or a time.
     Date,
     /// A number with more decimals than any currency has (e.g. 1234.5600000000002).

@@ -1,5 +1,6 @@
 //! What a marked cell means for its row: a spreadsheet error, a formula with no saved result
-//! or a cell too long to read is an error in any column payrun reads; a date or time is an error
+//! (or, in an `.ods` file, with an empty result, which is how errors are saved there) or a
+//! cell too long to read is an error in any column payrun reads; a date or time is an error
 //! in the amount or phone column; a number with more decimals than money has is an error in the
 //! amount column. Each replaces whatever the text rule said about that same column, so the
 //! clerk reads one message naming the cell (`D17`), not a parse error about `#REF!`.
@@ -34,6 +35,9 @@ pub(crate) fn apply_marks(
             ),
             Mark::NoValue => format!(
                 "cell {at} is a formula whose result was never saved in the file (the program that wrote it does not calculate); open and save the file in Excel or LibreOffice, or type the value"
+            ),
+            Mark::EmptyResult => format!(
+                "cell {at} is a formula with an empty result or an error (OpenDocument files keep a formula's error, such as #DIV/0!, only as empty text); fix the formula or type the value"
             ),
             Mark::Date if index == columns.amount => format!(
                 "cell {at} is a date or time, not a number; format the column as Number and type the amount again"

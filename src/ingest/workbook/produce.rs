@@ -62,7 +62,7 @@ pub(super) fn produce(book: Book, bytes: Bytes, sheet: String, tx: SyncSender<Ms
                 .worksheet_range(&sheet)
                 .map_err(|e| unreadable(kind, e))?;
             let formulas = book.worksheet_formula(&sheet).ok();
-            stream_range(&range, formulas.as_ref(), &mut rows, &mut out);
+            stream_range(&range, formulas.as_ref(), false, &mut rows, &mut out);
             Ok(())
         }
         Book::Ods(mut book) => {
@@ -70,7 +70,7 @@ pub(super) fn produce(book: Book, bytes: Bytes, sheet: String, tx: SyncSender<Ms
                 .worksheet_range(&sheet)
                 .map_err(|e| unreadable(kind, e))?;
             let formulas = book.worksheet_formula(&sheet).ok();
-            stream_range(&range, formulas.as_ref(), &mut rows, &mut out);
+            stream_range(&range, formulas.as_ref(), true, &mut rows, &mut out);
             Ok(())
         }
     }));
@@ -148,10 +148,12 @@ impl RowBuilder {
         self.width.is_some_and(|width| (column as usize) < width)
     }
 
-    fn put(&mut self, column: u32, value: Value<'_>, no_value: bool) {
+    /// The cell at `column` of the current row; `found` is what its formula says when that
+    /// replaces the value (no saved result, an unknown one).
+    fn put(&mut self, column: u32, value: Value<'_>, found: Option<Mark>) {
         let column = column as usize;
         if self.width.is_some_and(|width| column >= width)
-            || (matches!(value, Value::Empty) && !no_value)
+            || (matches!(value, Value::Empty) && found.is_none())
         {
             return;
         }
@@ -159,11 +161,12 @@ impl RowBuilder {
             self.fields.resize_with(column + 1, String::new);
         }
         let field = &mut self.fields[column];
-        let mark = if no_value {
-            field.clear();
-            Some(Mark::NoValue)
-        } else {
-            cell::read(value, field)
+        let mark = match found {
+            Some(mark) => {
+                field.clear();
+                Some(mark)
+            }
+            None => cell::read(value, field),
         };
         let mark = if self.row_bytes + field.len() > MAX_ROW_BYTES as usize {
             let len = field.len();
@@ -239,8 +242,8 @@ fn stream_xlsx(
         next_formula: || formulas.next_formula(),
         ahead: None,
     };
-    let no_value = probe.has_formula((row, column))?;
-    rows.put(column, Value::Empty, no_value);
+    let found = probe.has_formula((row, column))?.then_some(Mark::NoValue);
+    rows.put(column, Value::Empty, found);
     pump(&mut next_cell, Some(&mut probe), rows, out)?;
     Ok(())
 }
@@ -262,14 +265,14 @@ where
             return Ok(Pumped::Done);
         }
         let value = cell.get_value();
-        let mut no_value = false;
+        let mut found = None;
         if matches!(value, DataRef::Empty) && rows.in_table(column) {
             match probe.as_mut() {
-                Some(probe) => no_value = probe.has_formula((row, column))?,
+                Some(probe) => found = probe.has_formula((row, column))?.then_some(Mark::NoValue),
                 None => return Ok(Pumped::NeedsProbe((row, column))),
             }
         }
-        rows.put(column, Value::from(value), no_value);
+        rows.put(column, Value::from(value), found);
     }
     rows.flush(out);
     Ok(Pumped::Done)
@@ -312,9 +315,14 @@ where
 }
 
 /// A sheet calamine read whole (`.xls`, `.ods`), with its formulas when it has them.
+///
+/// OpenDocument saves a formula's error as an empty text value (its text, `#DIV/0!`, only in
+/// the displayed paragraph, which calamine does not keep): with `empty_text_unknown`, a formula
+/// whose value is empty text is [`Mark::EmptyResult`], an error on its row.
 fn stream_range(
     range: &Range<Data>,
     formulas: Option<&Range<String>>,
+    empty_text_unknown: bool,
     rows: &mut RowBuilder,
     out: &mut Emitter,
 ) {
@@ -326,12 +334,20 @@ fn stream_range(
             }
             for (j, data) in cells.iter().enumerate() {
                 let column = left + j as u32;
-                let no_value = *data == Data::Empty
-                    && rows.in_table(column)
-                    && formulas
-                        .and_then(|f| f.get_value((row, column)))
-                        .is_some_and(|f| !f.is_empty());
-                rows.put(column, Value::from(data), no_value);
+                let formula = || {
+                    rows.in_table(column)
+                        && formulas
+                            .and_then(|f| f.get_value((row, column)))
+                            .is_some_and(|f| !f.is_empty())
+                };
+                let found = match data {
+                    Data::Empty if formula() => Some(Mark::NoValue),
+                    Data::String(s) if empty_text_unknown && s.is_empty() && formula() => {
+                        Some(Mark::EmptyResult)
+                    }
+                    _ => None,
+                };
+                rows.put(column, Value::from(data), found);
             }
         }
     }
@@ -367,6 +383,7 @@ mod tests {
         stream_range(
             &range,
             Some(&formulas),
+            true,
             &mut RowBuilder::default(),
             &mut out,
         );
@@ -423,12 +440,16 @@ mod tests {
                 ((1, 1), Data::Empty),
                 ((2, 0), Data::Float(256_700_123_457.0)),
                 ((2, 1), Data::Error(calamine::CellErrorType::Ref)),
+                ((3, 0), Data::String(String::new())),
+                ((3, 1), Data::String(String::new())),
             ],
-            &[((1, 1), "SUM(C2:D2)")],
+            &[((1, 1), "SUM(C2:D2)"), ((3, 1), "of:=1/0")],
         );
         assert_eq!(rows[1].marks, vec![(1, Mark::NoValue)]);
         assert_eq!(texts(&rows[1]), vec!["256700123456", ""]);
         assert_eq!(rows[2].marks, vec![(1, Mark::Error)]);
         assert_eq!(texts(&rows[2]), vec!["256700123457", "#REF!"]);
+        assert_eq!(rows[3].marks, vec![(1, Mark::EmptyResult)]);
+        assert_eq!(rows[3].row, 4);
     }
 }
