@@ -220,37 +220,66 @@ pub fn bonus() -> Sheet {
         )
 }
 
-/// A valid payroll of `n` rows: numeric phones, numeric amounts with cents in KES, numeric
-/// staff numbers on every third row.
+/// One row of [`valid_payroll`] as it must be paid.
+#[derive(Clone, Debug)]
+pub struct PaidRow {
+    pub line: u64,
+    pub reference: String,
+    pub phone: String,
+    pub amount_minor: u64,
+    pub currency: &'static str,
+}
+
+/// What [`valid_payroll`]`(n)` pays: row `i` is on line `i + 2`; every third reference is a
+/// number (read as its digits); even rows are UGX, odd rows KES with cents.
+pub fn valid_payroll_rows(n: u32) -> Vec<PaidRow> {
+    (0..u64::from(n))
+        .map(|i| {
+            let reference = if i % 3 == 2 {
+                (5000 + i).to_string()
+            } else {
+                format!("EMP-{i:03}")
+            };
+            let (phone, amount_minor, currency) = if i % 2 == 0 {
+                (256_770_100_000 + i * 7 + 1, 100_000 + i * 500, "UGX")
+            } else {
+                (254_712_900_000 + i * 7 + 1, 100_000 + i * 1234, "KES")
+            };
+            PaidRow {
+                line: i + 2,
+                reference,
+                phone: phone.to_string(),
+                amount_minor,
+                currency,
+            }
+        })
+        .collect()
+}
+
+/// A valid payroll of `n` rows (see [`valid_payroll_rows`]): numeric phones, numeric amounts
+/// (with cents in KES), numeric staff numbers on every third row.
 pub fn valid_payroll(n: u32) -> Sheet {
     let mut sheet = Sheet::new("Payroll").row(1, header());
-    for i in 0..n {
-        let reference = if i % 3 == 2 {
-            num(f64::from(5000 + i))
-        } else {
-            text(&format!("EMP-{i:03}"))
+    for row in valid_payroll_rows(n) {
+        let reference = match row.reference.parse::<u32>() {
+            Ok(number) => num(f64::from(number)),
+            Err(_) => text(&row.reference),
         };
-        let (phone, amount, currency) = if i % 2 == 0 {
-            (
-                256_770_100_000.0 + f64::from(i * 7 + 1),
-                num(f64::from(100_000 + i * 500)),
-                "UGX",
-            )
-        } else {
-            (
-                254_712_900_000.0 + f64::from(i * 7 + 1),
-                num(f64::from(100_000 + i * 1234) / 100.0),
-                "KES",
-            )
+        let amount = match row.currency {
+            "UGX" => row.amount_minor as f64,
+            // A cell typed as 1012.34: the f64 nearest to it, as a spreadsheet stores it.
+            _ => format!("{}.{:02}", row.amount_minor / 100, row.amount_minor % 100)
+                .parse()
+                .unwrap(),
         };
         sheet = sheet.row(
-            i + 2,
+            row.line as u32,
             vec![
                 reference,
-                text(&format!("Payee {i}")),
-                num(phone),
-                amount,
-                text(currency),
+                text(&format!("Payee {}", row.line)),
+                num(row.phone.parse::<u64>().unwrap() as f64),
+                num(amount),
+                text(row.currency),
             ],
         );
     }
