@@ -13,11 +13,19 @@
 //! - `no-saved-result.xlsx`: three valid rows whose row-3 amount is a formula, with the saved
 //!   result (`<v>`) removed from the sheet XML by python3's zipfile, as files written by
 //!   programs that do not calculate (openpyxl, many exporters) have it.
+//!
+//! `samples/payroll.xlsx` is made by `make_sample_payroll_xlsx` (also ignored, needs nothing
+//! else) from the payees of `samples/payroll.csv`: the December payroll, with phones and net pay
+//! stored as numbers and the headers a payroll export uses.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::workbook::{Sheet, bonus, formula, num, text, troubled_payroll, write_xlsx};
+use super::{code, json, stderr, validate};
+use crate::support::sample;
+use crate::support::workbook::{
+    Cell, Sheet, bonus, formula, num, text, troubled_payroll, write_xlsx,
+};
 
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -101,4 +109,54 @@ fn make_sheet_fixtures() {
         .status()
         .expect("python3 runs");
     assert!(status.success());
+}
+
+#[test]
+#[ignore = "regenerates samples/payroll.xlsx"]
+fn make_sample_payroll_xlsx() {
+    let mut reader = csv::Reader::from_path(sample("payroll.csv")).unwrap();
+    let mut sheet = Sheet::new("Payroll December 2026").row(
+        1,
+        [
+            "Staff No",
+            "First Name",
+            "Last Name",
+            "Phone Number",
+            "Net Pay",
+            "Currency",
+            "Narration",
+        ]
+        .map(text)
+        .to_vec(),
+    );
+    for (i, record) in reader.records().enumerate() {
+        let r = record.unwrap();
+        let number = |at: usize| Cell::Number(r[at].parse::<f64>().unwrap());
+        sheet = sheet.row(
+            i as u32 + 2,
+            vec![
+                text(&r[0]),
+                text(&r[4]),
+                text(&r[5]),
+                number(1),
+                number(2),
+                text(&r[3]),
+                text("Salary December 2026"),
+            ],
+        );
+    }
+    write_xlsx(&sample("payroll.xlsx"), &[sheet]);
+}
+
+#[test]
+fn the_sample_workbook_is_clean_for_rohopay() {
+    let out = validate(&sample("payroll.xlsx"), &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(
+        (report["rows"].as_u64(), report["valid"].as_u64()),
+        (Some(50), Some(50))
+    );
+    assert_eq!(report["warnings"], serde_json::json!([]));
+    assert_eq!(report["totals"]["UGX"], "62350000");
 }
