@@ -12,7 +12,7 @@ use crate::ingest::ColumnChoice;
 #[command(
     name = "payrun",
     version,
-    about = "Pay a CSV of mobile-money payees exactly once: validate, check balance, send, resume.",
+    about = "Pay a CSV or spreadsheet of mobile-money payees exactly once: validate, check balance, send, resume.",
     long_about = "payrun validates a payout file (salaries, commissions, settlements), checks the \
 wallet balance, pays every payee through RohoPay or Rumbapay at a controlled rate, and journals \
 every step in SQLite. An interrupted run is resumed later: no payee is ever paid twice and none \
