@@ -16,6 +16,8 @@ use super::{IngestError, IngestOptions, Warning};
 /// The delimiter reported for a workbook (and used for its rejects file).
 const SHEET_DELIMITER: u8 = b',';
 
+/// One per file, never moved around in bulk: the CSV reader's size does not matter here.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Source<R: Read> {
     Csv(Records<R>),
     Sheet(SheetRows),
