@@ -164,7 +164,8 @@ pub struct RunArgs {
     pub input: InputArgs,
 
     /// Batch id: 1 to 100 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'. Default: the file
-    /// name without extension, a dash, and the first 12 hex digits of the file's SHA-256.
+    /// name without extension, a dash, and the first 12 hex digits of the file's SHA-256 (for a
+    /// workbook: of the SHA-256 of its bytes and the sheet read).
     #[arg(long, value_name = "ID")]
     pub batch: Option<String>,
 

@@ -15,7 +15,7 @@ pub enum IngestError {
         source: io::Error,
     },
 
-    #[error("{} is not a regular file but {kind}; give the path of the CSV file itself", path.display())]
+    #[error("{} is not a regular file but {kind}; give the path of the payee file itself", path.display())]
     NotRegularFile { path: PathBuf, kind: &'static str },
 
     #[error("line {line}: the header row {problem}")]

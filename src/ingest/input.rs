@@ -16,6 +16,22 @@ use super::{IngestError, IngestOptions, Warning};
 /// The delimiter reported for a workbook (and used for its rejects file).
 const SHEET_DELIMITER: u8 = b',';
 
+/// The sheet a workbook is read at (`--sheet`, or its first visible worksheet); `None` for CSV
+/// text, where `--sheet` is refused.
+pub(crate) fn sheet_to_read<R: Read>(
+    mut input: R,
+    wanted: Option<&str>,
+) -> Result<Option<String>, IngestError> {
+    let prefix = sniff(&mut input)?;
+    match (Kind::sniff(&prefix), wanted) {
+        (Some(kind), _) => super::workbook::sheet_to_read(kind, prefix, input, wanted).map(Some),
+        (None, Some(sheet)) => Err(IngestError::SheetForCsv {
+            sheet: sheet.to_string(),
+        }),
+        (None, None) => Ok(None),
+    }
+}
+
 /// One per file, never moved around in bulk: the CSV reader's size does not matter here.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Source<R: Read> {

@@ -114,6 +114,16 @@ pub fn ingest<R: Read>(
     Ingester::open(input, opts)?.run(on_row)
 }
 
+/// The sheet of a workbook that [`ingest`] reads with `wanted` (`--sheet`), or its first
+/// visible worksheet; `None` for CSV text (where a `wanted` sheet is an error). Reads the
+/// whole workbook but none of its rows.
+pub fn sheet_to_read<R: Read>(
+    input: R,
+    wanted: Option<&str>,
+) -> Result<Option<String>, IngestError> {
+    input::sheet_to_read(input, wanted)
+}
+
 /// [`ingest`] a file by path.
 pub fn ingest_path(
     path: &Path,

@@ -267,6 +267,17 @@ impl SheetRows {
     }
 }
 
+/// The sheet [`SheetRows::open`] would read from the workbook `prefix` + `input`.
+pub(crate) fn sheet_to_read<R: Read>(
+    kind: Kind,
+    prefix: Vec<u8>,
+    input: R,
+    wanted: Option<&str>,
+) -> Result<String, IngestError> {
+    let bytes = read_all(prefix, input)?;
+    choose(&Book::open(kind, &bytes)?.sheets(), wanted)
+}
+
 /// The whole file, within [`MAX_WORKBOOK_BYTES`].
 fn read_all<R: Read>(prefix: Vec<u8>, input: R) -> Result<Bytes, IngestError> {
     let mut bytes = prefix;

@@ -55,3 +55,47 @@ async fn an_xlsx_is_paid_once_per_row_and_an_edited_cell_is_an_edited_file() {
     assert_eq!(ledger.len(), 12, "nothing more was sent");
     assert!(ledger.iter().all(|e| e["requests"] == 1), "{ledger:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_sheet_of_a_workbook_is_its_own_batch() {
+    let fx = Fixture::new(SimConfig::default()).await;
+    let file = fx.dir.path().join("payroll.xlsx");
+    let mut november = valid_payroll(4);
+    november.name = "November".into();
+    let mut december = valid_payroll(4);
+    december.name = "December".into();
+    for (_, cells) in december.rows.iter_mut().skip(1) {
+        cells[3] = Cell::Number(250_000.0);
+    }
+    write_xlsx(&file, &[november, december]);
+
+    let out = fx.run(&file, "rohopay", &["--rate", "500"]).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let first = batch_id(&out);
+    assert_eq!(fx.ledger().await.len(), 4, "the first visible sheet");
+
+    // Naming the sheet that was read by default is the same batch, with nothing left.
+    let again = fx
+        .run(&file, "rohopay", &["--sheet", "November", "--rate", "500"])
+        .await;
+    assert_eq!(code(&again), 0, "{}", text(&again));
+    assert_eq!(batch_id(&again), first);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("Nothing left to send"));
+
+    // Another sheet of the same bytes is another batch, paid in full.
+    let out = fx
+        .run(&file, "rohopay", &["--sheet", "December", "--rate", "500"])
+        .await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_ne!(batch_id(&out), first);
+    let ledger = fx.ledger().await;
+    assert_eq!(ledger.len(), 8, "{ledger:?}");
+    assert_eq!(
+        ledger
+            .iter()
+            .filter(|e| e["amount_minor"] == 25_000_000)
+            .count(),
+        2,
+        "the December UGX rows, 250000.00 each: {ledger:?}"
+    );
+}
