@@ -65,6 +65,12 @@ fn path_text(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
+/// Where a batch's rows come from, as the journal keeps it: the file's path, and for a
+/// workbook the sheet read (see [`PlanFile::source`](super::plan::PlanFile::source)).
+fn source_text(req: &OpenRequest) -> String {
+    req.file.source()
+}
+
 fn batch_id(req: &OpenRequest) -> String {
     req.explicit_id
         .clone()
@@ -118,9 +124,7 @@ fn resolve_once(journal: &mut Journal, req: &OpenRequest) -> anyhow::Result<Open
     }
     let same_bytes = journal.batches_for_sha(req.file.sha256())?;
     if req.explicit_id.is_none()
-        && let Some(same) = same_bytes
-            .iter()
-            .find(|b| b.file_path == path_text(&req.path))
+        && let Some(same) = same_bytes.iter().find(|b| b.file_path == source_text(req))
     {
         check_same_target(same, req)?;
         check_callback(same, req)?;
@@ -138,7 +142,7 @@ fn resolve_once(journal: &mut Journal, req: &OpenRequest) -> anyhow::Result<Open
     }
     if req.explicit_id.is_none()
         && let Some(other) = journal
-            .batches_for_path(&path_text(&req.path))?
+            .batches_for_path(&source_text(req))?
             .into_iter()
             .next()
     {
@@ -161,7 +165,7 @@ fn plan(journal: &mut Journal, id: String, req: &OpenRequest) -> anyhow::Result<
     let new = NewBatch {
         id: id.clone(),
         file_name,
-        file_path: path_text(&req.path),
+        file_path: source_text(req),
         file_sha256: req.file.sha256().to_string(),
         provider: req.kind,
         sandbox: req.sandbox,

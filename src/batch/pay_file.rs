@@ -104,13 +104,16 @@ pub async fn pay_file<C: Confirm>(
         .canonicalize()
         .with_context(|| format!("cannot read {}", req.file.display()))?;
     // Opened once: the bytes hashed here are the bytes planned (see `PlanFile`).
-    let opened = path.clone();
-    let file = match tokio::task::spawn_blocking(move || PlanFile::open(&opened)).await? {
-        Ok(file) => file,
-        // The refusal names the file and what it is.
-        Err(err @ IngestError::NotRegularFile { .. }) => return Err(err.into()),
-        Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
-    };
+    let (opened, sheet) = (path.clone(), req.ingest.sheet.clone());
+    let file =
+        match tokio::task::spawn_blocking(move || PlanFile::open_sheet(&opened, sheet.as_deref()))
+            .await?
+        {
+            Ok(file) => file,
+            // The refusal names the file and what it is.
+            Err(err @ IngestError::NotRegularFile { .. }) => return Err(err.into()),
+            Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+        };
     let kind = req.ingest.provider;
     let endpoint = Endpoint::connect(kind, target).await?;
     endpoint.check_key(kind)?;

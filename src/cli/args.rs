@@ -12,7 +12,7 @@ use crate::ingest::ColumnChoice;
 #[command(
     name = "payrun",
     version,
-    about = "Pay a CSV of mobile-money payees exactly once: validate, check balance, send, resume.",
+    about = "Pay a CSV or spreadsheet of mobile-money payees exactly once: validate, check balance, send, resume.",
     long_about = "payrun validates a payout file (salaries, commissions, settlements), checks the \
 wallet balance, pays every payee through RohoPay or Rumbapay at a controlled rate, and journals \
 every step in SQLite. An interrupted run is resumed later: no payee is ever paid twice and none \
@@ -51,14 +51,14 @@ pub enum Command {
 /// The input file and how to read it; shared by `validate` and `run`.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// The payout CSV (header row required).
+    /// The payee file: CSV text, or an .xlsx, .xls or .ods workbook (header row required).
     pub file: PathBuf,
 
     /// Which provider will pay: decides accepted currencies, operators and required columns.
     #[arg(long, value_enum)]
     pub provider: ProviderKind,
 
-    /// Column delimiter. Detected from the header (',', ';' or tab) when not given.
+    /// CSV column delimiter. Detected from the header (',', ';' or tab) when not given.
     #[arg(long, value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
 
@@ -89,6 +89,10 @@ pub struct InputArgs {
     /// document_value).
     #[arg(long, value_name = "FIELD=HEADER")]
     pub column: Vec<ColumnChoice>,
+
+    /// The sheet to read from an .xlsx, .xls or .ods workbook (default: the first visible one).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -166,7 +170,8 @@ pub struct RunArgs {
     pub input: InputArgs,
 
     /// Batch id: 1 to 100 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'. Default: the file
-    /// name without extension, a dash, and the first 12 hex digits of the file's SHA-256.
+    /// name without extension, a dash, and the first 12 hex digits of the file's SHA-256 (for a
+    /// workbook: of the SHA-256 of its bytes and the sheet read).
     #[arg(long, value_name = "ID")]
     pub batch: Option<String>,
 

@@ -93,6 +93,8 @@ pub enum WarningKind {
     RepeatedPayment,
     /// An operator written as clerks write it (`M-Pesa`), read as Rumbapay's name (`mpesa`).
     OperatorSynonym,
+    /// A workbook with data on several sheets, read without `--sheet`.
+    Sheets,
 }
 
 impl WarningKind {
@@ -106,6 +108,7 @@ impl WarningKind {
             WarningKind::EmptyReference => "rows without a reference",
             WarningKind::RepeatedPayment => "repeated payments",
             WarningKind::OperatorSynonym => "operators read by another name",
+            WarningKind::Sheets => "sheet warnings",
         }
     }
 }
@@ -166,8 +169,10 @@ pub struct Summary {
     pub errors: Vec<RowError>,
     /// The header row as written.
     pub headers: Vec<String>,
-    /// The column delimiter used to read the file.
+    /// The column delimiter used to read the file (`,` for a workbook).
     pub delimiter: u8,
+    /// The sheet read, when the file is a workbook.
+    pub sheet: Option<String>,
 }
 
 impl Summary {

@@ -4,6 +4,7 @@
 mod exactly_once;
 mod listen;
 mod pay;
+mod sheets;
 mod sim;
 mod support;
 mod validate;
