@@ -11,7 +11,8 @@ mod request;
 use std::path::Path;
 
 pub use self::checks::check_sandbox;
-use self::checks::{check_callback, check_same_target, refusal, same_content_refusal};
+pub(crate) use self::checks::refusal;
+use self::checks::{check_callback, check_same_target, same_content_refusal};
 pub use self::request::{FileRefused, OpenRequest};
 use super::keys;
 use super::plan::{self, PlanError, Replanned};
@@ -21,11 +22,13 @@ use crate::journal::{
 };
 
 /// What planning settled before sending: the batch lock if it took it to change the batch,
-/// and warnings the pre-flight must show.
+/// warnings the pre-flight must show, and the approval the batch is paid under, if the
+/// policy asks for one.
 #[derive(Debug, Default)]
 pub struct Prepared {
     pub lock: Option<(LockToken, Option<LockInfo>)>,
     pub notes: Vec<String>,
+    pub approved: Option<super::approval::Approved>,
 }
 
 /// How the file became the batch to pay.
@@ -201,7 +204,11 @@ fn plan(journal: &mut Journal, id: String, req: &OpenRequest) -> anyhow::Result<
     Ok(Opened {
         batch: journal.batch(&id)?,
         how: How::Planned(planned.stats),
-        prepared: Prepared { lock: None, notes },
+        prepared: Prepared {
+            lock: None,
+            notes,
+            approved: None,
+        },
     })
 }
 
@@ -225,6 +232,7 @@ fn replan(journal: &mut Journal, batch: Batch, req: &OpenRequest) -> anyhow::Res
             prepared: Prepared {
                 lock: Some(lock),
                 notes: Vec::new(),
+                approved: None,
             },
         }),
         Err(e) => {

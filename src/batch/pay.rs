@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use super::approval::Approved;
 use super::endpoint::Endpoint;
 use super::observer::Observer;
 use super::open::Prepared;
@@ -92,6 +93,7 @@ pub async fn pay<C: Confirm>(
         observer,
         held: std::sync::Mutex::new(prepared.lock),
         notes: prepared.notes,
+        approved: prepared.approved,
     };
     let client = provider::connect(batch.provider, &endpoint.config)
         .context("cannot build the HTTP client")?;
@@ -112,6 +114,8 @@ struct Ctx<'a> {
     /// The lock `run` already took (to change the batch), handed over to the sending.
     held: std::sync::Mutex<Option<(LockToken, Option<LockInfo>)>>,
     notes: Vec<String>,
+    /// The approval the batch is paid under, recorded when sending starts.
+    approved: Option<Approved>,
 }
 
 async fn with_lock<P: Provider, C: Confirm>(
@@ -141,6 +145,28 @@ async fn with_lock<P: Provider, C: Confirm>(
         tracing::warn!("could not release the batch lock: {e}");
     }
     result
+}
+
+/// Write the batch's approvals to the journal: sending starts under them.
+async fn record_approval(
+    actor: &JournalActor,
+    batch: &str,
+    approved: &Approved,
+) -> anyhow::Result<()> {
+    let (id, sha, at) = (
+        batch.to_string(),
+        approved.statement_sha256.clone(),
+        approved.checked_at,
+    );
+    let who: Vec<(String, String)> = approved
+        .counted
+        .iter()
+        .map(|c| (c.principal.clone(), c.fingerprint.clone()))
+        .collect();
+    actor
+        .call(move |j| j.record_approvals(&id, &sha, at, &who))
+        .await??;
+    Ok(())
 }
 
 /// Where `batch` stands in the journal behind `actor`.
@@ -178,7 +204,7 @@ async fn send_locked<P: Provider, C: Confirm>(
         return Ok(Paid::NothingLeft { notes, standing });
     }
     let sandbox_unlimited = ctx.endpoint.is_sandbox() && !ctx.opts.sandbox_limited;
-    let preflight = Preflight::check(
+    let mut preflight = Preflight::check(
         provider.as_ref(),
         ctx.endpoint.destination(),
         &open_counts,
@@ -187,12 +213,16 @@ async fn send_locked<P: Provider, C: Confirm>(
         notes,
     )
     .await;
+    preflight.approved = ctx.approved.clone();
     ctx.observer.preflight(ctx.batch, &preflight);
     if let Some(refused) = preflight.refusal() {
         return Err(refused.into());
     }
     if !confirm.confirm(open).await? {
         return Err(Refused("not confirmed; nothing was sent".into()).into());
+    }
+    if let Some(approved) = &ctx.approved {
+        record_approval(&ctx.actor, &ctx.batch.id, approved).await?;
     }
 
     let stop = Arc::new(Stop::default());

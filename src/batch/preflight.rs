@@ -28,6 +28,8 @@ pub struct Preflight {
     pub currencies: Vec<CurrencyCheck>,
     /// The sandbox's wallet has no limit set.
     pub sandbox_unlimited: bool,
+    /// The approval the batch is paid under, when the policy asks for one.
+    pub approved: Option<super::approval::Approved>,
 }
 
 /// One currency's open total against its balance.
@@ -82,6 +84,7 @@ impl Preflight {
             notes,
             currencies,
             sandbox_unlimited,
+            approved: None,
         }
     }
 

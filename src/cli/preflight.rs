@@ -33,6 +33,9 @@ pub fn show(batch: &Batch, p: &Preflight) {
     for note in &p.notes {
         outln!("  WARNING: {note}");
     }
+    if let Some(approved) = &p.approved {
+        outln!("{}", super::approval::preflight_line(approved));
+    }
     for c in &p.currencies {
         let currency = &c.currency;
         let mut line = format!(

@@ -183,6 +183,7 @@ fn a_balance_that_cannot_be_read_refuses_before_a_short_one() {
         notes: Vec::new(),
         currencies: vec![check("KES", BalanceCheck::Short(5))],
         sandbox_unlimited: false,
+        approved: None,
     };
     assert!(
         p.refusal()
