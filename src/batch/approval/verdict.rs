@@ -118,10 +118,10 @@ fn judge(
             sig.namespace()
         )));
     }
-    if sig.algorithm() != Algorithm::Ed25519 {
+    let kind = sig.public_key().algorithm();
+    if kind != Algorithm::Ed25519 || sig.algorithm() != Algorithm::Ed25519 {
         return Err(plain(format!(
-            "unsupported key type {} (payrun verifies ssh-ed25519 signatures)",
-            sig.algorithm()
+            "unsupported key type {kind} (payrun verifies ssh-ed25519 signatures)"
         )));
     }
     let key = sig.public_key();
