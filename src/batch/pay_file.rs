@@ -42,8 +42,8 @@ use anyhow::Context;
 
 use super::approval::{self, Approved, Gate, Subject};
 use super::endpoint::{Endpoint, Target};
-use super::observer::Observer;
 use super::keys;
+use super::observer::Observer;
 use super::open::{self, How, OpenRequest, Opened};
 use super::pay::{self, Confirm, Paid, PayOptions};
 use super::plan::PlanFile;
@@ -151,8 +151,12 @@ pub async fn pay_file<C: Confirm>(
             if let Some(approved) = &approved
                 && !matches!(opened.how, How::Replanned(_))
             {
-                let matched =
-                    approval::match_journal(&journal, &opened.batch, &approved.statement, &approved.dir);
+                let matched = approval::match_journal(
+                    &journal,
+                    &opened.batch,
+                    &approved.statement,
+                    &approved.dir,
+                );
                 if let Err(e) = matched {
                     if let Some((token, _)) = &opened.prepared.lock {
                         let _ = journal.release_lock(&opened.batch.id, token);

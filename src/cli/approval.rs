@@ -23,7 +23,9 @@ fn new(args: NewArgs) -> anyhow::Result<Exit> {
         Some(who) => who,
         None => std::env::var("USER")
             .or_else(|_| std::env::var("LOGNAME"))
-            .context("give --prepared-by PRINCIPAL: the maker's name as the approvers file has it")?,
+            .context(
+                "give --prepared-by PRINCIPAL: the maker's name as the approvers file has it",
+            )?,
     };
     let req = NewStatement {
         file: args.input.file.clone(),
@@ -50,7 +52,9 @@ fn new(args: NewArgs) -> anyhow::Result<Exit> {
         approval::NAMESPACE,
         approval::statement_path(&written.dir).display()
     );
-    outln!("Check the signatures: payrun approval check {dir} --approvers ALLOWED_SIGNERS --approvals-required N");
+    outln!(
+        "Check the signatures: payrun approval check {dir} --approvers ALLOWED_SIGNERS --approvals-required N"
+    );
     outln!(
         "Pay it: payrun run {} --provider {} --approval {dir} (with the same flags as here)",
         args.input.file.display(),
@@ -74,10 +78,14 @@ fn sign(args: SignArgs) -> anyhow::Result<Exit> {
 fn check(args: CheckArgs) -> anyhow::Result<Exit> {
     let policy = args.policy.policy();
     let Some(approvers) = policy.approvers else {
-        anyhow::bail!("give --approvers ALLOWED_SIGNERS (or set PAYRUN_APPROVERS): the file that lists the approvers");
+        anyhow::bail!(
+            "give --approvers ALLOWED_SIGNERS (or set PAYRUN_APPROVERS): the file that lists the approvers"
+        );
     };
     let Some(required) = args.policy.approvals_required else {
-        anyhow::bail!("give --approvals-required N (or set PAYRUN_APPROVALS_REQUIRED): how many approvers must sign");
+        anyhow::bail!(
+            "give --approvals-required N (or set PAYRUN_APPROVALS_REQUIRED): how many approvers must sign"
+        );
     };
     let checked = approval::check_dir(&args.dir, &approvers, required, now_ms())?;
     outln!("{}", about(&checked.statement, &checked.statement_sha256));
@@ -86,7 +94,10 @@ fn check(args: CheckArgs) -> anyhow::Result<Exit> {
         outln!("{expired}");
     }
     if checked.met() {
-        outln!("APPROVED: `payrun run` with --approval {} pays it.", args.dir.display());
+        outln!(
+            "APPROVED: `payrun run` with --approval {} pays it.",
+            args.dir.display()
+        );
         Ok(Exit::Ok)
     } else {
         outln!("NOT APPROVED: `payrun run` refuses to pay it.");

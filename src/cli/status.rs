@@ -71,7 +71,8 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
                             f.rows,
                             f.updated_at.get(..19).unwrap_or(&f.updated_at),
                             match f.approvers() {
-                                Some(approved) => format!("{}; {approved}", f.states_and_attention()),
+                                Some(approved) =>
+                                    format!("{}; {approved}", f.states_and_attention()),
                                 None => f.states_and_attention(),
                             }
                         );

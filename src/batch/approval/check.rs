@@ -65,7 +65,12 @@ fn signers(path: &Path) -> anyhow::Result<AllowedSigners> {
 }
 
 /// `approval check DIR`: the statement, its signatures against `approvers`, and its expiry.
-pub fn check_dir(dir: &Path, approvers: &Path, required: u32, now_ms: i64) -> anyhow::Result<Checked> {
+pub fn check_dir(
+    dir: &Path,
+    approvers: &Path,
+    required: u32,
+    now_ms: i64,
+) -> anyhow::Result<Checked> {
     let signers = signers(approvers)?;
     let (contents, statement) = read(dir)?;
     let verdict = verdict::evaluate(
@@ -116,7 +121,10 @@ fn approve(
     now_ms: i64,
 ) -> anyhow::Result<Approved> {
     if let Some(why) = expiry(&statement, now_ms) {
-        return Err(refused(format!("{}: {why}. Nothing was sent.", dir.display())));
+        return Err(refused(format!(
+            "{}: {why}. Nothing was sent.",
+            dir.display()
+        )));
     }
     let signers = signers(approvers)?;
     let verdict = verdict::evaluate(
@@ -165,7 +173,15 @@ pub fn check_file(
             file.path().display()
         )));
     }
-    approve(dir, &contents, statement, approvers, gate.policy.required, now_ms).map(Some)
+    approve(
+        dir,
+        &contents,
+        statement,
+        approvers,
+        gate.policy.required,
+        now_ms,
+    )
+    .map(Some)
 }
 
 /// The batch in the journal pays what the statement says: its batch, file, provider, payees
@@ -207,5 +223,13 @@ pub fn check_batch(
     };
     let (contents, statement) = read(dir)?;
     match_journal(journal, batch, &statement, dir)?;
-    approve(dir, &contents, statement, approvers, gate.policy.required, now_ms).map(Some)
+    approve(
+        dir,
+        &contents,
+        statement,
+        approvers,
+        gate.policy.required,
+        now_ms,
+    )
+    .map(Some)
 }

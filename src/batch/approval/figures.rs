@@ -10,10 +10,10 @@
 use std::collections::BTreeMap;
 
 use crate::batch::plan::{PlanError, PlanFile, check_summary};
+use crate::domain::RowState;
 use crate::domain::{Currency, Escaped, PayeeRow, ProviderKind, format_major, grouped};
 use crate::ingest::{IngestOptions, RowOutcome, Summary};
 use crate::journal::{Batch, Journal, JournalError, StateCount};
-use crate::domain::RowState;
 
 /// What a statement is about: the file as opened, and how `run` would plan it.
 pub struct Subject<'a> {
@@ -131,12 +131,18 @@ fn settings(subject: &Subject<'_>, summary: &Summary) -> Vec<String> {
                 d => format!("{:?}", char::from(d)),
             }
         ),
-        format!("setting skip invalid rows: {}", yes_no(subject.skip_invalid)),
+        format!(
+            "setting skip invalid rows: {}",
+            yes_no(subject.skip_invalid)
+        ),
     ];
     for currency in subject.provider.currencies() {
         let range = opts.limits.range(subject.provider, *currency);
         let shown = |v: Option<crate::domain::MinorUnits>, none: &str| {
-            v.map_or_else(|| none.to_string(), |m| amount(u128::from(m.get()), *currency))
+            v.map_or_else(
+                || none.to_string(),
+                |m| amount(u128::from(m.get()), *currency),
+            )
         };
         if range != (None, None) {
             out.push(format!(
@@ -160,9 +166,16 @@ fn settings(subject: &Subject<'_>, summary: &Summary) -> Vec<String> {
 
 /// Figure lines the journal can answer for a batch, in statement order.
 pub fn answered_by_journal(line: &str) -> bool {
-    ["batch: ", "file: ", "file sha256: ", "provider: ", "payees: ", "total "]
-        .iter()
-        .any(|p| line.starts_with(p))
+    [
+        "batch: ",
+        "file: ",
+        "file sha256: ",
+        "provider: ",
+        "payees: ",
+        "total ",
+    ]
+    .iter()
+    .any(|p| line.starts_with(p))
 }
 
 /// Those lines, derived from the batch's rows in the journal.
@@ -174,19 +187,30 @@ pub fn from_journal(journal: &Journal, batch: &Batch) -> Result<Vec<String>, Jou
         .filter(|c| c.state == RowState::Rejected)
         .map(|c| c.rows)
         .sum();
-    let mut lines = identity(&batch.id, &batch.file_name, &batch.file_sha256, batch.provider);
+    let mut lines = identity(
+        &batch.id,
+        &batch.file_name,
+        &batch.file_sha256,
+        batch.provider,
+    );
     lines.push(payees(rows, rows - invalid, invalid));
     let mut currencies: BTreeMap<Currency, Money> = BTreeMap::new();
     for c in counts.iter().filter(|c| c.state != RowState::Rejected) {
         let Ok(currency) = Currency::parse(&c.currency) else {
-            return Err(JournalError::Corrupt(format!("batch {} has currency {:?}", batch.id, c.currency)));
+            return Err(JournalError::Corrupt(format!(
+                "batch {} has currency {:?}",
+                batch.id, c.currency
+            )));
         };
         let m = currencies.entry(currency).or_default();
         m.count += c.rows;
         m.total += c.amount_minor;
     }
     for (currency, amount, line) in journal.largest_payouts(&batch.id)? {
-        if let Some(m) = Currency::parse(&currency).ok().and_then(|c| currencies.get_mut(&c)) {
+        if let Some(m) = Currency::parse(&currency)
+            .ok()
+            .and_then(|c| currencies.get_mut(&c))
+        {
             m.largest = (amount, line);
         }
     }

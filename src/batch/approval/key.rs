@@ -68,7 +68,8 @@ impl SigningKey {
                 mode,
             });
         }
-        let text = secrecy::zeroize::Zeroizing::new(super::dir::read_capped(path, MAX_KEY).map_err(read)?);
+        let text =
+            secrecy::zeroize::Zeroizing::new(super::dir::read_capped(path, MAX_KEY).map_err(read)?);
         let key = PrivateKey::from_openssh(text.as_bytes()).map_err(|e| KeyError::Format {
             path: path.to_path_buf(),
             reason: e.to_string(),

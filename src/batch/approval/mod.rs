@@ -68,7 +68,8 @@ const MAX_VALID_FOR: Duration = Duration::from_secs(366 * 24 * 3600);
 /// `--valid-for`: `1s`, `30m`, `72h`, `7d` (a number and a unit).
 pub fn parse_valid_for(raw: &str) -> Result<Duration, String> {
     let text = raw.trim();
-    let bad = || format!("{raw:?} is not a duration; write a number and a unit: 90s, 30m, 72h or 7d");
+    let bad =
+        || format!("{raw:?} is not a duration; write a number and a unit: 90s, 30m, 72h or 7d");
     let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
     let (number, unit) = text.split_at(split);
     let n: u64 = number.parse().map_err(|_| bad())?;

@@ -125,11 +125,15 @@ pub struct Signed {
 
 /// Sign the statement of `dir` with the key at `key` and write the signature as
 /// `DIR/<as or the key's comment>.sig`.
-pub fn sign(dir: &Path, key: &Path, as_principal: Option<&str>, now_ms: i64) -> anyhow::Result<Signed> {
+pub fn sign(
+    dir: &Path,
+    key: &Path,
+    as_principal: Option<&str>,
+    now_ms: i64,
+) -> anyhow::Result<Signed> {
     let contents = dir::read(dir).map_err(|why| anyhow::anyhow!(why))?;
-    let statement = Statement::parse(&contents.statement).map_err(|why| {
-        anyhow::anyhow!("{}: {why}", dir::statement_path(dir).display())
-    })?;
+    let statement = Statement::parse(&contents.statement)
+        .map_err(|why| anyhow::anyhow!("{}: {why}", dir::statement_path(dir).display()))?;
     if now_ms >= statement.valid_until {
         return Err(Refused(format!(
             "the statement in {} expired at {}; ask {} for a new one (nothing was signed)",

@@ -68,12 +68,11 @@ const MAX_BYTES: u64 = 1 << 20;
 impl AllowedSigners {
     pub fn load(path: &Path) -> Result<AllowedSigners, SignersError> {
         let shown = path.display().to_string();
-        let text = super::dir::read_capped(path, MAX_BYTES).map_err(|source| {
-            SignersError::Read {
+        let text =
+            super::dir::read_capped(path, MAX_BYTES).map_err(|source| SignersError::Read {
                 path: shown.clone(),
                 source,
-            }
-        })?;
+            })?;
         AllowedSigners::parse(&text, &shown)
     }
 

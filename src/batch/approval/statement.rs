@@ -40,8 +40,14 @@ impl Statement {
         }
         out.push('\n');
         out.push_str(&format!("{PREPARED_BY}{}\n", self.prepared_by));
-        out.push_str(&format!("{PREPARED_AT}{}\n", crate::journal::format_ms(self.prepared_at)));
-        out.push_str(&format!("{VALID_UNTIL}{}\n", crate::journal::format_ms(self.valid_until)));
+        out.push_str(&format!(
+            "{PREPARED_AT}{}\n",
+            crate::journal::format_ms(self.prepared_at)
+        ));
+        out.push_str(&format!(
+            "{VALID_UNTIL}{}\n",
+            crate::journal::format_ms(self.valid_until)
+        ));
         out
     }
 
@@ -64,7 +70,9 @@ impl Statement {
                 .next()
                 .and_then(|l| l.strip_prefix(prefix))
                 .map(str::to_string)
-                .ok_or_else(|| format!("{not_ours} (no \"{}\" line)", prefix.trim_end_matches(": ")))
+                .ok_or_else(|| {
+                    format!("{not_ours} (no \"{}\" line)", prefix.trim_end_matches(": "))
+                })
         };
         let prepared_by = field(PREPARED_BY)?;
         let prepared_at = parse_time(&field(PREPARED_AT)?)?;
@@ -111,7 +119,10 @@ pub fn difference(stated: &[String], derived: &[String]) -> Option<String> {
             .cloned()
             .unwrap_or_default()
     };
-    let (was, now) = (find(stated, "file sha256: "), find(derived, "file sha256: "));
+    let (was, now) = (
+        find(stated, "file sha256: "),
+        find(derived, "file sha256: "),
+    );
     if was != now {
         return Some(format!(
             "the statement is for another file, or for this file before it was edited (statement: `{was}`; now: `{now}`)"
@@ -120,9 +131,15 @@ pub fn difference(stated: &[String], derived: &[String]) -> Option<String> {
     let longest = stated.len().max(derived.len());
     (0..longest).find_map(|i| match (stated.get(i), derived.get(i)) {
         (Some(a), Some(b)) if a == b => None,
-        (Some(a), Some(b)) => Some(format!("the statement says `{a}`, but payrun derives `{b}` now")),
-        (Some(a), None) => Some(format!("the statement says `{a}`, which payrun does not derive now")),
-        (None, Some(b)) => Some(format!("payrun derives `{b}` now, which the statement does not say")),
+        (Some(a), Some(b)) => Some(format!(
+            "the statement says `{a}`, but payrun derives `{b}` now"
+        )),
+        (Some(a), None) => Some(format!(
+            "the statement says `{a}`, which payrun does not derive now"
+        )),
+        (None, Some(b)) => Some(format!(
+            "payrun derives `{b}` now, which the statement does not say"
+        )),
         (None, None) => None,
     })
 }
@@ -160,8 +177,13 @@ mod tests {
     fn a_statement_changed_by_hand_is_not_read() {
         let text = statement().render();
         for edited in [
-            text.replace("1,000 in", "2,000 in").replace("maker", "maker") + "extra\n",
-            text.replace("valid until: 2026-01-04T00:00:00Z", "valid until: 2026-01-04T00:00:00.000Z"),
+            text.replace("1,000 in", "2,000 in")
+                .replace("maker", "maker")
+                + "extra\n",
+            text.replace(
+                "valid until: 2026-01-04T00:00:00Z",
+                "valid until: 2026-01-04T00:00:00.000Z",
+            ),
             text.replace("Signing", "Sign"),
             text.replace("prepared at", "prepared on"),
             text.replace("\n\nprepared by", "\nprepared by"),
@@ -178,11 +200,17 @@ mod tests {
         let mut b = a.clone();
         b[2] = "total UGX: 2,000 in 1 payout(s), largest 2,000 (line 2)".into();
         let said = difference(&a, &b).unwrap();
-        assert!(said.contains("says `total UGX: 1,000") && said.contains("derives `total UGX: 2,000"), "{said}");
+        assert!(
+            said.contains("says `total UGX: 1,000") && said.contains("derives `total UGX: 2,000"),
+            "{said}"
+        );
         b[0] = "batch: payroll-2".into();
         b[1] = "file sha256: cd".into();
         let said = difference(&a, &b).unwrap();
-        assert!(said.starts_with("the statement is for another file"), "{said}");
+        assert!(
+            said.starts_with("the statement is for another file"),
+            "{said}"
+        );
         let said = difference(&a, &a[..2]).unwrap();
         assert!(said.contains("which payrun does not derive"), "{said}");
         let said = difference(&a[..2], &a).unwrap();

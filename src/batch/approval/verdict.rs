@@ -110,8 +110,11 @@ fn judge(
         .text
         .as_ref()
         .map_err(|e| plain(format!("cannot be read ({e})")))?;
-    let sig = SshSig::from_pem(text.trim().as_bytes())
-        .map_err(|e| plain(format!("malformed signature, not an OpenSSH signature ({e})")))?;
+    let sig = SshSig::from_pem(text.trim().as_bytes()).map_err(|e| {
+        plain(format!(
+            "malformed signature, not an OpenSSH signature ({e})"
+        ))
+    })?;
     if sig.namespace() != NAMESPACE {
         return Err(plain(format!(
             "signed for namespace {:?}, not \"{NAMESPACE}\" (sign with -n {NAMESPACE})",

@@ -1,7 +1,9 @@
 use super::*;
 
-const ALICE: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBPuYM32/qycEZq+7Ygv/Yw3dtAAds4W4I7hTQDu8OmB";
-const BOB: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKRtCXLlctLLMtOlFEPrzfAnfYRHkqjR52SxzvydPAKx";
+const ALICE: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBPuYM32/qycEZq+7Ygv/Yw3dtAAds4W4I7hTQDu8OmB";
+const BOB: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKRtCXLlctLLMtOlFEPrzfAnfYRHkqjR52SxzvydPAKx";
 const RSA: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQD4yeBEb2JDVoDSDTzoOwyzig3+Tww3EwPO0VX6YiUt1+SCycjnjmAsQPjnp8B9ZbR5GQh67FfPHOeXx6zLhyuSO8Ora/f60EUSj5ADbX1CAjDp2XVAQAxiiS20R6QXKqb54vwltTN+BDTenDKBBDOEEUft5dKu6InMoIbm6NPEXw==";
 const EC: &str = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFyOuCQtmiQSpAoNiBig4jmFKhPDUqbLp3tBoF8a+SkqqAqB1yJrQh6dTJtKfMlp1cALAqw+Lol46EAbOxjeKVs=";
 
@@ -42,11 +44,31 @@ fn reads_principals_options_keys_and_comments() {
 #[test]
 fn an_unreadable_line_is_named_with_its_number() {
     let cases = [
-        (format!("alice@corp {ALICE}\n\nbob@corp\n"), 3, "found 1 field"),
-        (format!("# c\nalice@corp {ALICE}\nbob@corp ssh-ed25519 AAAAnotbase64!!\n"), 3, "cannot be read"),
-        (format!("bob@corp frobnicate {BOB}\n"), 1, "unknown option \"frobnicate\""),
-        (format!("bob@corp valid-after=\"2026\" {BOB}\n"), 1, "is not a time"),
-        (format!("bob@corp namespaces=\"payrun\" not-a-key AAAA\n"), 1, "not an SSH key type"),
+        (
+            format!("alice@corp {ALICE}\n\nbob@corp\n"),
+            3,
+            "found 1 field",
+        ),
+        (
+            format!("# c\nalice@corp {ALICE}\nbob@corp ssh-ed25519 AAAAnotbase64!!\n"),
+            3,
+            "cannot be read",
+        ),
+        (
+            format!("bob@corp frobnicate {BOB}\n"),
+            1,
+            "unknown option \"frobnicate\"",
+        ),
+        (
+            format!("bob@corp valid-after=\"2026\" {BOB}\n"),
+            1,
+            "is not a time",
+        ),
+        (
+            format!("bob@corp namespaces=\"payrun\" not-a-key AAAA\n"),
+            1,
+            "not an SSH key type",
+        ),
     ];
     for (text, line, says) in cases {
         let err = parse(&text).unwrap_err();

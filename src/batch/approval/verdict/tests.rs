@@ -65,7 +65,10 @@ fn two_distinct_approvers_meet_a_policy_of_two() {
     );
     assert!(v.met());
     assert_eq!(v.line(), "2 of 2 approvals: alice@corp ✓; bob@corp ✓");
-    assert_eq!(v.counted[0].fingerprint, fingerprint(key(1).public_key().key_data()));
+    assert_eq!(
+        v.counted[0].fingerprint,
+        fingerprint(key(1).public_key().key_data())
+    );
     assert!(v.counted[0].fingerprint.starts_with("SHA256:"));
 }
 
@@ -107,7 +110,10 @@ fn bad_signatures_each_get_one_reason() {
             sig("c.sig", 4, "payrun", STATEMENT),
             SigFile {
                 name: "d.sig".into(),
-                text: Ok("-----BEGIN SSH SIGNATURE-----\nnot base64\n-----END SSH SIGNATURE-----\n".into()),
+                text: Ok(
+                    "-----BEGIN SSH SIGNATURE-----\nnot base64\n-----END SSH SIGNATURE-----\n"
+                        .into(),
+                ),
             },
             SigFile {
                 name: "e.sig".into(),
@@ -118,11 +124,23 @@ fn bad_signatures_each_get_one_reason() {
     );
     assert!(v.counted.is_empty());
     let why: Vec<&str> = v.problems.iter().map(|(_, w)| w.as_str()).collect();
-    assert!(why[0].starts_with("does not verify over this statement"), "{}", why[0]);
-    assert!(why[1].starts_with("signed for namespace \"git\""), "{}", why[1]);
+    assert!(
+        why[0].starts_with("does not verify over this statement"),
+        "{}",
+        why[0]
+    );
+    assert!(
+        why[1].starts_with("signed for namespace \"git\""),
+        "{}",
+        why[1]
+    );
     assert!(why[2].contains("may not sign for payrun"), "{}", why[2]);
     assert!(why[3].starts_with("malformed signature"), "{}", why[3]);
-    assert!(why[4].starts_with("unsupported key type ssh-rsa"), "{}", why[4]);
+    assert!(
+        why[4].starts_with("unsupported key type ssh-rsa"),
+        "{}",
+        why[4]
+    );
     // alice's key signed (another statement): she is not "missing", her file says why.
     assert_eq!(v.missing, ["bob@corp"]);
 }
@@ -131,8 +149,19 @@ fn bad_signatures_each_get_one_reason() {
 fn a_key_outside_its_validity_does_not_count() {
     let text = format!("alice@corp valid-before=\"20200101\" {}\n", public(1));
     let signers = AllowedSigners::parse(&text, "f").unwrap();
-    let v = evaluate(STATEMENT, "m", &[sig("a.sig", 1, "payrun", STATEMENT)], &signers, 1, NOW);
-    assert!(v.problems[0].1.contains("not valid now"), "{:?}", v.problems);
+    let v = evaluate(
+        STATEMENT,
+        "m",
+        &[sig("a.sig", 1, "payrun", STATEMENT)],
+        &signers,
+        1,
+        NOW,
+    );
+    assert!(
+        v.problems[0].1.contains("not valid now"),
+        "{:?}",
+        v.problems
+    );
 }
 
 #[test]
@@ -144,5 +173,8 @@ fn one_key_for_two_principals_counts_once_per_signature() {
         sig("b.sig", 1, "payrun", STATEMENT),
     ];
     let v = evaluate(STATEMENT, "alice@corp", &files, &signers, 1, NOW);
-    assert_eq!(v.line(), "1 of 1 approvals: ops@corp ✓; b.sig: ops@corp counted already");
+    assert_eq!(
+        v.line(),
+        "1 of 1 approvals: ops@corp ✓; b.sig: ops@corp counted already"
+    );
 }
