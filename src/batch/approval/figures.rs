@@ -219,3 +219,6 @@ pub fn from_journal(journal: &Journal, batch: &Batch) -> Result<Vec<String>, Jou
     }
     Ok(lines)
 }
+
+#[cfg(test)]
+mod tests;

@@ -177,9 +177,7 @@ mod tests {
     fn a_statement_changed_by_hand_is_not_read() {
         let text = statement().render();
         for edited in [
-            text.replace("1,000 in", "2,000 in")
-                .replace("maker", "maker")
-                + "extra\n",
+            text.replace("1,000 in", "2,000 in") + "extra\n",
             text.replace(
                 "valid until: 2026-01-04T00:00:00Z",
                 "valid until: 2026-01-04T00:00:00.000Z",

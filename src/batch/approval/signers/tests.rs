@@ -65,7 +65,7 @@ fn an_unreadable_line_is_named_with_its_number() {
             "is not a time",
         ),
         (
-            format!("bob@corp namespaces=\"payrun\" not-a-key AAAA\n"),
+            "bob@corp namespaces=\"payrun\" not-a-key AAAA\n".to_string(),
             1,
             "not an SSH key type",
         ),
