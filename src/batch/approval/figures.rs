@@ -1,7 +1,7 @@
 //! The figure lines of a statement, derived by the same reading and judging of the file that
-//! planning does (`PlanFile::ingest`, `plan::check_summary`): the file, the provider, the
-//! payees, totals per currency and per operator, the largest payout, and every setting that
-//! changes what is paid. "The statement matches" means: these lines, derived again now from the
+//! planning does (`PlanFile::ingest`, `plan::check_summary`, the ingest `Summary`): the file,
+//! the provider, the payees, totals per currency and per operator, the largest payout, and
+//! every setting that changes what is paid. "The statement matches" means: these lines, derived again now from the
 //! file and the flags, are byte for byte the statement's figure lines.
 //!
 //! `resume` does not read the file; it derives the lines the journal can answer (the batch,
@@ -32,27 +32,20 @@ struct Money {
     largest: (u64, u64),
 }
 
+/// The largest payout per currency and its line (the first such line); the other figures
+/// are ingest's `Summary`.
 #[derive(Default)]
 struct Tally {
-    currencies: BTreeMap<Currency, Money>,
-    operators: BTreeMap<(String, Currency), (u64, u128)>,
+    largest: BTreeMap<Currency, (u64, u64)>,
 }
 
 impl Tally {
     fn add(&mut self, row: &PayeeRow) {
         let amount = row.amount.get();
-        let money = self.currencies.entry(row.currency).or_default();
-        money.count += 1;
-        money.total += u128::from(amount);
-        if amount > money.largest.0 {
-            money.largest = (amount, row.line);
+        let largest = self.largest.entry(row.currency).or_default();
+        if amount > largest.0 {
+            *largest = (amount, row.line);
         }
-        let operator = row
-            .operator
-            .map_or_else(|| "(not given)".to_string(), |o| o.to_string());
-        let entry = self.operators.entry((operator, row.currency)).or_default();
-        entry.0 += 1;
-        entry.1 += u128::from(amount);
     }
 }
 
@@ -77,14 +70,23 @@ pub fn derive(file: &PlanFile, subject: &Subject<'_>) -> Result<Vec<String>, Pla
         subject.provider,
     );
     lines.push(payees(summary.rows, summary.valid, summary.invalid));
-    for (currency, m) in &tally.currencies {
-        lines.push(total(*currency, m));
+    for (currency, sum) in &summary.totals {
+        let m = Money {
+            count: summary.counts.get(currency).copied().unwrap_or(0),
+            total: *sum,
+            largest: tally.largest.get(currency).copied().unwrap_or_default(),
+        };
+        lines.push(total(*currency, &m));
     }
-    for ((operator, currency), (count, sum)) in &tally.operators {
+    for ((currency, operator), t) in &summary.operators {
         lines.push(format!(
-            "operator {operator}: {currency} {} in {count} payout(s)",
-            amount(*sum, *currency)
+            "operator {operator}: {currency} {} in {} payout(s)",
+            amount(t.total, *currency),
+            t.rows
         ));
+    }
+    if summary.operators.is_empty() {
+        lines.push("operators: none named".into());
     }
     lines.extend(settings(subject, &summary));
     Ok(lines)
