@@ -11,7 +11,8 @@ mod request;
 use std::path::Path;
 
 pub use self::checks::check_sandbox;
-use self::checks::{check_callback, check_same_target, refusal, same_content_refusal};
+pub(crate) use self::checks::refusal;
+use self::checks::{check_callback, check_same_target, same_content_refusal};
 pub use self::request::{FileRefused, OpenRequest};
 use super::keys;
 use super::plan::{self, PlanError, Replanned};
@@ -22,13 +23,15 @@ use crate::journal::{
 };
 
 /// What planning settled before sending: the batch lock if it took it to change the batch,
-/// and warnings the pre-flight must show.
+/// warnings the pre-flight must show, and the approval the batch is paid under, if the
+/// policy asks for one.
 #[derive(Debug, Default)]
 pub struct Prepared {
     pub lock: Option<(LockToken, Option<LockInfo>)>,
     pub notes: Vec<String>,
     /// What validation saw, when this run planned or replanned the file.
     pub validation: Option<Box<Summary>>,
+    pub approved: Option<super::approval::Approved>,
 }
 
 /// How the file became the batch to pay.
@@ -212,6 +215,7 @@ fn plan(journal: &mut Journal, id: String, req: &OpenRequest) -> anyhow::Result<
             lock: None,
             notes,
             validation: Some(Box::new(planned.summary)),
+            approved: None,
         },
     })
 }
@@ -237,6 +241,7 @@ fn replan(journal: &mut Journal, batch: Batch, req: &OpenRequest) -> anyhow::Res
                 lock: Some(lock),
                 notes: Vec::new(),
                 validation: Some(Box::new(summary)),
+                approved: None,
             },
         }),
         Err(e) => {

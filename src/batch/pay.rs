@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use super::approval::Approved;
 use super::endpoint::Endpoint;
 use super::observer::Observer;
 use super::open::Prepared;
@@ -102,6 +103,7 @@ pub async fn pay<C: Confirm>(
         held: std::sync::Mutex::new(prepared.lock),
         notes: prepared.notes,
         validation: std::sync::Mutex::new(prepared.validation),
+        approved: prepared.approved,
     };
     let client = provider::connect(batch.provider, &endpoint.config)
         .context("cannot build the HTTP client")?;
@@ -124,6 +126,8 @@ struct Ctx<'a> {
     notes: Vec<String>,
     /// What validation saw when this run planned the file, for the pre-flight.
     validation: std::sync::Mutex<Option<Box<Summary>>>,
+    /// The approval the batch is paid under, recorded when sending starts.
+    approved: Option<Approved>,
 }
 
 async fn with_lock<P: Provider, C: Confirm>(
@@ -153,6 +157,28 @@ async fn with_lock<P: Provider, C: Confirm>(
         tracing::warn!("could not release the batch lock: {e}");
     }
     result
+}
+
+/// Write the batch's approvals to the journal: sending starts under them.
+async fn record_approval(
+    actor: &JournalActor,
+    batch: &str,
+    approved: &Approved,
+) -> anyhow::Result<()> {
+    let (id, sha, at) = (
+        batch.to_string(),
+        approved.statement_sha256.clone(),
+        approved.checked_at,
+    );
+    let who: Vec<(String, String)> = approved
+        .counted
+        .iter()
+        .map(|c| (c.principal.clone(), c.fingerprint.clone()))
+        .collect();
+    actor
+        .call(move |j| j.record_approvals(&id, &sha, at, &who))
+        .await??;
+    Ok(())
 }
 
 /// Where `batch` stands in the journal behind `actor`.
@@ -217,6 +243,7 @@ async fn send_locked<P: Provider, C: Confirm>(
     )
     .await;
     preflight.validation = ctx.validation.lock().ok().and_then(|mut v| v.take());
+    preflight.approved = ctx.approved.clone();
     ctx.observer.preflight(ctx.batch, &preflight);
     if let Some(refused) = preflight.refusal() {
         return Err(refused.into());
@@ -228,6 +255,9 @@ async fn send_locked<P: Provider, C: Confirm>(
     }
     if !confirm.confirm(open).await? {
         return Err(Refused("not confirmed; nothing was sent".into()).into());
+    }
+    if let Some(approved) = &ctx.approved {
+        record_approval(&ctx.actor, &ctx.batch.id, approved).await?;
     }
 
     let stop = Arc::new(Stop::default());

@@ -37,6 +37,8 @@ pub struct Preflight {
     pub operators: Vec<OperatorCount>,
     /// What validation saw, when this run planned the file (its warnings are shown again).
     pub validation: Option<Box<Summary>>,
+    /// The approval the batch is paid under, when the policy asks for one.
+    pub approved: Option<super::approval::Approved>,
 }
 
 /// What the journal says a run is about to send.
@@ -104,6 +106,7 @@ impl Preflight {
             repeats: ahead.repeats,
             operators: ahead.operators,
             validation: None,
+            approved: None,
         }
     }
 

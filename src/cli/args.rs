@@ -5,6 +5,7 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::approval_args::{ApprovalArgs, GateArgs};
 use crate::domain::{AmountUnit, Currency, Money, ProviderKind};
 use crate::ingest::ColumnChoice;
 
@@ -41,6 +42,8 @@ pub enum Command {
     Reconcile(ReconcileArgs),
     /// Receive the providers' status webhooks and record them in the journal.
     Listen(ListenArgs),
+    /// Maker-checker approvals: write a statement of a file, sign it, check its signatures.
+    Approval(ApprovalArgs),
     /// Start the built-in provider simulator (RohoPay and Rumbapay APIs, with faults; a testing aid).
     Sim(SimArgs),
     /// Write a large valid sample file (for benchmarks).
@@ -200,6 +203,9 @@ pub struct RunArgs {
     /// each stored request: a later run of the same batch with a different URL is refused.
     #[arg(long, value_name = "URL")]
     pub callback_url: Option<String>,
+
+    #[command(flatten)]
+    pub approval: GateArgs,
 }
 
 #[derive(Debug, Args)]
@@ -212,6 +218,9 @@ pub struct ResumeArgs {
 
     #[command(flatten)]
     pub send: SendArgs,
+
+    #[command(flatten)]
+    pub approval: GateArgs,
 }
 
 #[derive(Debug, Args)]

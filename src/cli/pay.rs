@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::SendArgs;
 use super::observer::{CliObserver, resume_command};
 use super::summary::BatchFigures;
+use crate::batch::approval::Approved;
 use crate::batch::endpoint::{Endpoint, Target};
 use crate::batch::open::Prepared;
 use crate::batch::pay::{self, Confirm, Paid, PayOptions, Standing};
@@ -65,14 +66,15 @@ fn figures(batch: &Batch, standing: &Standing) -> BatchFigures {
         .with_attention(standing.attention, None)
 }
 
-/// The batch lock, the pre-flight and the sending of `batch`, whose journal is `journal_path`;
-/// returns the exit code.
+/// The batch lock, the pre-flight and the sending of `batch`, whose journal is `journal_path`,
+/// under `approved` when the policy asks for an approval; returns the exit code.
 pub async fn pay(
     journal: Journal,
     batch: Batch,
     send: &SendArgs,
     endpoint: Endpoint,
     journal_path: &Path,
+    approved: Option<Approved>,
 ) -> anyhow::Result<Exit> {
     let opts = PayOptions {
         send: send_options(send),
@@ -83,7 +85,10 @@ pub async fn pay(
         journal,
         batch.clone(),
         endpoint,
-        Prepared::default(),
+        Prepared {
+            approved,
+            ..Prepared::default()
+        },
         opts,
         Arc::new(CliObserver::new(journal_path)),
         &Terminal { yes: send.yes },

@@ -44,6 +44,9 @@ pub fn show(batch: &Batch, p: &Preflight) {
             outln!("  {line}");
         }
     }
+    if let Some(approved) = &p.approved {
+        outln!("{}", super::approval::preflight_line(approved));
+    }
     for c in &p.currencies {
         let currency = &c.currency;
         let mut line = format!(

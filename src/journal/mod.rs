@@ -25,6 +25,7 @@
 //! of those functions.
 
 mod actor;
+mod approvals;
 mod batch;
 mod bulk;
 mod fingerprint;
@@ -51,6 +52,7 @@ use std::{
 use rusqlite::{Connection, OpenFlags};
 
 pub use actor::JournalActor;
+pub use approvals::Approval;
 pub use batch::{Batch, BatchSettings, NewBatch};
 pub use fingerprint::Overlap;
 pub use full::{disk_full_message, is_disk_full};

@@ -26,11 +26,14 @@ pub struct ReportRow {
     pub attention: Option<String>,
     pub attempts: u32,
     pub updated_at: String,
+    /// Who approved the batch (README "Approvals"): principal, key fingerprint, statement
+    /// SHA-256 and when checked, for each approver; the same on every row of the batch.
+    pub approved_by: Option<String>,
 }
 
 impl ReportRow {
     /// The report's columns in CSV order; the JSON keys are the same names.
-    pub const COLUMNS: [&'static str; 15] = [
+    pub const COLUMNS: [&'static str; 16] = [
         "line",
         "reference",
         "phone",
@@ -47,11 +50,12 @@ impl ReportRow {
         "updated_at",
         // Added after the others, so scripts reading columns by position keep working.
         "attention",
+        "approved_by",
     ];
 
     /// The row's cells in the order of [`ReportRow::COLUMNS`] (absent values empty), as
     /// written; the caller makes them safe for spreadsheets.
-    pub fn cells(&self) -> [String; 15] {
+    pub fn cells(&self) -> [String; 16] {
         let opt = |o: &Option<String>| o.clone().unwrap_or_default();
         [
             self.line.to_string(),
@@ -69,6 +73,7 @@ impl ReportRow {
             self.attempts.to_string(),
             self.updated_at.clone(),
             opt(&self.attention),
+            opt(&self.approved_by),
         ]
     }
 }
@@ -92,6 +97,14 @@ impl Journal {
              FROM batches b CROSS JOIN rows r
              WHERE b.id = ?1 AND {IN_BATCH} ORDER BY r.line, r.id"
         ))?;
+        let approvals = self.approvals(batch_id)?;
+        let approved_by = (!approvals.is_empty()).then(|| {
+            approvals
+                .iter()
+                .map(super::Approval::text)
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
         let mut rows = stmt.query([batch_id])?;
         while let Some(r) = rows.next()? {
             let state: String = r.get(5)?;
@@ -111,6 +124,7 @@ impl Journal {
                 attempts: u32::try_from(r.get::<_, i64>(12)?).unwrap_or(u32::MAX),
                 updated_at: super::format_ms(r.get(13)?),
                 attention: r.get(14)?,
+                approved_by: approved_by.clone(),
             })?;
         }
         Ok(())
@@ -138,6 +152,7 @@ mod tests {
             attention: Some("amount differs".into()),
             attempts: 2,
             updated_at: "2026-11-21T09:30:00Z".into(),
+            approved_by: Some("alice@corp (key SHA256:x, statement sha256 ab, checked t)".into()),
         }
     }
 
@@ -162,7 +177,7 @@ mod tests {
         assert_eq!(
             ReportRow::COLUMNS.join(","),
             "line,reference,phone,amount,currency,state,key,provider,provider_reference,\
-             request_id,failover_reason,error,attempts,updated_at,attention"
+             request_id,failover_reason,error,attempts,updated_at,attention,approved_by"
         );
     }
 }

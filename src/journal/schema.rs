@@ -1,6 +1,7 @@
 //! The journal's SQLite schema (README, section "The journal") and its version. One batch table, one row table,
-//! one append-only event table recording every HTTP attempt and status change, and the
-//! webhook delivery table `payrun listen` deduplicates with.
+//! one append-only event table recording every HTTP attempt and status change, the
+//! webhook delivery table `payrun listen` deduplicates with, and the approvals a batch was
+//! paid under.
 //!
 //! The layout is shaped by planning, which writes a million rows in one transaction: a row's
 //! id carries its batch (`batches.seq` in the high 32 bits), so batch-scoped reads are ranges
@@ -13,7 +14,7 @@ use rusqlite::Connection;
 use super::JournalError;
 
 /// Bumped on every incompatible change; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Version 1's layout; [`V2`] adds to it.
 const SCHEMA: &str = r#"
@@ -126,36 +127,43 @@ CREATE INDEX rows_attention ON rows (id) WHERE attention IS NOT NULL;
 CREATE INDEX batches_fingerprint ON batches (fingerprint) WHERE fingerprint IS NOT NULL;
 "#;
 
-/// Create the schema in a new journal, or check an existing one's version.
+/// Version 3 (from 2): the approvals a batch was paid under (README "Approvals"), one row per
+/// approver and statement, written when sending starts.
+const V3: &str = r#"
+CREATE TABLE approvals (
+    batch            INTEGER NOT NULL REFERENCES batches (seq),
+    principal        TEXT NOT NULL,
+    key_fingerprint  TEXT NOT NULL,
+    statement_sha256 TEXT NOT NULL,
+    checked_at       INTEGER NOT NULL,
+    PRIMARY KEY (batch, statement_sha256, principal)
+);
+"#;
+
+/// The steps from each version to the next: a new journal takes them all, so new and
+/// upgraded journals are laid out the same.
+const STEPS: [&[&str]; 3] = [&[SCHEMA], &[V2, V2_INDEXES], &[V3]];
+
+/// Create the schema in a new journal, upgrade an older one, or check its version.
 pub fn migrate(conn: &mut Connection) -> Result<(), JournalError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     match version {
-        0 => {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            // Another process may have created it between our read and our lock.
-            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if version == 0 {
-                // A new journal is laid out exactly as a migrated one: version 1, then 2.
-                tx.execute_batch(SCHEMA)?;
-                tx.execute_batch(V2)?;
-                tx.execute_batch(V2_INDEXES)?;
-                tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
-            }
-            tx.commit()?;
-            Ok(())
-        }
-        1 => {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if version == 1 {
-                tx.execute_batch(V2)?;
-                tx.execute_batch(V2_INDEXES)?;
-                tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
-            }
-            tx.commit()?;
-            Ok(())
-        }
         SCHEMA_VERSION => Ok(()),
+        old @ 0..SCHEMA_VERSION => {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // Another process may have upgraded it between our read and our lock.
+            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if version == old {
+                for step in STEPS.iter().skip(usize::try_from(old).unwrap_or(0)) {
+                    for sql in *step {
+                        tx.execute_batch(sql)?;
+                    }
+                }
+                tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+            }
+            tx.commit()?;
+            Ok(())
+        }
         newer => Err(JournalError::NewerSchema(newer)),
     }
 }
@@ -197,7 +205,28 @@ mod tests {
             })
             .unwrap();
         assert_eq!((key.as_str(), attention), ("k1", None));
+        let approvals: i64 = conn
+            .query_row("SELECT COUNT(*) FROM approvals", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(approvals, 0, "version 3's approvals table is there, empty");
         // Opening it again changes nothing.
         migrate(&mut conn).unwrap();
+    }
+
+    #[test]
+    fn a_version_2_journal_gets_the_approvals_table() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in [SCHEMA, V2, V2_INDEXES, "PRAGMA user_version = 2"] {
+            conn.execute_batch(sql).unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 3);
+        let approvals: i64 = conn
+            .query_row("SELECT COUNT(*) FROM approvals", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(approvals, 0);
     }
 }

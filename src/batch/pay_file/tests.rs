@@ -186,6 +186,7 @@ fn a_balance_that_cannot_be_read_refuses_before_a_short_one() {
         repeats: Default::default(),
         operators: Vec::new(),
         validation: None,
+        approved: None,
     };
     assert!(
         p.refusal()
