@@ -9,6 +9,10 @@
 //! The child is measured through `common::measure_payrun` (a re-exec of this bench, so the
 //! child's peak RSS is its own).
 //!
+//! Then the same RohoPay rows as an `.xlsx` workbook (written with rust_xlsxwriter in constant
+//! memory mode: phones and amounts as numbers, the other cells as inline strings), validated
+//! the same two ways: rows/s and peak RSS next to the CSV figures. There is no target for it.
+//!
 //! `PAYRUN_BENCH_ROWS` changes the row count (default 1,000,000).
 
 #[path = "common/mod.rs"]
@@ -18,9 +22,10 @@ use payrun::{
     domain::ProviderKind,
     ingest::{IngestOptions, RowOutcome, ingest_path, write_sample},
 };
+use rust_xlsxwriter::Workbook;
 use std::{
     fs::File,
-    path::Path,
+    path::{Path, PathBuf},
     time::{Duration, Instant},
 };
 
@@ -37,11 +42,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(_) => 1_000_000,
     };
     let dir = tempfile::tempdir()?;
+    let mut rohopay_csv = PathBuf::new();
     for provider in [ProviderKind::Rohopay, ProviderKind::Rumbapay] {
         let path = dir.path().join(format!("{provider}-{rows}.csv"));
         let started = Instant::now();
         write_sample(File::create(&path)?, provider, rows, 42)?;
         let size = std::fs::metadata(&path)?.len();
+        if provider == ProviderKind::Rohopay {
+            rohopay_csv = path.clone();
+        }
         println!(
             "generated {rows} {provider} rows ({:.1} MB) in {:.2} s",
             size as f64 / 1e6,
@@ -81,7 +90,75 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
     }
+    workbook(
+        &rohopay_csv,
+        &dir.path().join(format!("rohopay-{rows}.xlsx")),
+        rows,
+    )?;
     // A report, not a gate: timings on a shared machine vary, so a miss is printed, not failed.
+    Ok(())
+}
+
+/// The RohoPay rows of `csv` as an .xlsx at `path`, validated in-process and by the binary.
+fn workbook(csv: &Path, path: &Path, rows: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    write_xlsx(csv, path)?;
+    println!(
+        "generated {rows} rohopay rows as .xlsx ({:.1} MB) in {:.2} s",
+        std::fs::metadata(path)?.len() as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    let provider = ProviderKind::Rohopay;
+    let best = (0..RUNS)
+        .map(|_| in_process(path, provider, rows))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .min()
+        .unwrap_or_default();
+    println!(
+        "ingest_path (rohopay .xlsx, in-process, best of {RUNS}): {rows} rows in {:.3} s = {:.0} rows/s",
+        best.as_secs_f64(),
+        rows as f64 / best.as_secs_f64()
+    );
+    let runs = (0..RUNS)
+        .map(|_| child(path, provider))
+        .collect::<Result<Vec<_>, _>>()?;
+    let best = runs.iter().map(|(t, _)| *t).min().unwrap_or_default();
+    let rss_mb = runs.iter().map(|(_, kib)| *kib).max().unwrap_or_default() as f64 * 1024.0 / 1e6;
+    println!(
+        "validate (rohopay .xlsx, payrun binary, best of {RUNS}): {rows} rows in {:.3} s = {:.0} rows/s, peak RSS {rss_mb:.1} MB",
+        best.as_secs_f64(),
+        rows as f64 / best.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Copy a generated RohoPay CSV into one worksheet: phone and amount as numbers, as a clerk's
+/// payroll holds them; constant memory mode streams the rows to disk.
+fn write_xlsx(csv: &Path, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet_with_constant_memory();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(csv)?;
+    let mut record = csv::StringRecord::new();
+    let mut row = 0u32;
+    while reader.read_record(&mut record)? {
+        for (col, cell) in record.iter().enumerate() {
+            let col = u16::try_from(col)?;
+            let number = if row > 0 && (col == 1 || col == 2) {
+                cell.parse::<f64>().ok()
+            } else {
+                None
+            };
+            match number {
+                Some(n) => sheet.write_number(row, col, n)?,
+                None => sheet.write_string(row, col, cell)?,
+            };
+        }
+        row += 1;
+    }
+    book.save(path)?;
     Ok(())
 }
 

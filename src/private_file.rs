@@ -1,5 +1,6 @@
-//! Files payrun writes that hold phone numbers (reports, rejects, exports) are created 0600,
-//! whatever the umask, and an existing file being overwritten is tightened to 0600 first.
+//! Files payrun writes that a person reads (reports, rejects, exports, approval statements and
+//! signatures) are created 0600, whatever the umask, and an existing file being overwritten is
+//! tightened to 0600 first.
 
 use std::fs::{File, OpenOptions, Permissions};
 use std::io;
@@ -22,6 +23,18 @@ pub fn create(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Create `path` for writing, readable and writable by its owner only; an existing file is
+/// an error (`AlreadyExists`), never overwritten.
+pub fn create_new(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(PRIVATE_MODE)
+        .open(path)?;
+    file.set_permissions(Permissions::from_mode(PRIVATE_MODE))?;
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +52,12 @@ mod tests {
         std::fs::set_permissions(&path, Permissions::from_mode(0o666)).unwrap();
         drop(create(&path).unwrap());
         assert_eq!(mode(&path), PRIVATE_MODE);
+        let fresh = dir.path().join("new.sig");
+        drop(create_new(&fresh).unwrap());
+        assert_eq!(mode(&fresh), PRIVATE_MODE);
+        assert_eq!(
+            create_new(&fresh).unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
     }
 }

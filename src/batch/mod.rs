@@ -4,6 +4,7 @@
 //! values, and progress reaches the caller through an observer.
 
 mod answer;
+pub mod approval;
 pub mod endpoint;
 pub mod keys;
 pub mod observer;

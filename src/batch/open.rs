@@ -11,21 +11,27 @@ mod request;
 use std::path::Path;
 
 pub use self::checks::check_sandbox;
-use self::checks::{check_callback, check_same_target, refusal, same_content_refusal};
+pub(crate) use self::checks::refusal;
+use self::checks::{check_callback, check_same_target, same_content_refusal};
 pub use self::request::{FileRefused, OpenRequest};
 use super::keys;
 use super::plan::{self, PlanError, Replanned};
 use crate::exit::Refused;
+use crate::ingest::Summary;
 use crate::journal::{
     Batch, Journal, JournalError, LockInfo, LockToken, NewBatch, PlanStats, format_ms, now_ms,
 };
 
 /// What planning settled before sending: the batch lock if it took it to change the batch,
-/// and warnings the pre-flight must show.
+/// warnings the pre-flight must show, and the approval the batch is paid under, if the
+/// policy asks for one.
 #[derive(Debug, Default)]
 pub struct Prepared {
     pub lock: Option<(LockToken, Option<LockInfo>)>,
     pub notes: Vec<String>,
+    /// What validation saw, when this run planned or replanned the file.
+    pub validation: Option<Box<Summary>>,
+    pub approved: Option<super::approval::Approved>,
 }
 
 /// How the file became the batch to pay.
@@ -60,6 +66,12 @@ impl Opened {
 
 fn path_text(path: &Path) -> String {
     path.to_string_lossy().into_owned()
+}
+
+/// Where a batch's rows come from, as the journal keeps it: the file's path, and for a
+/// workbook the sheet read (see [`PlanFile::source`](super::plan::PlanFile::source)).
+fn source_text(req: &OpenRequest) -> String {
+    req.file.source()
 }
 
 fn batch_id(req: &OpenRequest) -> String {
@@ -115,9 +127,7 @@ fn resolve_once(journal: &mut Journal, req: &OpenRequest) -> anyhow::Result<Open
     }
     let same_bytes = journal.batches_for_sha(req.file.sha256())?;
     if req.explicit_id.is_none()
-        && let Some(same) = same_bytes
-            .iter()
-            .find(|b| b.file_path == path_text(&req.path))
+        && let Some(same) = same_bytes.iter().find(|b| b.file_path == source_text(req))
     {
         check_same_target(same, req)?;
         check_callback(same, req)?;
@@ -135,7 +145,7 @@ fn resolve_once(journal: &mut Journal, req: &OpenRequest) -> anyhow::Result<Open
     }
     if req.explicit_id.is_none()
         && let Some(other) = journal
-            .batches_for_path(&path_text(&req.path))?
+            .batches_for_path(&source_text(req))?
             .into_iter()
             .next()
     {
@@ -158,7 +168,7 @@ fn plan(journal: &mut Journal, id: String, req: &OpenRequest) -> anyhow::Result<
     let new = NewBatch {
         id: id.clone(),
         file_name,
-        file_path: path_text(&req.path),
+        file_path: source_text(req),
         file_sha256: req.file.sha256().to_string(),
         provider: req.kind,
         sandbox: req.sandbox,
@@ -201,7 +211,12 @@ fn plan(journal: &mut Journal, id: String, req: &OpenRequest) -> anyhow::Result<
     Ok(Opened {
         batch: journal.batch(&id)?,
         how: How::Planned(planned.stats),
-        prepared: Prepared { lock: None, notes },
+        prepared: Prepared {
+            lock: None,
+            notes,
+            validation: Some(Box::new(planned.summary)),
+            approved: None,
+        },
     })
 }
 
@@ -219,12 +234,14 @@ fn replan(journal: &mut Journal, batch: Batch, req: &OpenRequest) -> anyhow::Res
         Err(e) => return Err(e.into()),
     };
     match plan::replan_changed(journal, &batch, &req.file, &req.opts) {
-        Ok((r, _)) => Ok(Opened {
+        Ok((r, summary)) => Ok(Opened {
             batch: journal.batch(&batch.id)?,
             how: How::Replanned(r),
             prepared: Prepared {
                 lock: Some(lock),
                 notes: Vec::new(),
+                validation: Some(Box::new(summary)),
+                approved: None,
             },
         }),
         Err(e) => {

@@ -7,19 +7,27 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use super::approval::Approved;
 use super::endpoint::Endpoint;
 use super::observer::Observer;
 use super::open::Prepared;
-use super::preflight::Preflight;
+use super::preflight::{Ahead, Preflight};
 use super::reconcile;
 use super::send::{self, Progress, SendOptions, SendReport, Stop};
 use crate::exit::Refused;
+use crate::ingest::Summary;
 use crate::journal::{Batch, Journal, JournalActor, JournalError, LockInfo, LockToken, StateCount};
 use crate::provider::{self, Provider};
 
 /// Asked once, after the pre-flight, whether to send `open` payouts.
 pub trait Confirm {
     fn confirm(&self, open: u64) -> impl Future<Output = anyhow::Result<bool>>;
+
+    /// Whether a person answers, after seeing the pre-flight (then their `yes` also accepts
+    /// the repeated payments it lists).
+    fn asks_a_person(&self) -> bool {
+        false
+    }
 }
 
 /// Sends without asking (`--yes`).
@@ -63,6 +71,8 @@ pub struct Sent {
 pub struct PayOptions {
     pub send: SendOptions,
     pub sandbox_limited: bool,
+    /// `--allow-repeats`: rows repeating an earlier row's phone, amount and currency are meant.
+    pub allow_repeats: bool,
 }
 
 /// Pay every open row of `batch` through `endpoint`. The journal is owned by a thread of its
@@ -92,6 +102,8 @@ pub async fn pay<C: Confirm>(
         observer,
         held: std::sync::Mutex::new(prepared.lock),
         notes: prepared.notes,
+        validation: std::sync::Mutex::new(prepared.validation),
+        approved: prepared.approved,
     };
     let client = provider::connect(batch.provider, &endpoint.config)
         .context("cannot build the HTTP client")?;
@@ -112,6 +124,10 @@ struct Ctx<'a> {
     /// The lock `run` already took (to change the batch), handed over to the sending.
     held: std::sync::Mutex<Option<(LockToken, Option<LockInfo>)>>,
     notes: Vec<String>,
+    /// What validation saw when this run planned the file, for the pre-flight.
+    validation: std::sync::Mutex<Option<Box<Summary>>>,
+    /// The approval the batch is paid under, recorded when sending starts.
+    approved: Option<Approved>,
 }
 
 async fn with_lock<P: Provider, C: Confirm>(
@@ -143,6 +159,28 @@ async fn with_lock<P: Provider, C: Confirm>(
     result
 }
 
+/// Write the batch's approvals to the journal: sending starts under them.
+async fn record_approval(
+    actor: &JournalActor,
+    batch: &str,
+    approved: &Approved,
+) -> anyhow::Result<()> {
+    let (id, sha, at) = (
+        batch.to_string(),
+        approved.statement_sha256.clone(),
+        approved.checked_at,
+    );
+    let who: Vec<(String, String)> = approved
+        .counted
+        .iter()
+        .map(|c| (c.principal.clone(), c.fingerprint.clone()))
+        .collect();
+    actor
+        .call(move |j| j.record_approvals(&id, &sha, at, &who))
+        .await??;
+    Ok(())
+}
+
 /// Where `batch` stands in the journal behind `actor`.
 pub async fn standing(actor: &JournalActor, batch: &str) -> anyhow::Result<Standing> {
     let id = batch.to_string();
@@ -166,33 +204,60 @@ async fn send_locked<P: Provider, C: Confirm>(
     // Only the open rows and the row count: both come from indexes, so a resume of a huge
     // batch with a few rows left starts sending at once.
     let id = ctx.batch.id.clone();
-    let (open_counts, total) = ctx
+    let operators = provider::operator_path(ctx.batch.provider);
+    let ahead = ctx
         .actor
-        .call(move |j| Ok::<_, JournalError>((j.open_counts(&id)?, j.row_count(&id)?)))
+        .call(move |j| {
+            let counts = j.open_counts(&id)?;
+            let open = counts.iter().any(|c| c.rows > 0);
+            Ok::<_, JournalError>(Ahead {
+                total_rows: j.row_count(&id)?,
+                // A whole-batch pass: only when something is left to send.
+                repeats: if open {
+                    j.repeats(&id)?
+                } else {
+                    Default::default()
+                },
+                operators: match operators {
+                    Some(path) if open => j.open_operator_counts(&id, path)?,
+                    _ => Vec::new(),
+                },
+                counts,
+            })
+        })
         .await??;
     let mut notes = ctx.notes.clone();
     notes.extend(ctx.endpoint.check_planned(&ctx.actor, ctx.batch).await?);
-    let open: u64 = open_counts.iter().map(|c| c.rows).sum();
+    let open: u64 = ahead.counts.iter().map(|c| c.rows).sum();
     if open == 0 {
         let standing = standing(&ctx.actor, &ctx.batch.id).await?;
         return Ok(Paid::NothingLeft { notes, standing });
     }
     let sandbox_unlimited = ctx.endpoint.is_sandbox() && !ctx.opts.sandbox_limited;
-    let preflight = Preflight::check(
+    let mut preflight = Preflight::check(
         provider.as_ref(),
         ctx.endpoint.destination(),
-        &open_counts,
-        total,
+        ahead,
         sandbox_unlimited,
         notes,
     )
     .await;
+    preflight.validation = ctx.validation.lock().ok().and_then(|mut v| v.take());
+    preflight.approved = ctx.approved.clone();
     ctx.observer.preflight(ctx.batch, &preflight);
     if let Some(refused) = preflight.refusal() {
         return Err(refused.into());
     }
+    if let Some(refused) =
+        preflight.repeats_refusal(ctx.opts.allow_repeats, confirm.asks_a_person())
+    {
+        return Err(refused.into());
+    }
     if !confirm.confirm(open).await? {
         return Err(Refused("not confirmed; nothing was sent".into()).into());
+    }
+    if let Some(approved) = &ctx.approved {
+        record_approval(&ctx.actor, &ctx.batch.id, approved).await?;
     }
 
     let stop = Arc::new(Stop::default());

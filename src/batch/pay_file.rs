@@ -40,15 +40,17 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use super::approval::{self, Approved, Gate, Subject};
 use super::endpoint::{Endpoint, Target};
+use super::keys;
 use super::observer::Observer;
-use super::open::{self, OpenRequest, Opened};
+use super::open::{self, How, OpenRequest, Opened};
 use super::pay::{self, Confirm, Paid, PayOptions};
 use super::plan::PlanFile;
 use super::send::SendOptions;
 use crate::domain::ProviderKind;
 use crate::ingest::{IngestError, IngestOptions};
-use crate::journal::{Batch, BatchSettings, Journal};
+use crate::journal::{Batch, BatchSettings, Journal, now_ms};
 
 /// A file to pay, and how.
 #[derive(Clone, Debug)]
@@ -68,6 +70,10 @@ pub struct PayFile {
     pub send: SendOptions,
     /// The sandbox wallet has a limit: its balance is shown, not "unlimited".
     pub sandbox_limited: bool,
+    /// Rows repeating an earlier row's phone, amount and currency are meant to be paid.
+    pub allow_repeats: bool,
+    /// The approval policy and `--approval DIR` (README "Approvals"); off by default.
+    pub approval: Gate,
 }
 
 impl PayFile {
@@ -83,6 +89,8 @@ impl PayFile {
             pay_again: false,
             send: SendOptions::default(),
             sandbox_limited: false,
+            allow_repeats: false,
+            approval: Gate::default(),
         }
     }
 }
@@ -101,13 +109,25 @@ pub async fn pay_file<C: Confirm>(
         .canonicalize()
         .with_context(|| format!("cannot read {}", req.file.display()))?;
     // Opened once: the bytes hashed here are the bytes planned (see `PlanFile`).
-    let opened = path.clone();
-    let file = match tokio::task::spawn_blocking(move || PlanFile::open(&opened)).await? {
-        Ok(file) => file,
-        // The refusal names the file and what it is.
-        Err(err @ IngestError::NotRegularFile { .. }) => return Err(err.into()),
-        Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
-    };
+    let (opened, sheet) = (path.clone(), req.ingest.sheet.clone());
+    let file =
+        match tokio::task::spawn_blocking(move || PlanFile::open_sheet(&opened, sheet.as_deref()))
+            .await?
+        {
+            Ok(file) => file,
+            // The refusal names the file and what it is.
+            Err(err @ IngestError::NotRegularFile { .. }) => return Err(err.into()),
+            Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+        };
+    let (file, approved) = tokio::task::spawn_blocking({
+        let (gate, opts, batch) = (req.approval.clone(), req.ingest.clone(), req.batch.clone());
+        let skip_invalid = req.settings.skip_invalid;
+        move || -> anyhow::Result<(PlanFile, Option<Approved>)> {
+            let approved = check_approval(&gate, &file, &opts, batch.as_deref(), skip_invalid)?;
+            Ok((file, approved))
+        }
+    })
+    .await??;
     let kind = req.ingest.provider;
     let endpoint = Endpoint::connect(kind, target).await?;
     endpoint.check_key(kind)?;
@@ -131,7 +151,26 @@ pub async fn pay_file<C: Confirm>(
             if !journal.tightened().is_empty() {
                 watcher.tightened(journal.tightened());
             }
-            let opened = open::open(&mut journal, &request)?;
+            let mut opened = open::open(&mut journal, &request)?;
+            // A batch planned earlier pays what it was planned with: it must be what the
+            // statement says too. (An edited file's batch was just replanned from this file.)
+            if let Some(approved) = &approved
+                && !matches!(opened.how, How::Replanned(_))
+            {
+                let matched = approval::match_journal(
+                    &journal,
+                    &opened.batch,
+                    &approved.statement,
+                    &approved.dir,
+                );
+                if let Err(e) = matched {
+                    if let Some((token, _)) = &opened.prepared.lock {
+                        let _ = journal.release_lock(&opened.batch.id, token);
+                    }
+                    return Err(e);
+                }
+            }
+            opened.prepared.approved = approved;
             Ok((journal, opened))
         })
         .await??;
@@ -142,6 +181,7 @@ pub async fn pay_file<C: Confirm>(
     let opts = PayOptions {
         send: req.send,
         sandbox_limited: req.sandbox_limited,
+        allow_repeats: req.allow_repeats,
     };
     let paid = pay::pay(
         journal,
@@ -154,6 +194,36 @@ pub async fn pay_file<C: Confirm>(
     )
     .await?;
     Ok((batch, paid))
+}
+
+/// The approval `gate` asks for, checked against the file as opened (the bytes that will be
+/// planned) and the flags; `None` when the policy asks for none.
+fn check_approval(
+    gate: &Gate,
+    file: &PlanFile,
+    opts: &IngestOptions,
+    explicit_id: Option<&str>,
+    skip_invalid: bool,
+) -> anyhow::Result<Option<Approved>> {
+    if gate.policy.required == 0 {
+        return Ok(None);
+    }
+    let batch_id = explicit_id
+        .map(str::to_string)
+        .unwrap_or_else(|| keys::default_batch_id(file.path(), file.sha256()));
+    let file_name = file
+        .path()
+        .file_name()
+        .map_or_else(|| file.path().to_string_lossy(), |n| n.to_string_lossy())
+        .into_owned();
+    let subject = Subject {
+        batch_id: &batch_id,
+        file_name: &file_name,
+        provider: opts.provider,
+        opts,
+        skip_invalid,
+    };
+    approval::check_file(gate, file, &subject, now_ms())
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! The pre-flight: what is about to be sent (rows, totals per currency, the part that may
 //! already be paid because it is in doubt) and the wallet balance against it. A shortfall or a
 //! balance that cannot be read refuses the batch before anything is sent; a provider with no
-//! balance endpoint is said so and not refused.
+//! balance endpoint is said so and not refused. Rows that repeat an earlier row's phone,
+//! amount and currency are listed, and refuse a run that nobody confirms at a terminal unless
+//! `--allow-repeats` says they are meant.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -10,7 +12,8 @@ use super::endpoint::Destination;
 use crate::domain::RowState;
 use crate::domain::{Currency, ProviderKind};
 use crate::exit::Refused;
-use crate::journal::StateCount;
+use crate::ingest::Summary;
+use crate::journal::{OperatorCount, Repeats, StateCount};
 use crate::provider::{ErrorClass, Provider, ProviderError};
 
 /// What a run is about to send, and whether the wallet covers it.
@@ -28,6 +31,25 @@ pub struct Preflight {
     pub currencies: Vec<CurrencyCheck>,
     /// The sandbox's wallet has no limit set.
     pub sandbox_unlimited: bool,
+    /// Planned rows repeating an earlier row's phone, amount and currency.
+    pub repeats: Repeats,
+    /// Open rows and money per currency and operator (providers that take an operator).
+    pub operators: Vec<OperatorCount>,
+    /// What validation saw, when this run planned the file (its warnings are shown again).
+    pub validation: Option<Box<Summary>>,
+    /// The approval the batch is paid under, when the policy asks for one.
+    pub approved: Option<super::approval::Approved>,
+}
+
+/// What the journal says a run is about to send.
+#[derive(Clone, Debug, Default)]
+pub struct Ahead {
+    /// Open rows and money per state and currency.
+    pub counts: Vec<StateCount>,
+    /// Rows in the batch.
+    pub total_rows: u64,
+    pub repeats: Repeats,
+    pub operators: Vec<OperatorCount>,
 }
 
 /// One currency's open total against its balance.
@@ -56,13 +78,12 @@ impl Preflight {
     pub async fn check<P: Provider>(
         provider: &P,
         destination: Destination,
-        open_counts: &[StateCount],
-        total_rows: u64,
+        ahead: Ahead,
         sandbox_unlimited: bool,
         notes: Vec<String>,
     ) -> Preflight {
         let mut currencies = Vec::new();
-        for (currency, (planned, doubtful)) in open_totals(open_counts) {
+        for (currency, (planned, doubtful)) in open_totals(&ahead.counts) {
             let balance = check_balance(provider, &currency, planned).await;
             let failed = matches!(balance, BalanceCheck::Failed(_));
             currencies.push(CurrencyCheck {
@@ -77,12 +98,29 @@ impl Preflight {
         }
         Preflight {
             destination,
-            open: open_counts.iter().map(|c| c.rows).sum(),
-            total_rows,
+            open: ahead.counts.iter().map(|c| c.rows).sum(),
+            total_rows: ahead.total_rows,
             notes,
             currencies,
             sandbox_unlimited,
+            repeats: ahead.repeats,
+            operators: ahead.operators,
+            validation: None,
+            approved: None,
         }
+    }
+
+    /// Repeated payments refuse a run unless `--allow-repeats` says they are meant, or a
+    /// person confirms at the terminal after seeing them listed.
+    pub fn repeats_refusal(&self, allowed: bool, person_confirms: bool) -> Option<Refused> {
+        let n = self.repeats.count;
+        (n > 0 && !allowed && !person_confirms).then(|| {
+            Refused(format!(
+                "{n} payout(s) repeat an earlier row's phone, amount and currency (listed above): a row pasted \
+                 twice pays that person twice. Nothing was sent. If each of them is meant to be paid, run the \
+                 same command again with --allow-repeats; if not, delete the repeated rows from the file first."
+            ))
+        })
     }
 
     /// Why nothing may be sent: a balance that could not be read, or one that is short.

@@ -5,6 +5,7 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::approval_args::{ApprovalArgs, GateArgs};
 use crate::domain::{AmountUnit, Currency, Money, ProviderKind};
 use crate::ingest::ColumnChoice;
 
@@ -12,7 +13,7 @@ use crate::ingest::ColumnChoice;
 #[command(
     name = "payrun",
     version,
-    about = "Pay a CSV of mobile-money payees exactly once: validate, check balance, send, resume.",
+    about = "Pay a CSV or spreadsheet of mobile-money payees exactly once: validate, check balance, send, resume.",
     long_about = "payrun validates a payout file (salaries, commissions, settlements), checks the \
 wallet balance, pays every payee through RohoPay or Rumbapay at a controlled rate, and journals \
 every step in SQLite. An interrupted run is resumed later: no payee is ever paid twice and none \
@@ -42,6 +43,8 @@ pub enum Command {
     Reconcile(ReconcileArgs),
     /// Receive the providers' status webhooks and record them in the journal.
     Listen(ListenArgs),
+    /// Maker-checker approvals: write a statement of a file, sign it, check its signatures.
+    Approval(ApprovalArgs),
     /// Start the built-in provider simulator (RohoPay and Rumbapay APIs, with faults; a testing aid).
     Sim(SimArgs),
     /// Write a large valid sample file (for benchmarks).
@@ -52,14 +55,14 @@ pub enum Command {
 /// The input file and how to read it; shared by `validate` and `run`.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// The payout CSV (header row required).
+    /// The payee file: CSV text, or an .xlsx, .xls or .ods workbook (header row required).
     pub file: PathBuf,
 
     /// Which provider will pay: decides accepted currencies, operators and required columns.
     #[arg(long, value_enum)]
     pub provider: ProviderKind,
 
-    /// Column delimiter. Detected from the header (',', ';' or tab) when not given.
+    /// CSV column delimiter. Detected from the header (',', ';' or tab) when not given.
     #[arg(long, value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
 
@@ -90,6 +93,10 @@ pub struct InputArgs {
     /// document_value).
     #[arg(long, value_name = "FIELD=HEADER")]
     pub column: Vec<ColumnChoice>,
+
+    /// The sheet to read from an .xlsx, .xls or .ods workbook (default: the first visible one).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -159,6 +166,12 @@ pub struct SendArgs {
     #[arg(long)]
     pub yes: bool,
 
+    /// Pay rows that repeat an earlier row's phone, amount and currency. Without it a batch
+    /// with such rows is refused under --yes (at a terminal, typing yes after the list accepts
+    /// them).
+    #[arg(long)]
+    pub allow_repeats: bool,
+
     /// Pay through the built-in simulator on a loopback port: no account, no money moves.
     #[arg(long)]
     pub sandbox: bool,
@@ -174,7 +187,8 @@ pub struct RunArgs {
     pub input: InputArgs,
 
     /// Batch id: 1 to 100 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'. Default: the file
-    /// name without extension, a dash, and the first 12 hex digits of the file's SHA-256.
+    /// name without extension, a dash, and the first 12 hex digits of the file's SHA-256 (for a
+    /// workbook: of the SHA-256 of its bytes and the sheet read).
     #[arg(long, value_name = "ID")]
     pub batch: Option<String>,
 
@@ -203,6 +217,9 @@ pub struct RunArgs {
     /// each stored request: a later run of the same batch with a different URL is refused.
     #[arg(long, value_name = "URL")]
     pub callback_url: Option<String>,
+
+    #[command(flatten)]
+    pub approval: GateArgs,
 }
 
 #[derive(Debug, Args)]
@@ -215,6 +232,9 @@ pub struct ResumeArgs {
 
     #[command(flatten)]
     pub send: SendArgs,
+
+    #[command(flatten)]
+    pub approval: GateArgs,
 }
 
 #[derive(Debug, Args)]

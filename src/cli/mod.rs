@@ -5,6 +5,8 @@
 #[macro_use]
 mod out;
 
+mod approval;
+mod approval_args;
 mod args;
 mod generate;
 mod listen;
@@ -23,6 +25,7 @@ mod status;
 mod summary;
 mod validate;
 
+pub use approval_args::*;
 pub use args::*;
 
 use clap::Parser;
@@ -47,7 +50,9 @@ fn journal_path(command: &Command) -> Option<std::path::PathBuf> {
         Command::Report(a) => &a.journal,
         Command::Reconcile(a) => &a.journal,
         Command::Listen(a) => &a.journal,
-        Command::Validate(_) | Command::Sim(_) | Command::Generate(_) => return None,
+        Command::Validate(_) | Command::Sim(_) | Command::Generate(_) | Command::Approval(_) => {
+            return None;
+        }
     };
     Some(args.journal.clone())
 }
@@ -73,6 +78,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Report(args) => report::run(args),
         Command::Reconcile(args) => reconcile::run(args),
         Command::Listen(args) => listen::run(args),
+        Command::Approval(args) => approval::run(args),
         Command::Sim(args) => sim::run(args),
         Command::Generate(args) => generate::run(args),
     }

@@ -2,6 +2,7 @@
 //! the flags, hand the batch to [`batch::pay`](crate::batch::pay), then print the final summary
 //! and pick the exit code.
 
+use std::io::IsTerminal;
 use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 use super::SendArgs;
 use super::observer::{CliObserver, resume_command};
 use super::summary::BatchFigures;
+use crate::batch::approval::Approved;
 use crate::batch::endpoint::{Endpoint, Target};
 use crate::batch::open::Prepared;
 use crate::batch::pay::{self, Confirm, Paid, PayOptions, Standing};
@@ -53,6 +55,10 @@ impl Confirm for Terminal {
     async fn confirm(&self, open: u64) -> anyhow::Result<bool> {
         super::preflight::confirm(self.yes, open).await
     }
+
+    fn asks_a_person(&self) -> bool {
+        !self.yes && std::io::stdin().is_terminal()
+    }
 }
 
 fn figures(batch: &Batch, standing: &Standing) -> BatchFigures {
@@ -60,24 +66,29 @@ fn figures(batch: &Batch, standing: &Standing) -> BatchFigures {
         .with_attention(standing.attention, None)
 }
 
-/// The batch lock, the pre-flight and the sending of `batch`, whose journal is `journal_path`;
-/// returns the exit code.
+/// The batch lock, the pre-flight and the sending of `batch`, whose journal is `journal_path`,
+/// under `approved` when the policy asks for an approval; returns the exit code.
 pub async fn pay(
     journal: Journal,
     batch: Batch,
     send: &SendArgs,
     endpoint: Endpoint,
     journal_path: &Path,
+    approved: Option<Approved>,
 ) -> anyhow::Result<Exit> {
     let opts = PayOptions {
         send: send_options(send),
         sandbox_limited: send.sandbox_balance.is_some(),
+        allow_repeats: send.allow_repeats,
     };
     let paid = pay::pay(
         journal,
         batch.clone(),
         endpoint,
-        Prepared::default(),
+        Prepared {
+            approved,
+            ..Prepared::default()
+        },
         opts,
         Arc::new(CliObserver::new(journal_path)),
         &Terminal { yes: send.yes },

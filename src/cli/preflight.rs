@@ -1,6 +1,7 @@
 //! The pre-flight on screen: what is about to be sent (rows, totals per currency in major units,
-//! so a 100x unit mistake is visible, and the wallet balance against each), and the
-//! confirmation a person types before anything is sent.
+//! so a 100x unit mistake is visible, and the wallet balance against each; per operator where
+//! the file names operators), the repeated payments with both line numbers, the warnings
+//! validation gave, and the confirmation a person types before anything is sent.
 
 use std::io::{IsTerminal, Write};
 
@@ -8,7 +9,8 @@ use super::summary::{grouped, major};
 use crate::batch::endpoint::Destination;
 use crate::batch::preflight::{BalanceCheck, Preflight};
 use crate::exit::Refused;
-use crate::journal::Batch;
+use crate::ingest::{WarningKind, render_warnings};
+use crate::journal::{Batch, Repeats};
 
 /// Where payouts go, in words.
 fn label(destination: &Destination) -> String {
@@ -32,6 +34,18 @@ pub fn show(batch: &Batch, p: &Preflight) {
     );
     for note in &p.notes {
         outln!("  WARNING: {note}");
+    }
+    show_repeats(&p.repeats);
+    if let Some(summary) = &p.validation {
+        let mut text = Vec::new();
+        // Repeats are listed above, from the journal, with both lines.
+        let _ = render_warnings(summary, &[WarningKind::RepeatedPayment], &mut text);
+        for line in String::from_utf8_lossy(&text).lines() {
+            outln!("  {line}");
+        }
+    }
+    if let Some(approved) = &p.approved {
+        outln!("{}", super::approval::preflight_line(approved));
     }
     for c in &p.currencies {
         let currency = &c.currency;
@@ -62,6 +76,38 @@ pub fn show(batch: &Batch, p: &Preflight) {
             BalanceCheck::Failed(_) => {}
         }
         outln!("{line}");
+    }
+    for o in &p.operators {
+        outln!(
+            "    via {}: {} {} ({} payout(s))",
+            o.operator,
+            o.currency,
+            grouped(&major(o.amount_minor, &o.currency)),
+            o.rows
+        );
+    }
+}
+
+/// Repeated payments shown before the pre-flight: one row pasted twice pays its payee twice.
+const REPEATS_SHOWN: usize = 20;
+
+fn show_repeats(repeats: &Repeats) {
+    if repeats.count == 0 {
+        return;
+    }
+    outln!(
+        "  REPEATED PAYMENTS ({}): same phone, amount and currency as an earlier row; each of these pays that payee again:",
+        repeats.count
+    );
+    for r in repeats.pairs.iter().take(REPEATS_SHOWN) {
+        outln!("    line {} repeats line {}", r.line, r.first);
+    }
+    let listed = repeats.count.min(REPEATS_SHOWN as u64);
+    if repeats.count > listed {
+        outln!(
+            "    ... and {} more (`payrun validate` lists them all)",
+            repeats.count - listed
+        );
     }
 }
 

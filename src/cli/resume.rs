@@ -5,10 +5,11 @@ use anyhow::Context;
 
 use super::ResumeArgs;
 use super::pay;
+use crate::batch::approval;
 use crate::batch::endpoint::Endpoint;
 use crate::batch::open::check_sandbox;
 use crate::exit::Exit;
-use crate::journal::Journal;
+use crate::journal::{Journal, now_ms};
 
 pub fn run(args: ResumeArgs) -> anyhow::Result<Exit> {
     super::runtime()?.block_on(resume(args))
@@ -17,11 +18,15 @@ pub fn run(args: ResumeArgs) -> anyhow::Result<Exit> {
 async fn resume(args: ResumeArgs) -> anyhow::Result<Exit> {
     let path = args.journal.journal.clone();
     let id = args.batch.clone();
-    let (journal, batch) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    let gate = args.approval.gate();
+    super::approval::note_unchecked(&gate);
+    let (journal, batch, approved) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let journal = Journal::open_existing(&path)?;
         super::notice_tightened(&journal);
         let batch = journal.batch(&id)?;
-        Ok((journal, batch))
+        // Resume does not read the file: the approval must match the batch in the journal.
+        let approved = approval::check_batch(&gate, &journal, &batch, now_ms())?;
+        Ok((journal, batch, approved))
     })
     .await??;
     check_sandbox(&batch, args.send.sandbox)?;
@@ -33,5 +38,13 @@ async fn resume(args: ResumeArgs) -> anyhow::Result<Exit> {
             "note: the sandbox simulator starts empty on every run; rows resent now are simulated again (no money moves)"
         );
     }
-    pay::pay(journal, batch, &args.send, endpoint, &args.journal.journal).await
+    pay::pay(
+        journal,
+        batch,
+        &args.send,
+        endpoint,
+        &args.journal.journal,
+        approved,
+    )
+    .await
 }

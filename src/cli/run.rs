@@ -35,7 +35,10 @@ async fn run_async(args: RunArgs) -> anyhow::Result<Exit> {
         pay_again: args.pay_again,
         send: pay::send_options(&args.send),
         sandbox_limited: args.send.sandbox_balance.is_some(),
+        allow_repeats: args.send.allow_repeats,
+        approval: args.approval.gate(),
     };
+    super::approval::note_unchecked(&req.approval);
     let observer = Arc::new(CliObserver::new(&journal));
     let confirm = pay::Terminal { yes: args.send.yes };
     let (batch, paid) = batch::pay_file(req, &pay::target(&args.send), observer, &confirm)
@@ -45,7 +48,7 @@ async fn run_async(args: RunArgs) -> anyhow::Result<Exit> {
 }
 
 /// A refused file shows its first problems, then the refusal.
-fn refused(err: anyhow::Error) -> anyhow::Error {
+pub(super) fn refused(err: anyhow::Error) -> anyhow::Error {
     match err.downcast::<FileRefused>() {
         Ok(FileRefused { summary, refused }) => {
             print_problems(&summary);

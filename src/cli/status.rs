@@ -22,7 +22,9 @@ fn figures(journal: &Journal, batch: &Batch, list: bool) -> Result<BatchFigures,
     } else {
         None
     };
-    Ok(figures.with_attention(attention, rows))
+    Ok(figures
+        .with_attention(attention, rows)
+        .with_approvals(journal.approvals(&batch.id)?))
 }
 
 pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
@@ -68,7 +70,11 @@ pub fn run(args: StatusArgs) -> anyhow::Result<Exit> {
                             provider,
                             f.rows,
                             f.updated_at.get(..19).unwrap_or(&f.updated_at),
-                            f.states_and_attention()
+                            match f.approvers() {
+                                Some(approved) =>
+                                    format!("{}; {approved}", f.states_and_attention()),
+                                None => f.states_and_attention(),
+                            }
                         );
                     }
                     if all.iter().any(|f| f.sandbox) {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::batch::send::RunCounts;
 use crate::domain::RowState;
 use crate::domain::{Currency, format_major};
-use crate::journal::{AttentionRow, Batch, StateCount};
+use crate::journal::{Approval, AttentionRow, Batch, StateCount};
 
 /// Major-unit text for a currency code as stored; unknown codes (rejected rows) show minor units.
 pub fn major(amount_minor: u128, currency: &str) -> String {
@@ -18,24 +18,7 @@ pub fn major(amount_minor: u128, currency: &str) -> String {
     }
 }
 
-/// Thousands separators for people: `62350000` → `62,350,000`, `1520.50` → `1,520.50`.
-pub fn grouped(amount: &str) -> String {
-    let (int, frac) = amount
-        .split_once('.')
-        .map_or((amount, None), |(i, f)| (i, Some(f)));
-    let mut out = String::with_capacity(amount.len() + int.len() / 3);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(frac) = frac {
-        out.push('.');
-        out.push_str(frac);
-    }
-    out
-}
+pub use crate::domain::grouped;
 
 /// The line after sending: what this run did, each figure by its name and from the journal's
 /// outcomes, the rate over the rows actually sent (none when nothing was):
@@ -91,6 +74,8 @@ pub struct BatchFigures {
     pub attention_not_listed: Option<u64>,
     pub created_at: String,
     pub updated_at: String,
+    /// Who approved the batch (README "Approvals"), recorded when sending started.
+    pub approvals: Vec<Approval>,
 }
 
 impl BatchFigures {
@@ -134,7 +119,25 @@ impl BatchFigures {
             attention_not_listed: None,
             created_at: crate::journal::format_ms(batch.created_at),
             updated_at: crate::journal::format_ms(batch.updated_at),
+            approvals: Vec::new(),
         }
+    }
+
+    /// With the approvals the batch was paid under.
+    pub fn with_approvals(mut self, approvals: Vec<Approval>) -> BatchFigures {
+        self.approvals = approvals;
+        self
+    }
+
+    /// `approved by alice@corp, bob@corp`, or nothing without approvals.
+    pub fn approvers(&self) -> Option<String> {
+        let mut who: Vec<&str> = Vec::new();
+        for a in &self.approvals {
+            if !who.contains(&a.principal.as_str()) {
+                who.push(&a.principal);
+            }
+        }
+        (!who.is_empty()).then(|| format!("approved by {}", who.join(", ")))
     }
 
     /// With the number of rows that need a person and, for one batch's status, the first of
@@ -208,6 +211,9 @@ impl BatchFigures {
         }
         if self.attention > 0 {
             out.push_str(&self.attention_text());
+        }
+        for a in &self.approvals {
+            out.push_str(&format!("  approved by {}\n", a.text()));
         }
         out
     }

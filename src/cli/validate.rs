@@ -48,6 +48,7 @@ pub(crate) fn ingest_options(args: &InputArgs) -> anyhow::Result<IngestOptions> 
         expect_count: args.expect_count,
         expect_totals: args.expect_total.clone(),
         columns: args.column.clone(),
+        sheet: args.sheet.clone(),
     })
 }
 
@@ -100,7 +101,15 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<Exit> {
         match args.format {
             TextOrJson::Json => writeln!(out, "{}", render_json(&summary))?,
             TextOrJson::Text => {
-                writeln!(out, "{shown} for {}", opts.provider)?;
+                match &summary.sheet {
+                    Some(sheet) => writeln!(
+                        out,
+                        "{shown}, sheet {}, for {}",
+                        crate::domain::Quoted(sheet),
+                        opts.provider
+                    )?,
+                    None => writeln!(out, "{shown} for {}", opts.provider)?,
+                }
                 writeln!(out)?;
                 render_text(&summary, out)?;
                 if let Some(note) = &rejects_note {

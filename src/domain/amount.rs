@@ -195,6 +195,25 @@ pub fn format_major(minor: u128, currency: Currency) -> String {
     }
 }
 
+/// Thousands separators for people: `62350000` → `62,350,000`, `1520.50` → `1,520.50`.
+pub fn grouped(amount: &str) -> String {
+    let (int, frac) = amount
+        .split_once('.')
+        .map_or((amount, None), |(i, f)| (i, Some(f)));
+    let mut out = String::with_capacity(amount.len() + int.len() / 3);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(frac) = frac {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
+}
+
 /// An amount with its currency, as written on the command line in major units:
 /// `1234567UGX`, `2500.50 KES` or `KES 2500.50` (used by `--expect-total`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,7 +14,7 @@ mod provider;
 mod row_state;
 mod shown;
 
-pub use amount::{AmountError, AmountUnit, MinorUnits, Money, MoneyError, format_major};
+pub use amount::{AmountError, AmountUnit, MinorUnits, Money, MoneyError, format_major, grouped};
 pub use country::Country;
 pub use currency::{Currency, CurrencyError};
 pub use limits::{Limits, LimitsError};

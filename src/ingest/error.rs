@@ -1,4 +1,4 @@
-//! File-level failures: the file cannot be read as a payout CSV at all, so no row can be trusted
+//! File-level failures: the file cannot be read as a payee file at all, so no row can be trusted
 //! (exit 2). Row problems are not errors here; they are reported per row and the file goes on.
 //! Every message is one line a clerk can act on.
 
@@ -15,7 +15,7 @@ pub enum IngestError {
         source: io::Error,
     },
 
-    #[error("{} is not a regular file but {kind}; give the path of the CSV file itself", path.display())]
+    #[error("{} is not a regular file but {kind}; give the path of the payee file itself", path.display())]
     NotRegularFile { path: PathBuf, kind: &'static str },
 
     #[error("line {line}: the header row {problem}")]
@@ -78,11 +78,61 @@ pub enum IngestError {
     #[error("--column {choice}: {other} is already given a column by another --column")]
     ChosenTwice { choice: String, other: &'static str },
 
+    #[error(
+        "cannot read this {kind}: {}; open it in the spreadsheet program and save it again (as .xlsx), or save the payee sheet as \"CSV UTF-8\"",
+        Escaped(reason)
+    )]
+    Workbook { kind: &'static str, reason: String },
+
+    #[error(
+        "the workbook is larger than {limit_mib} MiB; save the payee sheet on its own, or as \"CSV UTF-8\""
+    )]
+    WorkbookTooLarge { limit_mib: u64 },
+
+    #[error(
+        "--sheet {}: the workbook has no such sheet; its sheets are: {}",
+        Quoted(given),
+        quoted_list(found)
+    )]
+    UnknownSheet { given: String, found: Vec<String> },
+
+    #[error(
+        "the workbook has no visible worksheet; name one with --sheet (its sheets are: {})",
+        quoted_list(found)
+    )]
+    NoVisibleSheet { found: Vec<String> },
+
+    #[error(
+        "sheet {} is empty: it needs a header row naming the columns (phone, amount, currency, ...) and one row per payee",
+        Quoted(sheet)
+    )]
+    EmptySheet { sheet: String },
+
+    #[error(
+        "--sheet {}: this file is CSV text, which has no sheets; --sheet is for .xlsx, .xls and .ods workbooks",
+        Quoted(sheet)
+    )]
+    SheetForCsv { sheet: String },
+
+    #[error(
+        "--delimiter: this file is an {kind}, which has no delimiter; --delimiter is for CSV files"
+    )]
+    DelimiterForWorkbook { kind: &'static str },
+
     #[error("--currency {currency}: {provider} does not pay {currency}; it pays {}", accepted(*provider))]
     DefaultCurrency {
         currency: Currency,
         provider: ProviderKind,
     },
+}
+
+/// `"Payroll", "Bonus"`: sheet names for messages.
+fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| Quoted(n).to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `UGX, KES, TZS, RWF`: the provider's currencies for messages.

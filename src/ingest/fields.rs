@@ -1,5 +1,5 @@
 //! The fields payrun reads from a payee file and the header names that mean each one: the
-//! aliases clerks' exports use (README "The CSV format"), and `--column FIELD="Header"` for a
+//! aliases clerks' exports use (README "The payee file"), and `--column FIELD="Header"` for a
 //! header no alias covers. Names are compared trimmed, case-insensitively, with spaces and
 //! dashes as underscores.
 

@@ -273,6 +273,7 @@ mod tests {
             expect_count: None,
             expect_totals: Vec::new(),
             columns: Vec::new(),
+            sheet: None,
         }
     }
 

@@ -1,13 +1,16 @@
-//! CSV ingest and validation (README, sections "The CSV format" and "Validation rules"): a
-//! payout file streams in, every row comes out either as a checked
+//! Ingest and validation (README, sections "The payee file" and "Validation rules"): a
+//! payout file (CSV, or a sheet of an `.xlsx`, `.xls` or `.ods` workbook) streams in, every row comes out either as a checked
 //! [`PayeeRow`](crate::domain::PayeeRow) or as a [`RejectedRow`] naming each problem with its
 //! physical line, and a [`Summary`] gives counts, totals and warnings.
 //!
 //! Layout:
 //! - `open`: only regular files are read (a FIFO or `/dev/zero` would never end);
 //! - `caps`: every field and row within fixed caps, whatever the file holds;
+//! - `input`: CSV or workbook, told by the first bytes;
 //! - `source`: bytes → records (reader settings, text/binary sniffing, delimiter detection,
 //!   physical line numbers);
+//! - `workbook`: a sheet → records with its row numbers, typed cells read exactly, and the
+//!   cells (errors, formulas with no result, dates) that are errors on their row;
 //! - `fields`: the fields payrun reads, their aliases and `--column` choices; `header`: the
 //!   header row → column indices;
 //! - `rules`: the per-row rules; `seen`: duplicate detection in bounded memory;
@@ -21,7 +24,8 @@
 //! Memory is bounded by the number of problems reported, never by the number of rows or the
 //! length of a value: about 40 bytes per row for duplicate detection, plus the warnings and
 //! errors kept for the summary; a value is read up to [`MAX_FIELD_BYTES`], a row up to
-//! [`MAX_ROW_BYTES`].
+//! [`MAX_ROW_BYTES`]. A workbook adds its own bytes (at most [`MAX_WORKBOOK_BYTES`]) and its
+//! shared-string table; its rows are streamed like CSV rows.
 
 mod caps;
 mod defects;
@@ -29,6 +33,7 @@ mod error;
 mod fields;
 mod formula;
 mod header;
+mod input;
 mod open;
 mod outcome;
 mod rejects;
@@ -38,6 +43,7 @@ mod sample;
 mod seen;
 mod source;
 mod stream;
+mod workbook;
 
 #[cfg(test)]
 mod tests;
@@ -49,12 +55,15 @@ pub use error::IngestError;
 pub use fields::{ColumnChoice, ColumnChoiceError};
 pub use formula::spreadsheet_safe;
 pub use open::open_regular;
-pub use outcome::{RejectedRow, RowError, RowOutcome, Summary, Warning, WarningKind};
+pub use outcome::{
+    OperatorTotal, RejectedRow, RowError, RowOutcome, Summary, Warning, WarningKind,
+};
 pub use rejects::RejectsWriter;
-pub use render::{render_json, render_text};
+pub use render::{render_json, render_text, render_warnings};
 pub use rules::MAX_DESCRIPTION_CHARS;
 pub use sample::write_sample;
 pub use stream::Ingester;
+pub use workbook::MAX_WORKBOOK_BYTES;
 
 use crate::domain::{AmountUnit, Currency, Limits, Money, ProviderKind};
 
@@ -75,6 +84,8 @@ pub struct IngestOptions {
     pub expect_totals: Vec<Money>,
     /// `--column FIELD="Header"`: headers no alias covers.
     pub columns: Vec<ColumnChoice>,
+    /// `--sheet NAME`: the sheet of a workbook to read (default: the first visible one).
+    pub sheet: Option<String>,
 }
 
 impl IngestOptions {
@@ -89,6 +100,7 @@ impl IngestOptions {
             expect_count: None,
             expect_totals: Vec::new(),
             columns: Vec::new(),
+            sheet: None,
         }
     }
 }
@@ -102,6 +114,16 @@ pub fn ingest<R: Read>(
     on_row: impl FnMut(RowOutcome),
 ) -> Result<Summary, IngestError> {
     Ingester::open(input, opts)?.run(on_row)
+}
+
+/// The sheet of a workbook that [`ingest`] reads with `wanted` (`--sheet`), or its first
+/// visible worksheet; `None` for CSV text (where a `wanted` sheet is an error). Reads the
+/// whole workbook but none of its rows.
+pub fn sheet_to_read<R: Read>(
+    input: R,
+    wanted: Option<&str>,
+) -> Result<Option<String>, IngestError> {
+    input::sheet_to_read(input, wanted)
 }
 
 /// [`ingest`] a file by path.

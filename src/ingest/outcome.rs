@@ -93,6 +93,8 @@ pub enum WarningKind {
     RepeatedPayment,
     /// An operator written as clerks write it (`M-Pesa`), read as Rumbapay's name (`mpesa`).
     OperatorSynonym,
+    /// A workbook with data on several sheets, read without `--sheet`.
+    Sheets,
 }
 
 impl WarningKind {
@@ -106,6 +108,7 @@ impl WarningKind {
             WarningKind::EmptyReference => "rows without a reference",
             WarningKind::RepeatedPayment => "repeated payments",
             WarningKind::OperatorSynonym => "operators read by another name",
+            WarningKind::Sheets => "sheet warnings",
         }
     }
 }
@@ -136,6 +139,14 @@ impl fmt::Display for Warning {
 /// whose every phone is written `+256 ...` does not hold a million warnings in memory.
 pub const WARNINGS_KEPT_PER_KIND: u64 = 1000;
 
+/// The valid rows of one currency paid through one mobile operator.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OperatorTotal {
+    pub rows: u64,
+    /// Minor units.
+    pub total: u128,
+}
+
 /// The whole file, once every row has been seen.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -147,6 +158,8 @@ pub struct Summary {
     pub totals: BTreeMap<Currency, u128>,
     /// Number of valid rows per currency.
     pub counts: BTreeMap<Currency, u64>,
+    /// Valid rows and their total per currency and mobile operator (rows that name one).
+    pub operators: BTreeMap<(Currency, &'static str), OperatorTotal>,
     /// The first [`WARNINGS_KEPT_PER_KIND`] warnings of each kind, in file order. Added only
     /// through [`Summary::warn`], which counts them in `warning_counts`.
     pub warnings: Vec<Warning>,
@@ -156,8 +169,10 @@ pub struct Summary {
     pub errors: Vec<RowError>,
     /// The header row as written.
     pub headers: Vec<String>,
-    /// The column delimiter used to read the file.
+    /// The column delimiter used to read the file (`,` for a workbook).
     pub delimiter: u8,
+    /// The sheet read, when the file is a workbook.
+    pub sheet: Option<String>,
 }
 
 impl Summary {

@@ -23,7 +23,17 @@ struct Report<'a> {
     invalid: u64,
     warnings: Vec<&'a Warning>,
     totals: BTreeMap<&'static str, String>,
+    /// Per currency and operator, for files that name operators (Rumbapay).
+    operators: Vec<OperatorLine>,
     errors: &'a [RowError],
+}
+
+#[derive(Serialize)]
+struct OperatorLine {
+    currency: &'static str,
+    operator: &'static str,
+    rows: u64,
+    total: String,
 }
 
 /// The summary as one JSON object (no trailing newline). Kinds with more warnings than were
@@ -49,12 +59,65 @@ pub fn render_json(summary: &Summary) -> String {
             .iter()
             .map(|(currency, total)| (currency.code(), format_major(*total, *currency)))
             .collect(),
+        operators: summary
+            .operators
+            .iter()
+            .map(|((currency, operator), tally)| OperatorLine {
+                currency: currency.code(),
+                operator,
+                rows: tally.rows,
+                total: format_major(tally.total, *currency),
+            })
+            .collect(),
         errors: &summary.errors,
     };
     // Serialising plain strings and numbers cannot fail; fall back to a valid object anyway.
     serde_json::to_string(&report).unwrap_or_else(|err| {
         serde_json::json!({ "error": format!("cannot render the report: {err}") }).to_string()
     })
+}
+
+/// The "Warnings (N):" section of the readable report, leaving out the kinds in `except`: at
+/// most ten of each kind, then a count of the rest. Nothing when no warning is left.
+pub fn render_warnings(
+    summary: &Summary,
+    except: &[WarningKind],
+    out: &mut (impl Write + ?Sized),
+) -> io::Result<()> {
+    let counts = || {
+        summary
+            .warning_counts
+            .iter()
+            .filter(|(kind, _)| !except.contains(kind))
+    };
+    let total: u64 = counts().map(|(_, n)| n).sum();
+    if total == 0 {
+        return Ok(());
+    }
+    writeln!(out, "Warnings ({total}):")?;
+    let mut shown: HashMap<WarningKind, u64> = HashMap::new();
+    for warning in summary
+        .warnings
+        .iter()
+        .filter(|w| !except.contains(&w.kind))
+    {
+        let count = shown.entry(warning.kind).or_default();
+        *count += 1;
+        if *count <= WARNINGS_SHOWN_PER_KIND {
+            writeln!(out, "  {warning}")?;
+        }
+    }
+    for (kind, total) in counts() {
+        if *total > WARNINGS_SHOWN_PER_KIND {
+            writeln!(
+                out,
+                "  ... and {} more {} (--format json lists the first {WARNINGS_KEPT_PER_KIND} of each kind)",
+                total - WARNINGS_SHOWN_PER_KIND,
+                kind.label()
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// The readable report: every problem with its line, warnings (at most ten of each kind, then a
@@ -68,25 +131,7 @@ pub fn render_text(summary: &Summary, out: &mut (impl Write + ?Sized)) -> io::Re
         writeln!(out)?;
     }
     if !summary.warnings.is_empty() {
-        writeln!(out, "Warnings ({}):", summary.warnings_total())?;
-        let mut shown: HashMap<WarningKind, u64> = HashMap::new();
-        for warning in &summary.warnings {
-            let count = shown.entry(warning.kind).or_default();
-            *count += 1;
-            if *count <= WARNINGS_SHOWN_PER_KIND {
-                writeln!(out, "  {warning}")?;
-            }
-        }
-        for (kind, total) in &summary.warning_counts {
-            if *total > WARNINGS_SHOWN_PER_KIND {
-                writeln!(
-                    out,
-                    "  ... and {} more {} (--format json lists the first {WARNINGS_KEPT_PER_KIND} of each kind)",
-                    total - WARNINGS_SHOWN_PER_KIND,
-                    kind.label()
-                )?;
-            }
-        }
+        render_warnings(summary, &[], out)?;
         writeln!(out)?;
     }
     writeln!(out, "Summary:")?;
@@ -104,6 +149,15 @@ pub fn render_text(summary: &Summary, out: &mut (impl Write + ?Sized)) -> io::Re
             "  total     {currency} {} ({rows} {})",
             format_major(*total, *currency),
             if rows == 1 { "row" } else { "rows" }
+        )?;
+    }
+    for ((currency, operator), tally) in &summary.operators {
+        writeln!(
+            out,
+            "  operator  {currency} {operator} {} ({} {})",
+            format_major(tally.total, *currency),
+            tally.rows,
+            if tally.rows == 1 { "row" } else { "rows" }
         )?;
     }
     writeln!(out)?;
@@ -150,6 +204,13 @@ mod tests {
         s.counts.insert(Currency::UGX, 1);
         s.totals.insert(Currency::KES, 250_050);
         s.counts.insert(Currency::KES, 1);
+        s.operators.insert(
+            (Currency::KES, "mpesa"),
+            crate::ingest::OperatorTotal {
+                rows: 1,
+                total: 250_050,
+            },
+        );
         s.errors
             .push(RowError::at(17, "phone", "2.567E+11", "looks mangled"));
         for line in 2..30 {
@@ -170,7 +231,19 @@ mod tests {
         let keys: Vec<&String> = value.as_object().unwrap().keys().collect();
         assert_eq!(
             keys,
-            ["errors", "invalid", "rows", "totals", "valid", "warnings"]
+            [
+                "errors",
+                "invalid",
+                "operators",
+                "rows",
+                "totals",
+                "valid",
+                "warnings"
+            ]
+        );
+        assert_eq!(
+            value["operators"],
+            serde_json::json!([{"currency": "KES", "operator": "mpesa", "rows": 1, "total": "2500.50"}])
         );
         assert_eq!(value["totals"]["UGX"], "25000");
         assert_eq!(value["totals"]["KES"], "2500.50");
@@ -195,6 +268,10 @@ mod tests {
         );
         assert!(text.contains("total     UGX 25000 (1 row)"), "{text}");
         assert!(text.contains("total     KES 2500.50 (1 row)"), "{text}");
+        assert!(
+            text.contains("operator  KES mpesa 2500.50 (1 row)"),
+            "{text}"
+        );
         assert!(text.contains("NOT READY: 1 row"), "{text}");
     }
 }

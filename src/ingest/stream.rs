@@ -1,4 +1,4 @@
-//! One pass over the file: header, then every row through the per-row rules and the
+//! One pass over the file (CSV or a sheet, see `input.rs`): header, then every row through the per-row rules and the
 //! whole-file ones (duplicate references, repeated payments), each outcome handed to the caller
 //! as it streams, then the control checks (`--expect-count`, `--expect-total`).
 
@@ -8,11 +8,13 @@ use csv::StringRecord;
 
 use super::{
     IngestError, IngestOptions, RejectedRow, RowError, RowOutcome, Summary, Warning, WarningKind,
-    defects::{check_totals, defect_errors, header_defect},
+    defects::{check_totals, defect_errors},
     header::{self, Columns},
+    input::Source,
     rules::{Draft, Rules},
     seen::{Duplicates, RowKeys, triple_key},
-    source::{Records, cells},
+    source::cells,
+    workbook::apply_marks,
 };
 use crate::domain::format_major;
 
@@ -29,14 +31,14 @@ const RECYCLE_BYTES: usize = 64 * 1024;
 /// the header before rows arrive (e.g. a rejects file with the same columns).
 pub struct Ingester<'o, R: Read> {
     opts: &'o IngestOptions,
-    records: Records<R>,
+    records: Source<R>,
     columns: Columns,
     headers: Vec<String>,
     warnings: Vec<Warning>,
 }
 
 impl<'o, R: Read> Ingester<'o, R> {
-    /// Read and check the header. Fails when the file cannot be a payout CSV at all.
+    /// Read and check the header. Fails when the file cannot be a payee file at all.
     pub fn open(input: R, opts: &'o IngestOptions) -> Result<Ingester<'o, R>, IngestError> {
         if let Some(currency) = opts.default_currency
             && !opts.provider.accepts(currency)
@@ -46,15 +48,11 @@ impl<'o, R: Read> Ingester<'o, R> {
                 provider: opts.provider,
             });
         }
-        let mut records = Records::open(input, opts.delimiter)?;
-        let (line, headers) = match records.next_record()? {
-            Some((line, record)) => (line, cells(record)),
-            None => return Err(IngestError::Empty),
-        };
-        if let Some(defect) = records.take_defect() {
-            return Err(header_defect(line, &defect));
-        }
-        let (columns, warnings) = header::map(&headers, line, opts)?;
+        let mut records = Source::open(input, opts)?;
+        let (line, headers) = records.header()?;
+        let mut warnings = records.take_warnings();
+        let (columns, header_warnings) = header::map(&headers, line, opts)?;
+        warnings.extend(header_warnings);
         Ok(Ingester {
             opts,
             records,
@@ -69,9 +67,14 @@ impl<'o, R: Read> Ingester<'o, R> {
         &self.headers
     }
 
-    /// The column delimiter in use (given, or detected from the header).
+    /// The column delimiter in use (given, or detected from the header; `,` for a workbook).
     pub fn delimiter(&self) -> u8 {
         self.records.delimiter()
+    }
+
+    /// The sheet being read, when the file is a workbook.
+    pub fn sheet(&self) -> Option<&str> {
+        self.records.sheet()
     }
 
     /// Check every row, calling `on_row` once per data row in file order, and summarise.
@@ -95,6 +98,7 @@ impl<'o, R: Read> Ingester<'o, R> {
         let mut summary = Summary {
             headers,
             delimiter,
+            sheet: records.sheet().map(str::to_string),
             ..Summary::default()
         };
         // Through `warn`, like every other warning: the count shown is the count of the list.
@@ -108,11 +112,13 @@ impl<'o, R: Read> Ingester<'o, R> {
         let mut batch: Vec<StringRecord> = (0..BATCH).map(|_| StringRecord::new()).collect();
         let mut lines = Vec::with_capacity(BATCH);
         let mut defects = Vec::with_capacity(BATCH);
+        let mut marks = Vec::with_capacity(BATCH);
         let mut drafts = Vec::with_capacity(BATCH);
         let header_names = summary.headers.clone();
         loop {
             lines.clear();
             defects.clear();
+            marks.clear();
             let mut failure = None;
             let mut done = false;
             let mut bytes = 0;
@@ -121,6 +127,7 @@ impl<'o, R: Read> Ingester<'o, R> {
                     Ok(Some(line)) => {
                         lines.push(line);
                         defects.push(records.take_defect());
+                        marks.push(records.take_marks());
                         bytes += record.as_byte_record().as_slice().len();
                         if bytes > BATCH_BYTES {
                             break;
@@ -136,8 +143,12 @@ impl<'o, R: Read> Ingester<'o, R> {
                     }
                 }
             }
-            for ((record, &line), defect) in batch.iter().zip(&lines).zip(&mut defects) {
+            for (((record, &line), defect), marks) in
+                batch.iter().zip(&lines).zip(&mut defects).zip(&marks)
+            {
                 let mut draft = rules.check(line, record);
+                // A sheet's error cells, dates in money columns, ...: one error each.
+                apply_marks(&mut draft, marks, record, &columns);
                 if let Some(defect) = defect.take() {
                     // Cut or swallowed: only the defect is reported, and nothing of the row
                     // takes part in duplicate detection.
@@ -232,7 +243,7 @@ fn finish_row(
                     column: None,
                     value: None,
                     message: format!(
-                        "same phone, amount and currency as line {first}: this payee will be paid again (remove the row if that is a mistake)"
+                        "same phone, amount and currency as line {first}: this payee will be paid again (remove the row if that is a mistake; if it is meant, run with --allow-repeats)"
                     ),
                     kind: WarningKind::RepeatedPayment,
                 });
@@ -265,6 +276,14 @@ impl Summary {
             RowOutcome::Valid(row) => {
                 *self.totals.entry(row.currency).or_default() += u128::from(row.amount.get());
                 *self.counts.entry(row.currency).or_default() += 1;
+                if let Some(operator) = row.operator {
+                    let tally = self
+                        .operators
+                        .entry((row.currency, operator.name()))
+                        .or_default();
+                    tally.rows += 1;
+                    tally.total += u128::from(row.amount.get());
+                }
                 self.valid += 1;
             }
             RowOutcome::Rejected(row) => {

@@ -25,6 +25,7 @@
 //! of those functions.
 
 mod actor;
+mod approvals;
 mod batch;
 mod bulk;
 mod fingerprint;
@@ -32,6 +33,7 @@ mod full;
 mod items;
 mod lock;
 mod lookup;
+mod open_rows;
 mod perms;
 mod plan;
 mod queries;
@@ -50,6 +52,7 @@ use std::{
 use rusqlite::{Connection, OpenFlags};
 
 pub use actor::JournalActor;
+pub use approvals::Approval;
 pub use batch::{Batch, BatchSettings, NewBatch};
 pub use fingerprint::Overlap;
 pub use full::{disk_full_message, is_disk_full};
@@ -60,6 +63,7 @@ pub use lock::{
 pub use lookup::{
     Delivery, RowKey, RowRef, delivery, record_delivery, row_by_id, rows_by, sending_rows_like,
 };
+pub use open_rows::{OperatorCount, REPEATS_KEPT, Repeat, Repeats};
 pub use perms::Tightened;
 pub use plan::PlanSink;
 pub use queries::{AttentionRow, StateCount};

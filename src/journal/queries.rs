@@ -38,7 +38,7 @@ pub struct AttentionRow {
 /// would make every later status, report and resume of the batch fail). Each amount is
 /// `high · 2^32 + low` with `low < 2^32`; a batch has fewer than 2^32 rows, so neither half's
 /// sum can overflow, and the total is rebuilt exactly in 128 bits.
-fn exact_sum(high: i64, low: i64) -> u128 {
+pub(super) fn exact_sum(high: i64, low: i64) -> u128 {
     let total = i128::from(high) * (1i128 << 32) + i128::from(low);
     u128::try_from(total).unwrap_or(0)
 }

@@ -28,8 +28,11 @@ pub struct ReportRow {
     pub attention: Option<String>,
     pub attempts: u32,
     pub updated_at: String,
+    /// Who approved the batch (README "Approvals"): principal, key fingerprint, statement
+    /// SHA-256 and when checked, for each approver; the same on every row of the batch.
+    pub approved_by: Option<String>,
     /// What the payee file said beyond the payment (none for batches planned by a payrun
-    /// before journal version 3, nor for rejected rows).
+    /// before journal version 4, nor for rejected rows).
     pub name: Option<String>,
     pub operator: Option<String>,
     pub description: Option<String>,
@@ -48,7 +51,7 @@ pub struct ReportRow {
 
 impl ReportRow {
     /// The report's columns in CSV order; the JSON keys are the same names.
-    pub const COLUMNS: [&'static str; 18] = [
+    pub const COLUMNS: [&'static str; 19] = [
         "line",
         "reference",
         "phone",
@@ -65,6 +68,7 @@ impl ReportRow {
         "updated_at",
         // Added after the others, so scripts reading columns by position keep working.
         "attention",
+        "approved_by",
         "name",
         "operator",
         "description",
@@ -72,7 +76,7 @@ impl ReportRow {
 
     /// The row's cells in the order of [`ReportRow::COLUMNS`] (absent values empty), as
     /// written; the caller makes them safe for spreadsheets.
-    pub fn cells(&self) -> [String; 18] {
+    pub fn cells(&self) -> [String; 19] {
         let opt = |o: &Option<String>| o.clone().unwrap_or_default();
         [
             self.line.to_string(),
@@ -90,6 +94,7 @@ impl ReportRow {
             self.attempts.to_string(),
             self.updated_at.clone(),
             opt(&self.attention),
+            opt(&self.approved_by),
             opt(&self.name),
             opt(&self.operator),
             opt(&self.description),
@@ -117,6 +122,14 @@ impl Journal {
              FROM batches b CROSS JOIN rows r
              WHERE b.id = ?1 AND {IN_BATCH} ORDER BY r.line, r.id"
         ))?;
+        let approvals = self.approvals(batch_id)?;
+        let approved_by = (!approvals.is_empty()).then(|| {
+            approvals
+                .iter()
+                .map(super::Approval::text)
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
         let mut rows = stmt.query([batch_id])?;
         while let Some(r) = rows.next()? {
             let state: String = r.get(5)?;
@@ -137,6 +150,7 @@ impl Journal {
                 attempts: u32::try_from(r.get::<_, i64>(12)?).unwrap_or(u32::MAX),
                 updated_at: super::format_ms(updated_ms),
                 attention: r.get(14)?,
+                approved_by: approved_by.clone(),
                 name: r.get(15)?,
                 operator: r.get(16)?,
                 description: r.get(17)?,
@@ -179,8 +193,8 @@ mod tests {
         assert_eq!(
             ReportRow::COLUMNS.join(","),
             "line,reference,phone,amount,currency,state,key,provider,provider_reference,\
-             request_id,failover_reason,error,attempts,updated_at,attention,name,operator,\
-             description"
+             request_id,failover_reason,error,attempts,updated_at,attention,approved_by,name,\
+             operator,description"
         );
     }
 

@@ -1,6 +1,7 @@
 //! The journal's SQLite schema (README, section "The journal") and its version. One batch table, one row table,
-//! one append-only event table recording every HTTP attempt and status change, and the
-//! webhook delivery table `payrun listen` deduplicates with.
+//! one append-only event table recording every HTTP attempt and status change, the
+//! webhook delivery table `payrun listen` deduplicates with, and the approvals a batch was
+//! paid under.
 //!
 //! The layout is shaped by planning, which writes a million rows in one transaction: a row's
 //! id carries its batch (`batches.seq` in the high 32 bits), so batch-scoped reads are ranges
@@ -126,46 +127,54 @@ CREATE INDEX rows_attention ON rows (id) WHERE attention IS NOT NULL;
 CREATE INDEX batches_fingerprint ON batches (fingerprint) WHERE fingerprint IS NOT NULL;
 "#;
 
-/// Version 3 (from 2): what the payee file said about each payee beyond the payment itself —
-/// the name (first and last name joined), the operator and the description — so `report` can
-/// show them whatever the provider's request carries. Rows of older batches have none.
+/// Version 3 (from 2): the approvals a batch was paid under (README "Approvals"), one row per
+/// approver and statement, written when sending starts.
 const V3: &str = r#"
+CREATE TABLE approvals (
+    batch            INTEGER NOT NULL REFERENCES batches (seq),
+    principal        TEXT NOT NULL,
+    key_fingerprint  TEXT NOT NULL,
+    statement_sha256 TEXT NOT NULL,
+    checked_at       INTEGER NOT NULL,
+    PRIMARY KEY (batch, statement_sha256, principal)
+);
+"#;
+
+/// Version 4 (from 3): what the payee file said about each payee beyond the payment itself —
+/// the name (first and last name joined), the operator and the description — so `report` can
+/// show them whatever the provider's request carries. Rows planned before have none.
+const V4: &str = r#"
 ALTER TABLE rows ADD COLUMN payee_name TEXT;
 ALTER TABLE rows ADD COLUMN operator TEXT;
 ALTER TABLE rows ADD COLUMN description TEXT;
 "#;
 
-/// The steps from an empty file to the current version: step `n` takes a journal of version
-/// `n` to version `n + 1`. A new journal takes every step, so new and migrated journals are
-/// laid out identically.
-const STEPS: [&[&str]; 3] = [&[SCHEMA], &[V2, V2_INDEXES], &[V3]];
+/// The steps from each version to the next: a new journal takes them all, so new and
+/// upgraded journals are laid out the same.
+const STEPS: [&[&str]; 4] = [&[SCHEMA], &[V2, V2_INDEXES], &[V3], &[V4]];
 
-/// Create the schema in a new journal, bring an older one up to date, or check an existing
-/// one's version.
+/// Create the schema in a new journal, upgrade an older one, or check its version.
 pub fn migrate(conn: &mut Connection) -> Result<(), JournalError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     match version {
-        SCHEMA_VERSION => return Ok(()),
-        newer if newer > SCHEMA_VERSION => return Err(JournalError::NewerSchema(newer)),
-        _ => {}
-    }
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    // Another process may have migrated it between our read and our lock.
-    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version > SCHEMA_VERSION {
-        return Err(JournalError::NewerSchema(version));
-    }
-    let done = usize::try_from(version).unwrap_or(0);
-    if done < STEPS.len() {
-        for step in &STEPS[done..] {
-            for sql in *step {
-                tx.execute_batch(sql)?;
+        SCHEMA_VERSION => Ok(()),
+        old @ 0..SCHEMA_VERSION => {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // Another process may have upgraded it between our read and our lock.
+            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if version == old {
+                for step in STEPS.iter().skip(usize::try_from(old).unwrap_or(0)) {
+                    for sql in *step {
+                        tx.execute_batch(sql)?;
+                    }
+                }
+                tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
             }
+            tx.commit()?;
+            Ok(())
         }
-        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+        newer => Err(JournalError::NewerSchema(newer)),
     }
-    tx.commit()?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -205,14 +214,35 @@ mod tests {
             })
             .unwrap();
         assert_eq!((key.as_str(), attention), ("k1", None));
+        let approvals: i64 = conn
+            .query_row("SELECT COUNT(*) FROM approvals", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(approvals, 0, "version 3's approvals table is there, empty");
         // Opening it again changes nothing.
         migrate(&mut conn).unwrap();
     }
 
     #[test]
-    fn a_version_2_journal_gains_the_payee_columns_empty() {
+    fn a_version_2_journal_gets_the_approvals_table() {
         let mut conn = Connection::open_in_memory().unwrap();
         for sql in [SCHEMA, V2, V2_INDEXES, "PRAGMA user_version = 2"] {
+            conn.execute_batch(sql).unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let approvals: i64 = conn
+            .query_row("SELECT COUNT(*) FROM approvals", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(approvals, 0);
+    }
+
+    #[test]
+    fn a_version_3_journal_gains_the_payee_columns_empty() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in [SCHEMA, V2, V2_INDEXES, V3, "PRAGMA user_version = 3"] {
             conn.execute_batch(sql).unwrap();
         }
         conn.execute_batch(
@@ -225,7 +255,7 @@ mod tests {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 3);
+        assert_eq!(version, 4);
         let details: (Option<String>, Option<String>, Option<String>) = conn
             .query_row(
                 "SELECT payee_name, operator, description FROM rows",

@@ -329,6 +329,15 @@ pub fn request_body(
     }
 }
 
+/// Where a stored request body of `kind` names the mobile operator (an SQLite JSON path), or
+/// `None` when the provider routes by the phone number alone.
+pub fn operator_path(kind: ProviderKind) -> Option<&'static str> {
+    match kind {
+        ProviderKind::Rohopay => None,
+        ProviderKind::Rumbapay => Some(rumbapay::OPERATOR_PATH),
+    }
+}
+
 #[cfg(test)]
 mod words_tests {
     use super::*;

@@ -78,7 +78,7 @@ pub fn check_sandbox(batch: &Batch, sandbox: bool) -> anyhow::Result<()> {
 
 /// A planning failure as the user sees it: bad rows and control mismatches are refusals
 /// (exit 3) carrying the problems found; an unreadable file or a journal error is an error.
-pub(super) fn refusal(err: PlanError) -> anyhow::Error {
+pub(crate) fn refusal(err: PlanError) -> anyhow::Error {
     match err {
         PlanError::Invalid(summary) => FileRefused {
             refused: Refused(format!(

@@ -183,6 +183,10 @@ fn a_balance_that_cannot_be_read_refuses_before_a_short_one() {
         notes: Vec::new(),
         currencies: vec![check("KES", BalanceCheck::Short(5))],
         sandbox_unlimited: false,
+        repeats: Default::default(),
+        operators: Vec::new(),
+        validation: None,
+        approved: None,
     };
     assert!(
         p.refusal()
@@ -198,6 +202,14 @@ fn a_balance_that_cannot_be_read_refuses_before_a_short_one() {
             .0
             .contains("could not read the UGX wallet balance")
     );
+    // Repeats: refused unless allowed or a person confirms after seeing them.
+    assert!(p.repeats_refusal(false, false).is_none(), "no repeats");
+    p.repeats.count = 2;
+    let refused = p.repeats_refusal(false, false).unwrap().0;
+    assert!(refused.starts_with("2 payout(s) repeat"), "{refused}");
+    assert!(refused.contains("--allow-repeats"), "{refused}");
+    assert!(p.repeats_refusal(true, false).is_none());
+    assert!(p.repeats_refusal(false, true).is_none());
     p.currencies = vec![check("UGX", BalanceCheck::Unknown("no endpoint".into()))];
     assert!(p.refusal().is_none());
 }

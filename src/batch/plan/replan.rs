@@ -170,10 +170,6 @@ pub fn replan_changed(
     }
     writer.replace_rejected(&rejected)?;
     result.rejected = rejected.len() as u64;
-    writer.commit(
-        &file.path().to_string_lossy(),
-        file.sha256(),
-        &fingerprint.finish(),
-    )?;
+    writer.commit(&file.source(), file.sha256(), &fingerprint.finish())?;
     Ok((result, summary))
 }

@@ -2,6 +2,10 @@
 //! handle while being hashed again. What is stored under a file's hash is exactly what was
 //! planned: a file rewritten in between is refused (nothing planned), and a file replaced by
 //! another (renamed over) does not matter, because the handle still reads the first one.
+//!
+//! A workbook pays the rows of one of its sheets, so its hash (the batch's file hash, and the
+//! default batch id's hex digits) is that of its bytes *and* of the sheet read: the November
+//! sheet and the December sheet of one workbook are two batches, never one batch continued.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -17,7 +21,13 @@ use crate::ingest::{self, IngestError, IngestOptions, RowOutcome, Summary};
 pub struct PlanFile {
     path: PathBuf,
     file: File,
+    /// What the batch stores: the bytes' hash, or for a workbook the hash of that and the
+    /// sheet read.
     sha256: String,
+    /// The SHA-256 of the bytes, to tell a file rewritten since it was opened.
+    bytes_sha256: String,
+    /// The sheet read, for a workbook.
+    sheet: Option<String>,
 }
 
 /// Reads through to `inner`, hashing every byte read.
@@ -38,6 +48,12 @@ impl PlanFile {
     /// Open `path` and hash its content. Anything but a regular file (a FIFO, a device, a
     /// directory) is refused before a byte is read: hashing it could never end.
     pub fn open(path: &Path) -> Result<PlanFile, IngestError> {
+        PlanFile::open_sheet(path, None)
+    }
+
+    /// [`PlanFile::open`] for the sheet `sheet` (`--sheet`) of a workbook, or its first visible
+    /// one; the sheet read is part of the hash. `--sheet` with a CSV file is refused.
+    pub fn open_sheet(path: &Path, sheet: Option<&str>) -> Result<PlanFile, IngestError> {
         let file = ingest::open_regular(path)?;
         let mut reader = Hashing {
             inner: &file,
@@ -45,12 +61,30 @@ impl PlanFile {
         };
         std::io::copy(&mut reader, &mut std::io::sink())
             .map_err(|source| IngestError::Read { source })?;
-        let sha256 = hex::encode(reader.hasher.finalize());
+        let bytes_sha256 = hex::encode(reader.hasher.finalize());
+        let mut handle = &file;
+        handle
+            .seek(SeekFrom::Start(0))
+            .map_err(|source| IngestError::Read { source })?;
+        let sheet = ingest::sheet_to_read(handle, sheet)?;
+        let sha256 = match &sheet {
+            None => bytes_sha256.clone(),
+            Some(name) => {
+                let mut hasher = Sha256::new();
+                for part in ["payrun-sheet/1", bytes_sha256.as_str(), name.as_str()] {
+                    hasher.update((part.len() as u64).to_be_bytes());
+                    hasher.update(part.as_bytes());
+                }
+                hex::encode(hasher.finalize())
+            }
+        };
         test_hook_after_hash(path);
         Ok(PlanFile {
             path: path.to_path_buf(),
             file,
             sha256,
+            bytes_sha256,
+            sheet,
         })
     }
 
@@ -58,7 +92,19 @@ impl PlanFile {
         &self.path
     }
 
-    /// SHA-256 (lowercase hex) of the bytes seen when the file was opened.
+    /// Where the batch's rows come from, as the journal keeps it (its `file_path`): the path,
+    /// and for a workbook `#sheet=` and the sheet read, so that each sheet of a workbook is
+    /// found as its own batch and an edited sheet as the batch it was.
+    pub fn source(&self) -> String {
+        let path = self.path.to_string_lossy();
+        match &self.sheet {
+            Some(sheet) => format!("{path}#sheet={sheet}"),
+            None => path.into_owned(),
+        }
+    }
+
+    /// SHA-256 (lowercase hex) of the bytes seen when the file was opened; for a workbook, of
+    /// those bytes' SHA-256 and the name of the sheet read (see the module comment).
     pub fn sha256(&self) -> &str {
         &self.sha256
     }
@@ -82,7 +128,7 @@ impl PlanFile {
         let summary = ingest::ingest(&mut reader, opts, on_row)?;
         // Whatever the CSV reader did not need still counts for the hash.
         std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| self.open_error(e))?;
-        if hex::encode(reader.hasher.finalize()) != self.sha256 {
+        if hex::encode(reader.hasher.finalize()) != self.bytes_sha256 {
             return Err(PlanError::FileChanged(self.path.clone()));
         }
         Ok(summary)
@@ -136,6 +182,19 @@ mod tests {
         // Twice from the same handle: the second pass starts at the first byte again.
         file.ingest(&opts, |_| rows += 1).unwrap();
         assert_eq!(rows, 2);
+    }
+
+    #[test]
+    fn sheet_is_refused_for_csv_and_the_source_is_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.csv");
+        std::fs::write(&path, FILE).unwrap();
+        assert!(matches!(
+            PlanFile::open_sheet(&path, Some("Payroll")),
+            Err(IngestError::SheetForCsv { .. })
+        ));
+        let file = PlanFile::open_sheet(&path, None).unwrap();
+        assert_eq!(file.source(), path.to_string_lossy());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `report --format html`: one self-contained page for the person who approves payroll — the
-//! batch, its totals per currency and state with a bar chart, what needs attention and the
-//! exact command for it, then every payee. The page loads nothing: no scripts, fonts, images
+//! batch, who approved it, its totals per currency and state with a bar chart, what needs
+//! attention and the exact command for it, then every payee. The page loads nothing: no scripts, fonts, images
 //! or links, and its Content-Security-Policy forbids any. The journal is read twice (totals
 //! and attention first, then the payees, streamed), so memory stays bounded by the attention
 //! list's cap, whatever the batch's size.
@@ -11,7 +11,7 @@ use std::path::Path;
 use super::page_attention::{Overview, attention};
 use super::page_parts::{STYLE, chart, class, esc, money, utc};
 use super::totals::Bucket;
-use crate::journal::{Batch, Journal, JournalError, ReportRow};
+use crate::journal::{Approval, Batch, Journal, JournalError, ReportRow};
 
 /// What the page is about.
 pub struct Context<'a> {
@@ -42,8 +42,7 @@ pub fn write(journal: &Journal, ctx: &Context<'_>, mut out: impl Write) -> anyho
     let mut page = String::with_capacity(64 * 1024);
     head(&mut page, b);
     facts(&mut page, ctx, &overview);
-    // Approvals: who approved the batch belongs here, between the batch and its totals, once
-    // the journal records approvals; it records none yet, so the page has no such section.
+    approvals(&mut page, &journal.approvals(&b.id)?);
     totals(&mut page, &overview);
     attention(&mut page, ctx, &overview);
     page.push_str(
@@ -104,6 +103,34 @@ fn facts(page: &mut String, ctx: &Context<'_>, o: &Overview) {
         updated = utc(b.updated_at),
         payees = o.totals.payees,
     ));
+}
+
+/// Who approved the batch (README "Approvals"), as the journal recorded it when sending
+/// started.
+fn approvals(page: &mut String, approvals: &[Approval]) {
+    page.push_str("<section id=\"approvals\"><h2>Approvals</h2>");
+    if approvals.is_empty() {
+        page.push_str(
+            "<p class=\"note\">None recorded: payrun records the approvals a batch is paid \
+             under when sending starts with an approval policy (<code>--approvers</code>).</p>",
+        );
+    } else {
+        page.push_str(
+            "<table><thead><tr><th>Approver</th><th>Key</th><th>Statement SHA-256</th>\
+             <th>Checked</th></tr></thead><tbody>",
+        );
+        for a in approvals {
+            page.push_str(&format!(
+                "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
+                esc(&a.principal),
+                esc(&a.key_fingerprint),
+                esc(&a.statement_sha256),
+                esc(&a.checked_at)
+            ));
+        }
+        page.push_str("</tbody></table>");
+    }
+    page.push_str("</section>\n");
 }
 
 fn totals(page: &mut String, o: &Overview) {

@@ -153,9 +153,15 @@ pub fn build(journal: &Journal, batch: &Batch) -> anyhow::Result<Workbook> {
         })?;
         sheet.autofilter(0, 0, at, (PAYEE_COLUMNS.len() - 1) as u16)?;
     }
+    let approvals: Vec<String> = journal
+        .approvals(&batch.id)?
+        .iter()
+        .map(crate::journal::Approval::text)
+        .collect();
     let sheet = workbook.add_worksheet();
     sheet.set_name("Totals")?;
-    totals_sheet(sheet, batch, &totals, &formats).context("cannot write the totals sheet")?;
+    totals_sheet(sheet, batch, &approvals, &totals, &formats)
+        .context("cannot write the totals sheet")?;
     Ok(workbook)
 }
 
@@ -203,11 +209,12 @@ fn payee_row(
     text(sheet, 17, row.key.as_deref())
 }
 
-/// One line per currency and operator, then the currency's total in bold, each with the
-/// payees and amount requested and in every bucket.
+/// Who approved the batch, then one line per currency and operator and the currency's total
+/// in bold, each with the payees and amount requested and in every bucket.
 fn totals_sheet(
     sheet: &mut Worksheet,
     batch: &Batch,
+    approvals: &[String],
     totals: &Totals,
     f: &Formats,
 ) -> Result<(), rust_xlsxwriter::XlsxError> {
@@ -219,6 +226,12 @@ fn totals_sheet(
         batch.file_name
     );
     sheet.write_string_with_format(0, 0, title, &f.total)?;
+    let approved = if approvals.is_empty() {
+        "Approved by: none recorded".to_owned()
+    } else {
+        format!("Approved by: {}", approvals.join("; "))
+    };
+    sheet.write_string(1, 0, cell_text(&approved))?;
     sheet.set_column_width(0, 10)?;
     sheet.set_column_width(1, 14)?;
     let groups: Vec<(&str, Option<Bucket>)> = std::iter::once(("Requested", None))

@@ -66,6 +66,14 @@ fn journal() -> (tempfile::TempDir, Journal, Batch) {
     };
     crate::journal::record_outcome(journal.conn(), failed, 1, &outcome).unwrap();
     ts::send(&journal, ts::id_of_key(&journal, "k-c"), RowState::InDoubt);
+    journal
+        .record_approvals(
+            "june",
+            "ab12",
+            1_795_253_400_000,
+            &[("alice@corp".into(), "SHA256:<k>".into())],
+        )
+        .unwrap();
     let batch = journal.batch("june").unwrap();
     (dir, journal, batch)
 }
@@ -116,6 +124,11 @@ fn the_workbook_reads_back_with_typed_cells_and_totals() {
     assert_eq!(cell(&payees, 4, 8), Data::Empty);
 
     let totals = book.worksheet_range("Totals").unwrap();
+    assert!(
+        matches!(cell(&totals, 1, 0), Data::String(a) if a.starts_with("Approved by: alice@corp (key SHA256:<k>")),
+        "{:?}",
+        cell(&totals, 1, 0)
+    );
     let labels: Vec<Data> = (0..8).map(|i| cell(&totals, 2, 2 + 2 * i)).collect();
     assert_eq!(
         labels,
@@ -174,8 +187,10 @@ fn the_page_escapes_every_value_and_loads_nothing() {
         assert!(!page.contains(external), "the page refers to {external}");
     }
     assert!(page.contains("default-src 'none'"));
+    assert!(page.contains("<td>alice@corp</td><td><code>SHA256:&lt;k&gt;</code></td>"));
     for section in [
         "id=\"batch\"",
+        "id=\"approvals\"",
         "id=\"totals\"",
         "id=\"attention\"",
         "id=\"payees\"",
@@ -186,6 +201,8 @@ fn the_page_escapes_every_value_and_loads_nothing() {
         page.find(needle)
             .unwrap_or_else(|| panic!("no {needle} in the page"))
     };
+    assert!(at("id=\"batch\"") < at("id=\"approvals\""));
+    assert!(at("id=\"approvals\"") < at("id=\"totals\""));
     assert!(at("id=\"totals\"") < at("id=\"attention\""));
     assert!(at("id=\"attention\"") < at("id=\"payees\""));
     assert!(page.contains("1,521.49 KES"), "requested total");
@@ -230,11 +247,15 @@ fn the_csv_has_the_new_columns_and_stays_spreadsheet_safe() {
         .iter()
         .map(str::to_owned)
         .collect();
-    assert_eq!(header[15..], ["name", "operator", "description"]);
+    assert_eq!(
+        header[15..],
+        ["approved_by", "name", "operator", "description"]
+    );
     let first = reader.records().next().unwrap().unwrap();
-    assert_eq!(&first[15], "Amina Nakato");
-    assert_eq!(&first[16], "mpesa");
-    assert_eq!(&first[17], "'=cmd|' /C calc'!A0");
+    assert!(first[15].starts_with("alice@corp"));
+    assert_eq!(&first[16], "Amina Nakato");
+    assert_eq!(&first[17], "mpesa");
+    assert_eq!(&first[18], "'=cmd|' /C calc'!A0");
 }
 
 #[test]

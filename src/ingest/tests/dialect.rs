@@ -112,8 +112,13 @@ fn header_only_is_clean_with_a_warning() {
 fn unreadable_files_are_one_clear_error() {
     let opts = rohopay();
     assert!(matches!(file_error(b"", &opts), IngestError::Empty));
+    // A zip that is not a workbook: read as one, refused as one.
     assert!(matches!(
         file_error(b"PK\x03\x04\x14\x00", &opts),
+        IngestError::Workbook { .. }
+    ));
+    assert!(matches!(
+        file_error(b"\xFF\xFEp\x00h\x00", &opts),
         IngestError::Binary(_)
     ));
     assert!(matches!(

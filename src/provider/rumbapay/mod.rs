@@ -137,6 +137,10 @@ const INSUFFICIENT_BALANCE: i64 = 60;
 
 /// The payout body. `reference` is the row's idempotency key; the customer is the payee,
 /// identified by the row's reference or, without one, its phone.
+/// Where a stored request body names the operator (an SQLite JSON path), for the pre-flight's
+/// totals per operator.
+pub const OPERATOR_PATH: &str = "$.mobile_money.operator";
+
 pub fn request_body(
     row: &PayeeRow,
     key: &str,

@@ -43,6 +43,10 @@ fn body_follows_the_seed_with_exact_major_amount() {
     assert_eq!(body["currency"], "KES");
     assert_eq!(body["mobile_money"]["phone"], "+254712973246");
     assert_eq!(body["mobile_money"]["operator"], "mpesa");
+    assert_eq!(
+        OPERATOR_PATH, "$.mobile_money.operator",
+        "the path to the field above"
+    );
     assert_eq!(body["mobile_money"]["beneficiary_first_name"], "Oki");
     assert_eq!(
         body["mobile_money"]["beneficiary_document_type"],

@@ -279,8 +279,10 @@ impl Sequence {
         c
     }
 
+    /// The files repeat some payments on purpose (the model pays them as often as written), so
+    /// every sending command says they are meant.
     pub fn send_args(&self, c: &mut tokio::process::Command) {
-        c.args(["--rate", "1000", "--concurrency", "4"]);
+        c.args(["--rate", "1000", "--concurrency", "4", "--allow-repeats"]);
     }
 
     /// `run FILE ...` for `target`: the command, the model's verdict, a log line, the id.

@@ -203,7 +203,10 @@ async fn renamed_references_are_matched_one_for_one() {
     payees[1].phone = payees[0].phone.clone();
     payees[1].amount = payees[0].amount.clone();
     let file = fx.csv("agents.csv", &payees);
-    let out = fx.run(&file, "rohopay", &["--rate", "500"]).await;
+    // Two agents sharing a phone and an amount: a repeat, paid because it is meant.
+    let out = fx
+        .run(&file, "rohopay", &["--rate", "500", "--allow-repeats"])
+        .await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let batch = batch_id(&out);
 
@@ -220,7 +223,14 @@ async fn renamed_references_are_matched_one_for_one() {
         .run(
             &file,
             "rohopay",
-            &["--batch", &batch, "--allow-changed-file", "--rate", "500"],
+            &[
+                "--batch",
+                &batch,
+                "--allow-changed-file",
+                "--rate",
+                "500",
+                "--allow-repeats",
+            ],
         )
         .await;
     assert_eq!(code(&out), 1, "{}", text(&out));

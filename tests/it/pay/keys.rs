@@ -45,7 +45,9 @@ async fn a_reference_spelling_a_derived_identity_is_its_own_payee() {
          256772123456|5000|UGX|1,256772123456,5000,UGX\n",
     )
     .unwrap();
-    let out = fx.run(&path, "rohopay", &["--rate", "500"]).await;
+    let out = fx
+        .run(&path, "rohopay", &["--rate", "500", "--allow-repeats"])
+        .await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let ledger = fx.ledger().await;
     assert_eq!(ledger.len(), 4, "{ledger:?}");

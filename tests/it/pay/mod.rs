@@ -13,4 +13,5 @@ mod lies;
 mod pauses;
 mod reconcile;
 mod refusals;
+mod repeats;
 mod rumbapay;

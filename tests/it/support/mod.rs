@@ -10,6 +10,7 @@ pub mod money;
 pub mod pay;
 pub mod sim;
 pub mod wait;
+pub mod workbook;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -55,7 +55,7 @@ fn not_utf8_names_the_line() {
 }
 
 #[test]
-fn binary_garbage_and_workbooks() {
+fn binary_garbage_and_broken_workbooks() {
     let dir = tempfile::tempdir().unwrap();
     let mut garbage = Vec::new();
     let mut x: u32 = 12345;
@@ -77,7 +77,25 @@ fn binary_garbage_and_workbooks() {
         "rohopay",
         &[],
     ));
-    assert!(err.contains("Excel workbook"), "{err}");
+    // Read as a workbook (by its content), refused as one that cannot be read.
+    assert!(
+        err.contains("cannot read this Excel workbook (.xlsx): ")
+            && err.contains("save it again (as .xlsx), or save the payee sheet as \"CSV UTF-8\""),
+        "{err}"
+    );
+    let err = one_line_error(&validate(
+        &write(
+            &dir,
+            "old.csv",
+            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 truncated",
+        ),
+        "rohopay",
+        &[],
+    ));
+    assert!(
+        err.contains("cannot read this Excel 97-2003 workbook (.xls): "),
+        "{err}"
+    );
     one_line_error(&validate(dir.path(), "rohopay", &[]));
 }
 
