@@ -21,7 +21,7 @@ use super::items::PlanItem;
 pub(super) const CHUNK: usize = 64;
 
 const ROW_COLUMNS: &str = "line, identity, idem_key, reference, phone, amount_minor, amount_text,
-    currency, request_body, payee_name, operator, description, state, last_error, created_at,
+    currency, request_body, payee_name, payee_operator, payee_description, state, last_error, created_at,
     updated_at";
 
 /// Parameters per planned row in a [`planned_sql`] statement.

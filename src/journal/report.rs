@@ -117,8 +117,8 @@ impl Journal {
                     CASE WHEN r.conflict IS NULL THEN r.last_error
                          WHEN r.last_error IS NULL THEN 'conflict: ' || r.conflict
                          ELSE 'conflict: ' || r.conflict || '; ' || r.last_error END,
-                    r.attempts, r.updated_at, r.attention, r.payee_name, r.operator,
-                    r.description, r.amount_minor, r.conflict, r.created_at
+                    r.attempts, r.updated_at, r.attention, r.payee_name,
+                    r.payee_operator, r.payee_description, r.amount_minor, r.conflict, r.created_at
              FROM batches b CROSS JOIN rows r
              WHERE b.id = ?1 AND {IN_BATCH} ORDER BY r.line, r.id"
         ))?;

@@ -145,8 +145,8 @@ CREATE TABLE approvals (
 /// show them whatever the provider's request carries. Rows planned before have none.
 const V4: &str = r#"
 ALTER TABLE rows ADD COLUMN payee_name TEXT;
-ALTER TABLE rows ADD COLUMN operator TEXT;
-ALTER TABLE rows ADD COLUMN description TEXT;
+ALTER TABLE rows ADD COLUMN payee_operator TEXT;
+ALTER TABLE rows ADD COLUMN payee_description TEXT;
 "#;
 
 /// The steps from each version to the next: a new journal takes them all, so new and
@@ -258,7 +258,7 @@ mod tests {
         assert_eq!(version, 4);
         let details: (Option<String>, Option<String>, Option<String>) = conn
             .query_row(
-                "SELECT payee_name, operator, description FROM rows",
+                "SELECT payee_name, payee_operator, payee_description FROM rows",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
