@@ -142,6 +142,7 @@ pub async fn pay_file<C: Confirm>(
     let opts = PayOptions {
         send: req.send,
         sandbox_limited: req.sandbox_limited,
+        command: pay::Command::Run,
     };
     let paid = pay::pay(
         journal,

@@ -39,6 +39,10 @@ pub enum Command {
     Report(ReportArgs),
     /// Ask the provider for the final state of accepted and in-doubt payouts.
     Reconcile(ReconcileArgs),
+    /// Pay again the rows whose last attempt definitively failed, each under a new key.
+    Retry(RetryArgs),
+    /// Withdraw a batch: its rows not sent yet are never sent.
+    Cancel(CancelArgs),
     /// Receive the providers' status webhooks and record them in the journal.
     Listen(ListenArgs),
     /// Start the built-in provider simulator (RohoPay and Rumbapay APIs, with faults; a testing aid).
@@ -201,6 +205,35 @@ pub struct ResumeArgs {
 
     #[command(flatten)]
     pub send: SendArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    /// Batch id, as printed by `run` and listed by `status`.
+    pub batch: String,
+
+    /// Retry only the failed rows on these lines of the file, e.g. --only 4,17,230.
+    #[arg(long, value_name = "LINE,...", value_delimiter = ',')]
+    pub only: Vec<u64>,
+
+    #[command(flatten)]
+    pub journal: JournalArgs,
+
+    #[command(flatten)]
+    pub send: SendArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// Batch id, as printed by `run` and listed by `status`.
+    pub batch: String,
+
+    #[command(flatten)]
+    pub journal: JournalArgs,
+
+    /// Do not ask for confirmation (required when not on a terminal).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 mod out;
 
 mod args;
+mod cancel;
 mod generate;
 mod listen;
 mod observer;
@@ -16,6 +17,7 @@ mod reconcile;
 mod reconcile_progress;
 mod report;
 mod resume;
+mod retry;
 mod run;
 mod signals;
 mod sim;
@@ -46,6 +48,8 @@ fn journal_path(command: &Command) -> Option<std::path::PathBuf> {
         Command::Status(a) => &a.journal,
         Command::Report(a) => &a.journal,
         Command::Reconcile(a) => &a.journal,
+        Command::Retry(a) => &a.journal,
+        Command::Cancel(a) => &a.journal,
         Command::Listen(a) => &a.journal,
         Command::Validate(_) | Command::Sim(_) | Command::Generate(_) => return None,
     };
@@ -72,6 +76,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Status(args) => status::run(args),
         Command::Report(args) => report::run(args),
         Command::Reconcile(args) => reconcile::run(args),
+        Command::Retry(args) => retry::run(args),
+        Command::Cancel(args) => cancel::run(args),
         Command::Listen(args) => listen::run(args),
         Command::Sim(args) => sim::run(args),
         Command::Generate(args) => generate::run(args),

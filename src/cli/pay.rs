@@ -11,7 +11,7 @@ use super::observer::{CliObserver, resume_command};
 use super::summary::BatchFigures;
 use crate::batch::endpoint::{Endpoint, Target};
 use crate::batch::open::Prepared;
-use crate::batch::pay::{self, Confirm, Paid, PayOptions, Standing};
+use crate::batch::pay::{self, Command, Confirm, Paid, PayOptions, Standing};
 use crate::batch::send::{self, SendOptions, StopReason};
 use crate::domain::RowState;
 use crate::exit::Exit;
@@ -60,18 +60,21 @@ fn figures(batch: &Batch, standing: &Standing) -> BatchFigures {
         .with_attention(standing.attention, None)
 }
 
-/// The batch lock, the pre-flight and the sending of `batch`, whose journal is `journal_path`;
-/// returns the exit code.
+/// The batch lock, the pre-flight and the sending of `batch` by `command`, whose journal is
+/// `journal_path`; returns the exit code.
 pub async fn pay(
     journal: Journal,
     batch: Batch,
     send: &SendArgs,
     endpoint: Endpoint,
     journal_path: &Path,
+    command: Command,
 ) -> anyhow::Result<Exit> {
+    let retry = matches!(command, Command::Retry(_));
     let opts = PayOptions {
         send: send_options(send),
         sandbox_limited: send.sandbox_balance.is_some(),
+        command,
     };
     let paid = pay::pay(
         journal,
@@ -83,6 +86,16 @@ pub async fn pay(
         &Terminal { yes: send.yes },
     )
     .await?;
+    if retry && let Paid::NothingLeft { standing, .. } = &paid {
+        outln!("Nothing to retry in batch {}.", batch.id);
+        let figures = figures(&batch, standing);
+        out!("{}", figures.text());
+        return Ok(if figures.all_good() {
+            Exit::Ok
+        } else {
+            Exit::Incomplete
+        });
+    }
     Ok(render(&batch, paid, journal_path))
 }
 

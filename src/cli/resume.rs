@@ -6,6 +6,7 @@ use anyhow::Context;
 use super::ResumeArgs;
 use super::pay;
 use crate::batch::endpoint::Endpoint;
+use crate::batch::pay::Command;
 use crate::batch::open::check_sandbox;
 use crate::exit::Exit;
 use crate::journal::Journal;
@@ -33,5 +34,13 @@ async fn resume(args: ResumeArgs) -> anyhow::Result<Exit> {
             "note: the sandbox simulator starts empty on every run; rows resent now are simulated again (no money moves)"
         );
     }
-    pay::pay(journal, batch, &args.send, endpoint, &args.journal.journal).await
+    pay::pay(
+        journal,
+        batch,
+        &args.send,
+        endpoint,
+        &args.journal.journal,
+        Command::Resume,
+    )
+    .await
 }

@@ -37,7 +37,9 @@ mod plan;
 mod queries;
 mod replan;
 mod report;
+mod retry;
 mod rows;
+mod runs;
 mod schema;
 mod sending;
 mod span;
@@ -50,7 +52,7 @@ use std::{
 use rusqlite::{Connection, OpenFlags};
 
 pub use actor::JournalActor;
-pub use batch::{Batch, BatchSettings, NewBatch};
+pub use batch::{Batch, BatchSettings, LastRun, NewBatch};
 pub use fingerprint::Overlap;
 pub use full::{disk_full_message, is_disk_full};
 pub use items::{PlanItem, PlanStats, PlannedRow, RejectedInsert};
@@ -69,6 +71,10 @@ pub use rows::{
     Attempt, OpenRow, Outcome, UnsettledRow, advance, flag_attention, log_attempt, mark_sending,
     open_rows_page, record_outcome, unsettled_rows,
 };
+pub use retry::{
+    EarlierAttempt, FailedRow, NewAttempt, OtherRow, RetryScan, begin_attempts, earlier_attempts,
+};
+pub use runs::{Cancelled, HeldRow, run_ended, run_started};
 pub use schema::SCHEMA_VERSION;
 pub use sending::{Claimed, claim_for_sending};
 
