@@ -7,8 +7,10 @@ mod out;
 
 mod args;
 mod cancel;
+mod clock;
 mod generate;
 mod listen;
+mod next_step;
 mod observer;
 mod pay;
 mod preflight;
@@ -33,6 +35,8 @@ use crate::exit::{Exit, Refused};
 
 /// Entry point used by `main.rs`.
 pub fn main() -> std::process::ExitCode {
+    // First: the local UTC offset can only be read while this is the only thread.
+    clock::init();
     let cli = Cli::parse();
     init_tracing();
     let journal = journal_path(&cli.command);

@@ -57,7 +57,7 @@ pub use fingerprint::Overlap;
 pub use full::{disk_full_message, is_disk_full};
 pub use items::{PlanItem, PlanStats, PlannedRow, RejectedInsert};
 pub use lock::{
-    LockInfo, LockToken, check as check_lock, heartbeat, heartbeat_every, stale_after_ms,
+    Holder, LockInfo, LockToken, check as check_lock, heartbeat, heartbeat_every, stale_after_ms,
 };
 pub use lookup::{
     Delivery, RowKey, RowRef, delivery, record_delivery, row_by_id, rows_by, sending_rows_like,

@@ -148,6 +148,21 @@ impl Journal {
         Ok(scan)
     }
 
+    /// Failed rows of a batch that `retry` would pay again (no note for a person, no
+    /// conflict).
+    pub fn retryable_count(&self, batch_id: &str) -> Result<u64, JournalError> {
+        let n: i64 = self.conn().query_row(
+            &format!(
+                "SELECT COUNT(*) FROM batches b CROSS JOIN rows r
+                 WHERE b.id = ?1 AND {IN_BATCH} AND r.state = 'failed'
+                   AND r.attention IS NULL AND r.conflict IS NULL"
+            ),
+            [batch_id],
+            |r| r.get(0),
+        )?;
+        Ok(to_u64(n))
+    }
+
     /// Rows of a batch on each attempt after the first: `(attempt, rows)`, lowest first.
     pub fn retried_counts(&self, batch_id: &str) -> Result<Vec<(u32, u64)>, JournalError> {
         let mut stmt = self.conn().prepare_cached(&format!(
