@@ -279,11 +279,7 @@ async fn send_locked<P: Provider, C: Confirm>(
 
     // Durable before anything leaves: the run's start and, for retry, every new attempt's key
     // and body with its row `planned` again, in one transaction under the lock.
-    let (id, lock, command) = (
-        ctx.batch.id.clone(),
-        token.clone(),
-        ctx.opts.command.name(),
-    );
+    let (id, lock, command) = (ctx.batch.id.clone(), token.clone(), ctx.opts.command.name());
     let started = ctx
         .actor
         .write(move |c| {

@@ -10,9 +10,7 @@ use std::collections::BTreeMap;
 
 use super::keys::{self, IdentityKind};
 use crate::domain::{ProviderKind, RowState};
-use crate::journal::{
-    Batch, FailedRow, Journal, JournalError, NewAttempt, OtherRow, StateCount,
-};
+use crate::journal::{Batch, FailedRow, Journal, JournalError, NewAttempt, OtherRow, StateCount};
 
 /// What to retry: every failed row, or only the rows on these lines of the file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -194,7 +192,9 @@ fn new_attempt(
 pub enum PlanRetryError {
     #[error(transparent)]
     Journal(#[from] JournalError),
-    #[error("line {line}: the stored request cannot be given a new key ({reason}); nothing was sent")]
+    #[error(
+        "line {line}: the stored request cannot be given a new key ({reason}); nothing was sent"
+    )]
     Body { line: u64, reason: String },
 }
 
@@ -224,10 +224,7 @@ mod tests {
         force_state(&journal, id("k2"), RowState::InDoubt);
         force_state(&journal, id("k3"), RowState::Succeeded);
         force_state(&journal, id("k4"), RowState::Failed);
-        journal
-            .conn()
-            .execute("UPDATE rows SET attention = 'paid after all' WHERE idem_key = 'k4'", [])
-            .unwrap();
+        crate::journal::flag_attention(journal.conn(), id("k4"), "paid after all").unwrap();
         let batch = journal.batch("b").unwrap();
         let p = super::plan(&journal, &batch, &RetryRequest::default()).unwrap();
         assert_eq!(p.retried.len(), 1);
@@ -239,7 +236,10 @@ mod tests {
         );
         assert_eq!(r.next.failed_attempt, 1);
         assert_eq!(
-            p.held.iter().map(|h| (h.line, h.why.clone())).collect::<Vec<_>>(),
+            p.held
+                .iter()
+                .map(|h| (h.line, h.why.clone()))
+                .collect::<Vec<_>>(),
             [
                 (3, Held::MayBeWithProvider),
                 (5, Held::NeedsPerson("paid after all".into()))

@@ -21,6 +21,15 @@ is silently skipped.\n\nTry it with no account: payrun run samples/payroll.csv -
 configuration error, 3 refused before sending anything, 130 interrupted (resumable)."
 )]
 pub struct Cli {
+    /// Config file with [profiles.NAME] tables (default: ./payrun.toml, else
+    /// $XDG_CONFIG_HOME/payrun/config.toml). See README, "Config file and profiles".
+    #[arg(long, global = true, env = "PAYRUN_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Profile of the config file to use (default: the profile named `default`, if any).
+    #[arg(long, global = true, env = "PAYRUN_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -43,6 +52,8 @@ pub enum Command {
     Retry(RetryArgs),
     /// Withdraw a batch: its rows not sent yet are never sent.
     Cancel(CancelArgs),
+    /// The config file and profiles: `payrun config show`.
+    Config(ConfigArgs),
     /// Receive the providers' status webhooks and record them in the journal.
     Listen(ListenArgs),
     /// Start the built-in provider simulator (RohoPay and Rumbapay APIs, with faults; a testing aid).
@@ -59,8 +70,9 @@ pub struct InputArgs {
     pub file: PathBuf,
 
     /// Which provider will pay: decides accepted currencies, operators and required columns.
-    #[arg(long, value_enum)]
-    pub provider: ProviderKind,
+    /// Any letter case; optional when the profile names one.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub provider: Option<ProviderKind>,
 
     /// Column delimiter. Detected from the header (',', ';' or tab) when not given.
     #[arg(long, value_parser = parse_delimiter)]
@@ -93,6 +105,37 @@ pub struct InputArgs {
     /// document_value).
     #[arg(long, value_name = "FIELD=HEADER")]
     pub column: Vec<ColumnChoice>,
+}
+
+impl InputArgs {
+    /// The provider: `--provider`, or the profile's (applied as the flag).
+    pub fn provider(&self) -> anyhow::Result<ProviderKind> {
+        self.provider.ok_or_else(|| {
+            anyhow::anyhow!(
+                "which provider? give --provider rohopay (or rumbapay), or provider = \"rohopay\" in a \
+                 profile of the config file (README, \"Config file and profiles\")"
+            )
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub action: ConfigAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print every setting payrun would use here, with where it came from (secrets masked).
+    Show(ConfigShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigShowArgs {
+    /// Show the credentials of this provider (default: the profile's, else both).
+    #[arg(long, value_enum, ignore_case = true)]
+    pub provider: Option<ProviderKind>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,7 +6,9 @@
 
 use std::sync::OnceLock;
 
-use time::{OffsetDateTime, UtcOffset, format_description::BorrowedFormatItem, macros::format_description};
+use time::{
+    OffsetDateTime, UtcOffset, format_description::BorrowedFormatItem, macros::format_description,
+};
 
 static OFFSET: OnceLock<UtcOffset> = OnceLock::new();
 

@@ -180,7 +180,11 @@ mod tests {
             next(&b, &[(Succeeded, 5), (Failed, 2)], 2).as_deref(),
             Some("payrun retry pay-1 --journal pay.db")
         );
-        assert_eq!(next(&b, &[(Succeeded, 5), (Failed, 2)], 0), None, "failed rows for a person");
+        assert_eq!(
+            next(&b, &[(Succeeded, 5), (Failed, 2)], 0),
+            None,
+            "failed rows for a person"
+        );
         assert_eq!(next(&b, &[(Succeeded, 5), (Rejected, 1)], 0), None);
         let sandbox = Batch {
             sandbox: true,
@@ -206,7 +210,13 @@ mod tests {
             live: true,
         };
         assert_eq!(
-            next_command(&b, &figures(&b, &[(Planned, 1)]), 0, Some(&live), Path::new("x")),
+            next_command(
+                &b,
+                &figures(&b, &[(Planned, 1)]),
+                0,
+                Some(&live),
+                Path::new("x")
+            ),
             None,
             "another payrun is on it"
         );
@@ -231,11 +241,20 @@ mod tests {
         };
         let view = last_run(&b, Some(&dead)).unwrap();
         assert_eq!(view.end, "interrupted");
-        assert!(view.text.starts_with("run interrupted: its process stopped"), "{}", view.text);
+        assert!(
+            view.text
+                .starts_with("run interrupted: its process stopped"),
+            "{}",
+            view.text
+        );
         let live = Holder { live: true, ..dead };
         let view = last_run(&b, Some(&live)).unwrap();
         assert_eq!(view.end, "running");
-        assert!(view.text.contains("running now (payrun pid 7 on h)"), "{}", view.text);
+        assert!(
+            view.text.contains("running now (payrun pid 7 on h)"),
+            "{}",
+            view.text
+        );
         b.last_run = Some(LastRun {
             command: "resume".into(),
             started: 1_795_253_400_000,

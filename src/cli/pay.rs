@@ -32,16 +32,20 @@ pub fn send_options(send: &SendArgs) -> SendOptions {
     }
 }
 
-/// Where the flags send: the built-in simulator with `--sandbox`, else the environment's
-/// provider.
-pub fn target(send: &SendArgs) -> Target {
-    if send.sandbox {
+/// Where the flags send: the built-in simulator with `--sandbox`, else provider `kind` with
+/// the credentials of the environment or the config file's profile.
+pub fn target(
+    send: &SendArgs,
+    settings: &super::config::Settings,
+    kind: crate::domain::ProviderKind,
+) -> anyhow::Result<Target> {
+    Ok(if send.sandbox {
         Target::Sandbox {
             balance: send.sandbox_balance.clone(),
         }
     } else {
-        Target::Env
-    }
+        Target::Config(settings.provider_config(kind)?)
+    })
 }
 
 /// `--yes`, or a `yes` typed on a terminal.

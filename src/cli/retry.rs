@@ -18,11 +18,11 @@ use crate::journal::{Batch, Journal};
 /// Rows listed one per line; the rest are counted (`payrun report` lists every row).
 const LISTED: usize = 50;
 
-pub fn run(args: RetryArgs) -> anyhow::Result<Exit> {
-    super::runtime()?.block_on(retry(args))
+pub fn run(args: RetryArgs, settings: &super::config::Settings) -> anyhow::Result<Exit> {
+    super::runtime()?.block_on(retry(args, settings))
 }
 
-async fn retry(args: RetryArgs) -> anyhow::Result<Exit> {
+async fn retry(args: RetryArgs, settings: &super::config::Settings) -> anyhow::Result<Exit> {
     let path = args.journal.journal.clone();
     let id = args.batch.clone();
     let (journal, batch) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
@@ -33,7 +33,8 @@ async fn retry(args: RetryArgs) -> anyhow::Result<Exit> {
     })
     .await??;
     check_sandbox(&batch, args.send.sandbox)?;
-    let endpoint = Endpoint::connect(batch.provider, &pay::target(&args.send))
+    let target = pay::target(&args.send, settings, batch.provider)?;
+    let endpoint = Endpoint::connect(batch.provider, &target)
         .await
         .with_context(|| format!("cannot reach {} for batch {}", batch.provider, batch.id))?;
     let only = (!args.only.is_empty()).then(|| args.only.clone());
@@ -66,9 +67,9 @@ fn why(held: &Held, batch: &str) -> String {
             "the file changed it after it was sent ({})",
             printable(note)
         ),
-        Held::MayBeWithProvider => format!(
-            "may already be with the provider; `payrun reconcile {batch}` settles it"
-        ),
+        Held::MayBeWithProvider => {
+            format!("may already be with the provider; `payrun reconcile {batch}` settles it")
+        }
         Held::ProviderHasIt => "the provider has it".into(),
         Held::NotSentYet => format!("not sent yet; `payrun resume {batch}` sends it"),
         Held::Withdrawn => "never to be sent".into(),

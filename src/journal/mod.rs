@@ -67,12 +67,12 @@ pub use plan::PlanSink;
 pub use queries::{AttentionRow, StateCount};
 pub use replan::{ExistingRow, ReplanWriter};
 pub use report::ReportRow;
+pub use retry::{
+    EarlierAttempt, FailedRow, NewAttempt, OtherRow, RetryScan, begin_attempts, earlier_attempts,
+};
 pub use rows::{
     Attempt, OpenRow, Outcome, UnsettledRow, advance, flag_attention, log_attempt, mark_sending,
     open_rows_page, record_outcome, unsettled_rows,
-};
-pub use retry::{
-    EarlierAttempt, FailedRow, NewAttempt, OtherRow, RetryScan, begin_attempts, earlier_attempts,
 };
 pub use runs::{Cancelled, HeldRow, run_ended, run_started};
 pub use schema::SCHEMA_VERSION;

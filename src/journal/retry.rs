@@ -170,9 +170,7 @@ impl Journal {
              WHERE b.id = ?1 AND {IN_BATCH} AND r.attempt > 1
              GROUP BY r.attempt ORDER BY r.attempt"
         ))?;
-        let rows = stmt.query_map([batch_id], |r| {
-            Ok((u32_of(r.get(0)?), to_u64(r.get(1)?)))
-        })?;
+        let rows = stmt.query_map([batch_id], |r| Ok((u32_of(r.get(0)?), to_u64(r.get(1)?))))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
@@ -267,7 +265,12 @@ pub fn earlier_attempts(
          WHERE {column} = ?1 AND b.provider = ?2 ORDER BY a.row_id, a.attempt LIMIT 2"
     ))?;
     let found = stmt.query_map(params![value, provider.name()], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
     })?;
     let mut out = Vec::new();
     for f in found {

@@ -183,11 +183,18 @@ mod tests {
         assert_eq!(state(&journal, k1), RowState::Cancelled);
         assert_eq!(state(&journal, k5), RowState::Cancelled);
         assert_eq!(state(&journal, k3), RowState::Succeeded);
-        assert_eq!(state(&journal, o1), RowState::Planned, "other batches untouched");
+        assert_eq!(
+            state(&journal, o1),
+            RowState::Planned,
+            "other batches untouched"
+        );
         let batch = journal.batch("b").unwrap();
         assert!(batch.cancelled_at.is_some());
         let run = batch.last_run.unwrap();
-        assert_eq!((run.command.as_str(), run.end), ("cancel", Some(RunEnd::Cancelled)));
+        assert_eq!(
+            (run.command.as_str(), run.end),
+            ("cancel", Some(RunEnd::Cancelled))
+        );
         assert!(journal.batch("other").unwrap().cancelled_at.is_none());
         // Nothing is open any more but the row in doubt.
         assert_eq!(journal.open_counts("b").unwrap().len(), 1);
@@ -202,7 +209,10 @@ mod tests {
             journal.cancel_batch("b", &stale, 10),
             Err(JournalError::LockLost(_))
         ));
-        assert_eq!(state(&journal, id_of_key(&journal, "k1")), RowState::Planned);
+        assert_eq!(
+            state(&journal, id_of_key(&journal, "k1")),
+            RowState::Planned
+        );
     }
 
     #[test]
@@ -212,7 +222,10 @@ mod tests {
         let (first, _) = journal.acquire_lock("b").unwrap();
         run_started(journal.conn(), "b", &first, "run").unwrap();
         let run = journal.batch("b").unwrap().last_run.unwrap();
-        assert_eq!((run.command.as_str(), run.end, run.ended), ("run", None, None));
+        assert_eq!(
+            (run.command.as_str(), run.end, run.ended),
+            ("run", None, None)
+        );
         // Another process takes the batch over and starts its own run.
         journal.release_lock("b", &first).unwrap();
         let (second, _) = journal.acquire_lock("b").unwrap();

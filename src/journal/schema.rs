@@ -171,7 +171,8 @@ CREATE INDEX rows_retried ON rows (id) WHERE attempt > 1;
 "#;
 
 /// The state check of `rows` as versions 1 and 2 wrote it, and as version 3 widens it.
-const STATES_V2: &str = "('planned','sending','accepted','succeeded','failed','in_doubt','rejected')";
+const STATES_V2: &str =
+    "('planned','sending','accepted','succeeded','failed','in_doubt','rejected')";
 const STATES_V3: &str =
     "('planned','sending','accepted','succeeded','failed','in_doubt','rejected','cancelled')";
 

@@ -32,7 +32,10 @@ fn scan_lists_failed_rows_and_those_that_may_be_with_the_provider() {
     fail(&journal, id("k4"), "closed wallet");
     journal
         .conn()
-        .execute("UPDATE rows SET attention = 'paid after all' WHERE idem_key = 'k4'", [])
+        .execute(
+            "UPDATE rows SET attention = 'paid after all' WHERE idem_key = 'k4'",
+            [],
+        )
         .unwrap();
     let scan = journal.retry_scan("b", None).unwrap();
     assert_eq!(
@@ -43,14 +46,20 @@ fn scan_lists_failed_rows_and_those_that_may_be_with_the_provider() {
     assert_eq!(scan.failed[0].attempt, 1);
     assert_eq!(scan.failed[1].attention.as_deref(), Some("paid after all"));
     assert_eq!(
-        scan.others.iter().map(|o| (o.line, o.state)).collect::<Vec<_>>(),
+        scan.others
+            .iter()
+            .map(|o| (o.line, o.state))
+            .collect::<Vec<_>>(),
         [(3, RowState::InDoubt)]
     );
 
     let only = journal.retry_scan("b", Some(&[2, 4, 99])).unwrap();
     assert_eq!(only.failed.len(), 1);
     assert_eq!(
-        only.others.iter().map(|o| (o.line, o.state)).collect::<Vec<_>>(),
+        only.others
+            .iter()
+            .map(|o| (o.line, o.state))
+            .collect::<Vec<_>>(),
         [(4, RowState::Succeeded)]
     );
     assert_eq!(only.missing_lines, [99]);
@@ -69,7 +78,7 @@ fn a_new_attempt_keeps_the_old_one_and_is_planned_with_its_new_key() {
         key: "k1-2".into(),
         body: b"{\"again\":1}".to_vec(),
     };
-    let started = begin_attempts(journal.conn(), "b", &token, &[attempt.clone()]).unwrap();
+    let started = begin_attempts(journal.conn(), "b", &token, std::slice::from_ref(&attempt)).unwrap();
     assert_eq!(started, [k1]);
     assert_eq!(state(&journal, k1), RowState::Planned);
     let (key, attempt_no, provider_id, error): (String, i64, Option<String>, Option<String>) =
@@ -81,7 +90,10 @@ fn a_new_attempt_keeps_the_old_one_and_is_planned_with_its_new_key() {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .unwrap();
-    assert_eq!((key.as_str(), attempt_no, provider_id, error), ("k1-2", 2, None, None));
+    assert_eq!(
+        (key.as_str(), attempt_no, provider_id, error),
+        ("k1-2", 2, None, None)
+    );
     // The failed attempt is kept, and both keys belong to the row.
     let kept: (String, String, Option<String>, Option<String>) = journal
         .conn()
@@ -103,13 +115,22 @@ fn a_new_attempt_keeps_the_old_one_and_is_planned_with_its_new_key() {
     assert_eq!(earlier.len(), 1);
     assert_eq!((earlier[0].row_id, earlier[0].attempt), (k1, 1));
     assert_eq!(
-        rows_by(journal.conn(), ProviderKind::Rohopay, RowKey::IdemKey("k1-2")).unwrap()[0].id,
+        rows_by(
+            journal.conn(),
+            ProviderKind::Rohopay,
+            RowKey::IdemKey("k1-2")
+        )
+        .unwrap()[0]
+            .id,
         k1
     );
     // The next send claims the new key and body.
     let open = open_rows_page(journal.conn(), "b", 0, 10).unwrap();
     let row = open.iter().find(|r| r.id == k1).unwrap();
-    assert_eq!((row.key.as_str(), row.body.as_slice()), ("k1-2", &b"{\"again\":1}"[..]));
+    assert_eq!(
+        (row.key.as_str(), row.body.as_slice()),
+        ("k1-2", &b"{\"again\":1}"[..])
+    );
     assert_eq!(journal.retried_counts("b").unwrap(), [(2, 1)]);
 
     // The same attempt again does nothing: the row is no longer failed on attempt 1.
@@ -128,7 +149,10 @@ fn rows_that_changed_since_the_scan_or_need_a_person_are_left_alone() {
     fail(&journal, k1, "x");
     journal
         .conn()
-        .execute("UPDATE rows SET attention = 'callback successful after failed' WHERE id = ?1", [k1])
+        .execute(
+            "UPDATE rows SET attention = 'callback successful after failed' WHERE id = ?1",
+            [k1],
+        )
         .unwrap();
     force_state(&journal, k2, RowState::InDoubt);
     let (token, _) = journal.acquire_lock("b").unwrap();
@@ -141,7 +165,11 @@ fn rows_that_changed_since_the_scan_or_need_a_person_are_left_alone() {
             body: b"{}".to_vec(),
         })
         .collect();
-    assert!(begin_attempts(journal.conn(), "b", &token, &attempts).unwrap().is_empty());
+    assert!(
+        begin_attempts(journal.conn(), "b", &token, &attempts)
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(state(&journal, k1), RowState::Failed);
     assert_eq!(state(&journal, k2), RowState::InDoubt);
     let stale = LockToken("gone".into());

@@ -34,7 +34,14 @@ fn a_late_failed_callback_about_the_old_attempt_changes_nothing() {
     retried(&mut journal, ProviderKind::Rohopay);
     let verdict = apply_roho(&journal, "d1", &roho("k1", PayoutStatus::Failed));
     assert!(
-        matches!(&verdict, Verdict::Earlier { attempt: 1, flagged: false, .. }),
+        matches!(
+            &verdict,
+            Verdict::Earlier {
+                attempt: 1,
+                flagged: false,
+                ..
+            }
+        ),
         "{verdict:?}"
     );
     assert_eq!(state(&journal, "k1-2"), RowState::Accepted);
@@ -47,10 +54,21 @@ fn the_old_attempt_paid_after_all_needs_a_person() {
     retried(&mut journal, ProviderKind::Rohopay);
     let verdict = apply_roho(&journal, "d1", &roho("k1", PayoutStatus::Succeeded));
     assert!(
-        matches!(&verdict, Verdict::Earlier { attempt: 1, flagged: true, .. }),
+        matches!(
+            &verdict,
+            Verdict::Earlier {
+                attempt: 1,
+                flagged: true,
+                ..
+            }
+        ),
         "{verdict:?}"
     );
-    assert_eq!(state(&journal, "k1-2"), RowState::Accepted, "the row is not moved");
+    assert_eq!(
+        state(&journal, "k1-2"),
+        RowState::Accepted,
+        "the row is not moved"
+    );
     let note = seen(&journal, "k1-2").attention.unwrap();
     assert!(note.contains("may be paid twice"), "{note}");
     // The current attempt's own callback still applies.
@@ -69,7 +87,14 @@ fn a_rumbapay_callback_with_the_old_reference_is_about_the_old_attempt() {
     cb.key = Some("k1".into());
     let verdict = apply(journal.conn(), ProviderKind::Rumbapay, "d1", &cb).unwrap();
     assert!(
-        matches!(&verdict, Verdict::Earlier { attempt: 1, flagged: false, .. }),
+        matches!(
+            &verdict,
+            Verdict::Earlier {
+                attempt: 1,
+                flagged: false,
+                ..
+            }
+        ),
         "{verdict:?}"
     );
     assert_eq!(seen(&journal, "k1-2").attention, None, "no false alarm");
