@@ -26,11 +26,13 @@ pub struct ReportRow {
     pub attention: Option<String>,
     pub attempts: u32,
     pub updated_at: String,
+    /// The payout attempt the row is on: 1, or more after `payrun retry` (each with its key).
+    pub attempt: u32,
 }
 
 impl ReportRow {
     /// The report's columns in CSV order; the JSON keys are the same names.
-    pub const COLUMNS: [&'static str; 15] = [
+    pub const COLUMNS: [&'static str; 16] = [
         "line",
         "reference",
         "phone",
@@ -47,11 +49,12 @@ impl ReportRow {
         "updated_at",
         // Added after the others, so scripts reading columns by position keep working.
         "attention",
+        "attempt",
     ];
 
     /// The row's cells in the order of [`ReportRow::COLUMNS`] (absent values empty), as
     /// written; the caller makes them safe for spreadsheets.
-    pub fn cells(&self) -> [String; 15] {
+    pub fn cells(&self) -> [String; 16] {
         let opt = |o: &Option<String>| o.clone().unwrap_or_default();
         [
             self.line.to_string(),
@@ -69,6 +72,7 @@ impl ReportRow {
             self.attempts.to_string(),
             self.updated_at.clone(),
             opt(&self.attention),
+            self.attempt.to_string(),
         ]
     }
 }
@@ -88,7 +92,7 @@ impl Journal {
                     CASE WHEN r.conflict IS NULL THEN r.last_error
                          WHEN r.last_error IS NULL THEN 'conflict: ' || r.conflict
                          ELSE 'conflict: ' || r.conflict || '; ' || r.last_error END,
-                    r.attempts, r.updated_at, r.attention
+                    r.attempts, r.updated_at, r.attention, r.attempt
              FROM batches b CROSS JOIN rows r
              WHERE b.id = ?1 AND {IN_BATCH} ORDER BY r.line, r.id"
         ))?;
@@ -111,6 +115,7 @@ impl Journal {
                 attempts: u32::try_from(r.get::<_, i64>(12)?).unwrap_or(u32::MAX),
                 updated_at: super::format_ms(r.get(13)?),
                 attention: r.get(14)?,
+                attempt: u32::try_from(r.get::<_, i64>(15)?).unwrap_or(u32::MAX),
             })?;
         }
         Ok(())
@@ -138,6 +143,7 @@ mod tests {
             attention: Some("amount differs".into()),
             attempts: 2,
             updated_at: "2026-11-21T09:30:00Z".into(),
+            attempt: 2,
         }
     }
 
@@ -162,7 +168,7 @@ mod tests {
         assert_eq!(
             ReportRow::COLUMNS.join(","),
             "line,reference,phone,amount,currency,state,key,provider,provider_reference,\
-             request_id,failover_reason,error,attempts,updated_at,attention"
+             request_id,failover_reason,error,attempts,updated_at,attention,attempt"
         );
     }
 }

@@ -3,6 +3,7 @@
 
 mod exactly_once;
 mod listen;
+mod operate;
 mod pay;
 mod sim;
 mod support;

@@ -78,7 +78,8 @@ fn a_new_attempt_keeps_the_old_one_and_is_planned_with_its_new_key() {
         key: "k1-2".into(),
         body: b"{\"again\":1}".to_vec(),
     };
-    let started = begin_attempts(journal.conn(), "b", &token, std::slice::from_ref(&attempt)).unwrap();
+    let started =
+        begin_attempts(journal.conn(), "b", &token, std::slice::from_ref(&attempt)).unwrap();
     assert_eq!(started, [k1]);
     assert_eq!(state(&journal, k1), RowState::Planned);
     let (key, attempt_no, provider_id, error): (String, i64, Option<String>, Option<String>) =
