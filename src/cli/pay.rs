@@ -211,6 +211,12 @@ fn final_exit(
             figures.batch
         );
     }
+    if figures.count(RowState::Failed) > 0 && open == 0 {
+        outln!(
+            "  once their cause is fixed, `payrun retry {}` pays the failed rows again (each under a new key)",
+            figures.batch
+        );
+    }
     if figures.attention > 0 {
         outln!(
             "  {} row(s) need a person: the provider said something that contradicts what was sent; \
