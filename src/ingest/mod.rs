@@ -49,7 +49,9 @@ pub use error::IngestError;
 pub use fields::{ColumnChoice, ColumnChoiceError};
 pub use formula::spreadsheet_safe;
 pub use open::open_regular;
-pub use outcome::{RejectedRow, RowError, RowOutcome, Summary, Warning, WarningKind};
+pub use outcome::{
+    OperatorTotal, RejectedRow, RowError, RowOutcome, Summary, Warning, WarningKind,
+};
 pub use rejects::RejectsWriter;
 pub use render::{render_json, render_text};
 pub use rules::MAX_DESCRIPTION_CHARS;

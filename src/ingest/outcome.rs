@@ -136,6 +136,14 @@ impl fmt::Display for Warning {
 /// whose every phone is written `+256 ...` does not hold a million warnings in memory.
 pub const WARNINGS_KEPT_PER_KIND: u64 = 1000;
 
+/// The valid rows of one currency paid through one mobile operator.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OperatorTotal {
+    pub rows: u64,
+    /// Minor units.
+    pub total: u128,
+}
+
 /// The whole file, once every row has been seen.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -147,6 +155,8 @@ pub struct Summary {
     pub totals: BTreeMap<Currency, u128>,
     /// Number of valid rows per currency.
     pub counts: BTreeMap<Currency, u64>,
+    /// Valid rows and their total per currency and mobile operator (rows that name one).
+    pub operators: BTreeMap<(Currency, &'static str), OperatorTotal>,
     /// The first [`WARNINGS_KEPT_PER_KIND`] warnings of each kind, in file order. Added only
     /// through [`Summary::warn`], which counts them in `warning_counts`.
     pub warnings: Vec<Warning>,

@@ -23,7 +23,17 @@ struct Report<'a> {
     invalid: u64,
     warnings: Vec<&'a Warning>,
     totals: BTreeMap<&'static str, String>,
+    /// Per currency and operator, for files that name operators (Rumbapay).
+    operators: Vec<OperatorLine>,
     errors: &'a [RowError],
+}
+
+#[derive(Serialize)]
+struct OperatorLine {
+    currency: &'static str,
+    operator: &'static str,
+    rows: u64,
+    total: String,
 }
 
 /// The summary as one JSON object (no trailing newline). Kinds with more warnings than were
@@ -48,6 +58,16 @@ pub fn render_json(summary: &Summary) -> String {
             .totals
             .iter()
             .map(|(currency, total)| (currency.code(), format_major(*total, *currency)))
+            .collect(),
+        operators: summary
+            .operators
+            .iter()
+            .map(|((currency, operator), tally)| OperatorLine {
+                currency: currency.code(),
+                operator,
+                rows: tally.rows,
+                total: format_major(tally.total, *currency),
+            })
             .collect(),
         errors: &summary.errors,
     };
@@ -106,6 +126,15 @@ pub fn render_text(summary: &Summary, out: &mut (impl Write + ?Sized)) -> io::Re
             if rows == 1 { "row" } else { "rows" }
         )?;
     }
+    for ((currency, operator), tally) in &summary.operators {
+        writeln!(
+            out,
+            "  operator  {currency} {operator} {} ({} {})",
+            format_major(tally.total, *currency),
+            tally.rows,
+            if tally.rows == 1 { "row" } else { "rows" }
+        )?;
+    }
     writeln!(out)?;
     if summary.is_clean() {
         writeln!(out, "OK: every row is valid.")?;
@@ -150,6 +179,13 @@ mod tests {
         s.counts.insert(Currency::UGX, 1);
         s.totals.insert(Currency::KES, 250_050);
         s.counts.insert(Currency::KES, 1);
+        s.operators.insert(
+            (Currency::KES, "mpesa"),
+            crate::ingest::OperatorTotal {
+                rows: 1,
+                total: 250_050,
+            },
+        );
         s.errors
             .push(RowError::at(17, "phone", "2.567E+11", "looks mangled"));
         for line in 2..30 {
@@ -170,7 +206,19 @@ mod tests {
         let keys: Vec<&String> = value.as_object().unwrap().keys().collect();
         assert_eq!(
             keys,
-            ["errors", "invalid", "rows", "totals", "valid", "warnings"]
+            [
+                "errors",
+                "invalid",
+                "operators",
+                "rows",
+                "totals",
+                "valid",
+                "warnings"
+            ]
+        );
+        assert_eq!(
+            value["operators"],
+            serde_json::json!([{"currency": "KES", "operator": "mpesa", "rows": 1, "total": "2500.50"}])
         );
         assert_eq!(value["totals"]["UGX"], "25000");
         assert_eq!(value["totals"]["KES"], "2500.50");
@@ -195,6 +243,10 @@ mod tests {
         );
         assert!(text.contains("total     UGX 25000 (1 row)"), "{text}");
         assert!(text.contains("total     KES 2500.50 (1 row)"), "{text}");
+        assert!(
+            text.contains("operator  KES mpesa 2500.50 (1 row)"),
+            "{text}"
+        );
         assert!(text.contains("NOT READY: 1 row"), "{text}");
     }
 }

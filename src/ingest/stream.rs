@@ -265,6 +265,14 @@ impl Summary {
             RowOutcome::Valid(row) => {
                 *self.totals.entry(row.currency).or_default() += u128::from(row.amount.get());
                 *self.counts.entry(row.currency).or_default() += 1;
+                if let Some(operator) = row.operator {
+                    let tally = self
+                        .operators
+                        .entry((row.currency, operator.name()))
+                        .or_default();
+                    tally.rows += 1;
+                    tally.total += u128::from(row.amount.get());
+                }
                 self.valid += 1;
             }
             RowOutcome::Rejected(row) => {

@@ -57,6 +57,32 @@ fn an_operator_written_as_clerks_write_it_is_read_with_a_warning() {
 }
 
 #[test]
+fn valid_rows_are_totalled_per_currency_and_operator() {
+    let body = "254712973246,100.50,KES,mpesa,A,B\n\
+                254712973247,200,KES,M-Pesa,A,B\n\
+                254712973248,300,KES,airtel,A,B\n\
+                255712973248,400,TZS,airtel,A,B\n\
+                254712973249,999,KES,Telkom,A,B\n";
+    let (summary, _) = run(&format!("{RUMBA_HEADER}{body}"), &rumbapay());
+    let got: Vec<_> = summary
+        .operators
+        .iter()
+        .map(|((currency, operator), t)| (currency.code(), *operator, t.rows, t.total))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("KES", "airtel", 1, 30_000),
+            ("KES", "mpesa", 2, 30_050),
+            ("TZS", "airtel", 1, 40_000),
+        ]
+    );
+    // RohoPay files name no operator: nothing to total.
+    let (summary, _) = run("phone,amount,currency\n256700123456,100,UGX\n", &rohopay());
+    assert!(summary.operators.is_empty());
+}
+
+#[test]
 fn operator_is_ignored_for_rohopay() {
     let (summary, outcomes) = run(
         "phone,amount,currency,operator\n256700123456,25000,UGX,whatever\n",
