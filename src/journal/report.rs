@@ -29,11 +29,13 @@ pub struct ReportRow {
     /// Who approved the batch (README "Approvals"): principal, key fingerprint, statement
     /// SHA-256 and when checked, for each approver; the same on every row of the batch.
     pub approved_by: Option<String>,
+    /// The payout attempt the row is on: 1, or more after `payrun retry` (each with its key).
+    pub attempt: u32,
 }
 
 impl ReportRow {
     /// The report's columns in CSV order; the JSON keys are the same names.
-    pub const COLUMNS: [&'static str; 16] = [
+    pub const COLUMNS: [&'static str; 17] = [
         "line",
         "reference",
         "phone",
@@ -50,12 +52,13 @@ impl ReportRow {
         "updated_at",
         // Added after the others, so scripts reading columns by position keep working.
         "attention",
+        "attempt",
         "approved_by",
     ];
 
     /// The row's cells in the order of [`ReportRow::COLUMNS`] (absent values empty), as
     /// written; the caller makes them safe for spreadsheets.
-    pub fn cells(&self) -> [String; 16] {
+    pub fn cells(&self) -> [String; 17] {
         let opt = |o: &Option<String>| o.clone().unwrap_or_default();
         [
             self.line.to_string(),
@@ -73,6 +76,7 @@ impl ReportRow {
             self.attempts.to_string(),
             self.updated_at.clone(),
             opt(&self.attention),
+            self.attempt.to_string(),
             opt(&self.approved_by),
         ]
     }
@@ -93,7 +97,7 @@ impl Journal {
                     CASE WHEN r.conflict IS NULL THEN r.last_error
                          WHEN r.last_error IS NULL THEN 'conflict: ' || r.conflict
                          ELSE 'conflict: ' || r.conflict || '; ' || r.last_error END,
-                    r.attempts, r.updated_at, r.attention
+                    r.attempts, r.updated_at, r.attention, r.attempt
              FROM batches b CROSS JOIN rows r
              WHERE b.id = ?1 AND {IN_BATCH} ORDER BY r.line, r.id"
         ))?;
@@ -125,6 +129,7 @@ impl Journal {
                 updated_at: super::format_ms(r.get(13)?),
                 attention: r.get(14)?,
                 approved_by: approved_by.clone(),
+                attempt: u32::try_from(r.get::<_, i64>(15)?).unwrap_or(u32::MAX),
             })?;
         }
         Ok(())
@@ -153,6 +158,7 @@ mod tests {
             attempts: 2,
             updated_at: "2026-11-21T09:30:00Z".into(),
             approved_by: Some("alice@corp (key SHA256:x, statement sha256 ab, checked t)".into()),
+            attempt: 2,
         }
     }
 
@@ -177,7 +183,7 @@ mod tests {
         assert_eq!(
             ReportRow::COLUMNS.join(","),
             "line,reference,phone,amount,currency,state,key,provider,provider_reference,\
-             request_id,failover_reason,error,attempts,updated_at,attention,approved_by"
+             request_id,failover_reason,error,attempts,updated_at,attention,attempt,approved_by"
         );
     }
 }
