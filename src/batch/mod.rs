@@ -14,6 +14,7 @@ pub mod pay_file;
 pub mod plan;
 pub mod preflight;
 pub mod reconcile;
+pub mod retry;
 pub mod send;
 
 pub use endpoint::{Endpoint, Target};

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::open::How;
 use super::preflight::Preflight;
+use super::retry::RetryPlan;
 use super::send::stop::{Stop, StopReason};
 use super::send::tally::Tally;
 use crate::domain::ProviderKind;
@@ -41,6 +42,8 @@ pub trait Observer: Send + Sync {
     fn opened(&self, _batch: &Batch, _how: &How) {}
     /// This run took the batch over from a payrun process that showed no sign of life.
     fn took_over(&self, _batch: &str, _from: &LockInfo) {}
+    /// `retry` decided what it retries and what it leaves alone (shown before the pre-flight).
+    fn retry_plan(&self, _batch: &Batch, _plan: &RetryPlan) {}
     /// The pre-flight of `batch` is known (shown whether or not it refuses the batch).
     fn preflight(&self, _batch: &Batch, _preflight: &Preflight) {}
     /// Sending starts.

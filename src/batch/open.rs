@@ -106,6 +106,14 @@ fn resolve_once(journal: &mut Journal, req: &OpenRequest) -> anyhow::Result<Open
         if batch.file_sha256 == req.file.sha256() {
             return Ok(Opened::continuing(batch));
         }
+        if batch.cancelled_at.is_some() {
+            return Err(Refused(format!(
+                "batch {id} was cancelled (`payrun cancel`): nothing more is paid in it, not even from an \
+                 edited file. To pay this file, plan it as a new batch: payrun run {file} --batch <new id>. \
+                 Nothing was sent."
+            ))
+            .into());
+        }
         if !req.allow_changed {
             return Err(Refused(format!(
                 "{file} has changed since batch {id} was planned from it. payrun does not pay an edited file into an \

@@ -13,10 +13,15 @@ use super::observer::Observer;
 use super::open::Prepared;
 use super::preflight::{Ahead, Preflight};
 use super::reconcile;
-use super::send::{self, Progress, SendOptions, SendReport, Stop};
+use super::retry::{self, RetryRequest};
+use super::send::{self, Progress, SendOptions, SendReport, Stop, StopReason};
+use crate::domain::RunEnd;
 use crate::exit::Refused;
 use crate::ingest::Summary;
-use crate::journal::{Batch, Journal, JournalActor, JournalError, LockInfo, LockToken, StateCount};
+use crate::journal::{
+    Batch, Journal, JournalActor, JournalError, LockInfo, LockToken, NewAttempt, StateCount,
+    begin_attempts, format_ms, run_ended, run_started,
+};
 use crate::provider::{self, Provider};
 
 /// Asked once, after the pre-flight, whether to send `open` payouts.
@@ -67,12 +72,56 @@ pub struct Sent {
     pub standing: Standing,
 }
 
-/// How to pay: the sending options and whether the sandbox wallet has a limit.
+/// Which command pays: `run` and `resume` send every open row; `retry` gives failed rows a
+/// new attempt and sends only those.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Run,
+    Resume,
+    Retry(RetryRequest),
+}
+
+impl Command {
+    /// The name recorded as the batch's last run.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Run => "run",
+            Command::Resume => "resume",
+            Command::Retry(_) => "retry",
+        }
+    }
+}
+
+/// How to pay: the sending options, whether the sandbox wallet has a limit, and which command.
 pub struct PayOptions {
     pub send: SendOptions,
     pub sandbox_limited: bool,
     /// `--allow-repeats`: rows repeating an earlier row's phone, amount and currency are meant.
     pub allow_repeats: bool,
+    pub command: Command,
+}
+
+/// How a run ended, for the journal (and `status`), from why sending stopped.
+pub fn run_end(stop: Option<&StopReason>) -> (RunEnd, Option<String>) {
+    match stop {
+        None => (RunEnd::Finished, None),
+        Some(StopReason::Interrupted) => (RunEnd::Interrupted, None),
+        Some(StopReason::InsufficientFunds(why)) => (RunEnd::WalletEmpty, Some(why.clone())),
+        Some(StopReason::ProviderUnavailable(why)) => {
+            (RunEnd::ProviderUnavailable, Some(why.clone()))
+        }
+        Some(StopReason::ProviderPaused { wait, until_ms }) => (
+            RunEnd::ProviderUnavailable,
+            Some(format!(
+                "the provider asked for a pause of {} s (HTTP 429 Retry-After), until {}",
+                wait.as_secs(),
+                format_ms(*until_ms)
+            )),
+        ),
+        Some(StopReason::Fatal(why)) => (RunEnd::CredentialsRefused, Some(why.clone())),
+        Some(StopReason::LockLost) => (RunEnd::LockLost, None),
+        Some(StopReason::JournalFailed(why)) => (RunEnd::JournalFailed, Some(why.clone())),
+    }
 }
 
 /// Pay every open row of `batch` through `endpoint`. The journal is owned by a thread of its
@@ -201,10 +250,25 @@ async fn send_locked<P: Provider, C: Confirm>(
     token: LockToken,
     confirm: &C,
 ) -> anyhow::Result<Paid> {
+    // Read again under the lock: `cancel` may have withdrawn the batch since it was opened.
+    let id = ctx.batch.id.clone();
+    let fresh = ctx.actor.call(move |j| j.batch(&id)).await??;
+    if fresh.cancelled_at.is_some() {
+        return Err(Refused(format!(
+            "batch {0} was cancelled (`payrun cancel`): nothing more is sent in it. Rows that may \
+             already be with the provider are settled by `payrun reconcile {0}`. Nothing was sent.",
+            ctx.batch.id
+        ))
+        .into());
+    }
+    let mut notes = ctx.notes.clone();
+    notes.extend(ctx.endpoint.check_planned(&ctx.actor, ctx.batch).await?);
+    let id = ctx.batch.id.clone();
     // Only the open rows and the row count: both come from indexes, so a resume of a huge
     // batch with a few rows left starts sending at once.
-    let id = ctx.batch.id.clone();
     let operators = provider::operator_path(ctx.batch.provider);
+    // Repeats are planned rows: retry never sends those, so it does not look for them.
+    let repeats_matter = !matches!(ctx.opts.command, Command::Retry(_));
     let ahead = ctx
         .actor
         .call(move |j| {
@@ -213,7 +277,7 @@ async fn send_locked<P: Provider, C: Confirm>(
             Ok::<_, JournalError>(Ahead {
                 total_rows: j.row_count(&id)?,
                 // A whole-batch pass: only when something is left to send.
-                repeats: if open {
+                repeats: if open && repeats_matter {
                     j.repeats(&id)?
                 } else {
                     Default::default()
@@ -226,8 +290,33 @@ async fn send_locked<P: Provider, C: Confirm>(
             })
         })
         .await??;
-    let mut notes = ctx.notes.clone();
-    notes.extend(ctx.endpoint.check_planned(&ctx.actor, ctx.batch).await?);
+    // What this command sends: every open row, or (retry) the failed rows it re-keys.
+    let (ahead, attempts) = match &ctx.opts.command {
+        Command::Retry(req) => {
+            let (req, batch) = (req.clone(), ctx.batch.clone());
+            let plan = ctx
+                .actor
+                .call(move |j| retry::plan(j, &batch, &req))
+                .await??;
+            ctx.observer.retry_plan(ctx.batch, &plan);
+            let still_open: u64 = ahead.counts.iter().map(|c| c.rows).sum();
+            if still_open > 0 {
+                notes.push(format!(
+                    "{still_open} other row(s) of this batch are still open (planned, sending or in doubt); \
+                     retry leaves them alone: `payrun resume {}` sends them",
+                    ctx.batch.id
+                ));
+            }
+            let attempts: Vec<NewAttempt> = plan.retried.iter().map(|r| r.next.clone()).collect();
+            let ahead = Ahead {
+                counts: plan.counts(),
+                operators: Vec::new(),
+                ..ahead
+            };
+            (ahead, Some(attempts))
+        }
+        Command::Run | Command::Resume => (ahead, None),
+    };
     let open: u64 = ahead.counts.iter().map(|c| c.rows).sum();
     if open == 0 {
         let standing = standing(&ctx.actor, &ctx.batch.id).await?;
@@ -260,9 +349,62 @@ async fn send_locked<P: Provider, C: Confirm>(
         record_approval(&ctx.actor, &ctx.batch.id, approved).await?;
     }
 
+    // Durable before anything leaves: the run's start and, for retry, every new attempt's key
+    // and body with its row `planned` again, in one transaction under the lock.
+    let (id, lock, command) = (ctx.batch.id.clone(), token.clone(), ctx.opts.command.name());
+    let started = ctx
+        .actor
+        .write(move |c| {
+            let started = match attempts {
+                Some(attempts) => Some(begin_attempts(c, &id, &lock, &attempts)?),
+                None => None,
+            };
+            run_started(c, &id, &lock, command)?;
+            Ok(started)
+        })
+        .await?;
+    let mut send = ctx.opts.send.clone();
+    let open = match started {
+        Some(ids) => {
+            let n = ids.len() as u64;
+            send.only = Some(Arc::new(ids.into_iter().collect()));
+            n
+        }
+        None => open,
+    };
+    let result = send_and_settle(provider, ctx, token.clone(), send, open).await;
+    let (end, detail) = match &result {
+        Ok((report, _)) => run_end(report.stop.as_ref()),
+        Err(e) => (RunEnd::JournalFailed, Some(e.to_string())),
+    };
+    let id = ctx.batch.id.clone();
+    if let Err(e) = ctx
+        .actor
+        .write(move |c| run_ended(c, &id, &token, end, detail.as_deref()))
+        .await
+    {
+        tracing::warn!("could not record how the run ended: {e}");
+    }
+    let (report, sandbox_updated) = result?;
+    let standing = standing(&ctx.actor, &ctx.batch.id).await?;
+    Ok(Paid::Sent(Box::new(Sent {
+        report,
+        sandbox_updated,
+        standing,
+    })))
+}
+
+/// Send `open` rows, then, in the sandbox (whose simulator settles at once), ask for their
+/// final states. `retry` leaves that to `reconcile`: it never asks about rows in doubt.
+async fn send_and_settle<P: Provider>(
+    provider: Arc<P>,
+    ctx: &Ctx<'_>,
+    token: LockToken,
+    send: SendOptions,
+    open: u64,
+) -> anyhow::Result<(SendReport, Option<usize>)> {
     let stop = Arc::new(Stop::default());
     let progress = Arc::new(Progress::new(ctx.observer.clone()));
-    let send = ctx.opts.send.clone();
     let (rate, concurrency) = (send.rate, send.concurrency);
     let report = send::send_batch(
         provider.clone(),
@@ -276,8 +418,8 @@ async fn send_locked<P: Provider, C: Confirm>(
     )
     .await?;
     let mut sandbox_updated = None;
-    if ctx.endpoint.is_sandbox() && report.stop.is_none() {
-        // The simulator settles at once; ask it now, so the demo ends with final states.
+    let retrying = matches!(ctx.opts.command, Command::Retry(_));
+    if ctx.endpoint.is_sandbox() && report.stop.is_none() && !retrying {
         let settled = reconcile::reconcile(
             provider,
             ctx.actor.clone(),
@@ -290,10 +432,5 @@ async fn send_locked<P: Provider, C: Confirm>(
         .await?;
         sandbox_updated = Some(settled.changes.len());
     }
-    let standing = standing(&ctx.actor, &ctx.batch.id).await?;
-    Ok(Paid::Sent(Box::new(Sent {
-        report,
-        sandbox_updated,
-        standing,
-    })))
+    Ok((report, sandbox_updated))
 }

@@ -182,6 +182,7 @@ pub async fn pay_file<C: Confirm>(
         send: req.send,
         sandbox_limited: req.sandbox_limited,
         allow_repeats: req.allow_repeats,
+        command: pay::Command::Run,
     };
     let paid = pay::pay(
         journal,

@@ -58,7 +58,7 @@ fn new(args: NewArgs) -> anyhow::Result<Exit> {
     outln!(
         "Pay it: payrun run {} --provider {} --approval {dir} (with the same flags as here)",
         args.input.file.display(),
-        args.input.provider
+        args.input.provider()?
     );
     Ok(Exit::Ok)
 }

@@ -22,6 +22,15 @@ is silently skipped.\n\nTry it with no account: payrun run samples/payroll.csv -
 configuration error, 3 refused before sending anything, 130 interrupted (resumable)."
 )]
 pub struct Cli {
+    /// Config file with [profiles.NAME] tables (default: ./payrun.toml, else
+    /// $XDG_CONFIG_HOME/payrun/config.toml). See README, "Config file and profiles".
+    #[arg(long, global = true, env = "PAYRUN_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Profile of the config file to use (default: the profile named `default`, if any).
+    #[arg(long, global = true, env = "PAYRUN_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -41,6 +50,12 @@ pub enum Command {
     Report(ReportArgs),
     /// Ask the provider for the final state of accepted and in-doubt payouts.
     Reconcile(ReconcileArgs),
+    /// Pay again the rows whose last attempt definitively failed, each under a new key.
+    Retry(RetryArgs),
+    /// Withdraw a batch: its rows not sent yet are never sent.
+    Cancel(CancelArgs),
+    /// The config file and profiles: `payrun config show`.
+    Config(ConfigArgs),
     /// Receive the providers' status webhooks and record them in the journal.
     Listen(ListenArgs),
     /// Maker-checker approvals: write a statement of a file, sign it, check its signatures.
@@ -59,8 +74,9 @@ pub struct InputArgs {
     pub file: PathBuf,
 
     /// Which provider will pay: decides accepted currencies, operators and required columns.
-    #[arg(long, value_enum)]
-    pub provider: ProviderKind,
+    /// Any letter case; optional when the profile names one.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub provider: Option<ProviderKind>,
 
     /// CSV column delimiter. Detected from the header (',', ';' or tab) when not given.
     #[arg(long, value_parser = parse_delimiter)]
@@ -97,6 +113,37 @@ pub struct InputArgs {
     /// The sheet to read from an .xlsx, .xls or .ods workbook (default: the first visible one).
     #[arg(long, value_name = "NAME")]
     pub sheet: Option<String>,
+}
+
+impl InputArgs {
+    /// The provider: `--provider`, or the profile's (applied as the flag).
+    pub fn provider(&self) -> anyhow::Result<ProviderKind> {
+        self.provider.ok_or_else(|| {
+            anyhow::anyhow!(
+                "which provider? give --provider rohopay (or rumbapay), or provider = \"rohopay\" in a \
+                 profile of the config file (README, \"Config file and profiles\")"
+            )
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub action: ConfigAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print every setting payrun would use here, with where it came from (secrets masked).
+    Show(ConfigShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigShowArgs {
+    /// Show the credentials of this provider (default: the profile's, else both).
+    #[arg(long, value_enum, ignore_case = true)]
+    pub provider: Option<ProviderKind>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -235,6 +282,35 @@ pub struct ResumeArgs {
 
     #[command(flatten)]
     pub approval: GateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    /// Batch id, as printed by `run` and listed by `status`.
+    pub batch: String,
+
+    /// Retry only the failed rows on these lines of the file, e.g. --only 4,17,230.
+    #[arg(long, value_name = "LINE,...", value_delimiter = ',')]
+    pub only: Vec<u64>,
+
+    #[command(flatten)]
+    pub journal: JournalArgs,
+
+    #[command(flatten)]
+    pub send: SendArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// Batch id, as printed by `run` and listed by `status`.
+    pub batch: String,
+
+    #[command(flatten)]
+    pub journal: JournalArgs,
+
+    /// Do not ask for confirmation (required when not on a terminal).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -22,12 +22,13 @@ const JOURNAL_CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 const PROVIDERS: [ProviderKind; 2] = [ProviderKind::Rohopay, ProviderKind::Rumbapay];
 
-pub fn run(args: ListenArgs) -> anyhow::Result<Exit> {
-    let secrets = Secrets::from_env()?;
+pub fn run(args: ListenArgs, settings: &super::config::Settings) -> anyhow::Result<Exit> {
+    let secrets = settings.webhook_secrets()?;
     if secrets.is_empty() {
         bail!(
             "no webhook secret configured: set {} and/or {} to the secret your provider signs \
-             callbacks with (payrun never accepts unsigned callbacks)",
+             callbacks with, or webhook_secret_file in a profile of the config file (payrun never \
+             accepts unsigned callbacks)",
             env_var(ProviderKind::Rohopay),
             env_var(ProviderKind::Rumbapay)
         );

@@ -8,8 +8,12 @@ mod out;
 mod approval;
 mod approval_args;
 mod args;
+mod cancel;
+mod clock;
+mod config;
 mod generate;
 mod listen;
+mod next_step;
 mod observer;
 mod pay;
 mod preflight;
@@ -18,6 +22,7 @@ mod reconcile;
 mod reconcile_progress;
 mod report;
 mod resume;
+mod retry;
 mod run;
 mod signals;
 mod sim;
@@ -28,16 +33,19 @@ mod validate;
 pub use approval_args::*;
 pub use args::*;
 
-use clap::Parser;
-
 use crate::exit::{Exit, Refused};
 
 /// Entry point used by `main.rs`.
 pub fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    // First: the local UTC offset can only be read while this is the only thread.
+    clock::init();
     init_tracing();
+    let (cli, matches, settings) = match config::parse(std::env::args_os().collect()) {
+        Ok(parsed) => parsed,
+        Err(e) => return exit_code(Err(e), None).into(),
+    };
     let journal = journal_path(&cli.command);
-    let outcome = dispatch(cli);
+    let outcome = dispatch(cli, &matches, &settings);
     exit_code(outcome, journal.as_deref()).into()
 }
 
@@ -49,8 +57,14 @@ fn journal_path(command: &Command) -> Option<std::path::PathBuf> {
         Command::Status(a) => &a.journal,
         Command::Report(a) => &a.journal,
         Command::Reconcile(a) => &a.journal,
+        Command::Retry(a) => &a.journal,
+        Command::Cancel(a) => &a.journal,
         Command::Listen(a) => &a.journal,
-        Command::Validate(_) | Command::Sim(_) | Command::Generate(_) | Command::Approval(_) => {
+        Command::Validate(_)
+        | Command::Sim(_)
+        | Command::Generate(_)
+        | Command::Approval(_)
+        | Command::Config(_) => {
             return None;
         }
     };
@@ -69,15 +83,30 @@ fn disk_full(err: &anyhow::Error) -> bool {
     })
 }
 
-fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
+fn dispatch(
+    cli: Cli,
+    matches: &clap::ArgMatches,
+    settings: &config::Settings,
+) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Validate(args) => validate::run(args),
-        Command::Run(args) => run::run(args),
-        Command::Resume(args) => resume::run(args),
+        Command::Run(args) => run::run(args, settings),
+        Command::Resume(args) => resume::run(args, settings),
         Command::Status(args) => status::run(args),
         Command::Report(args) => report::run(args),
-        Command::Reconcile(args) => reconcile::run(args),
-        Command::Listen(args) => listen::run(args),
+        Command::Reconcile(args) => reconcile::run(args, settings),
+        Command::Retry(args) => retry::run(args, settings),
+        Command::Cancel(args) => cancel::run(args),
+        Command::Config(ConfigArgs {
+            action: ConfigAction::Show(args),
+        }) => {
+            let sub = matches
+                .subcommand_matches("config")
+                .and_then(|m| m.subcommand_matches("show"))
+                .unwrap_or(matches);
+            config::show(&args, settings, sub)
+        }
+        Command::Listen(args) => listen::run(args, settings),
         Command::Approval(args) => approval::run(args),
         Command::Sim(args) => sim::run(args),
         Command::Generate(args) => generate::run(args),

@@ -11,6 +11,7 @@ use super::reconcile_progress::ReconcileProgress;
 use crate::batch::observer::{Checked, Observer, SendStart};
 use crate::batch::open::How;
 use crate::batch::preflight::Preflight;
+use crate::batch::retry::RetryPlan;
 use crate::batch::send::StopReason;
 use crate::domain::ProviderKind;
 use crate::journal::{Batch, LockInfo, Tightened};
@@ -62,6 +63,10 @@ impl Observer for CliObserver {
             old.host,
             old.age_ms / 1000
         );
+    }
+
+    fn retry_plan(&self, batch: &Batch, plan: &RetryPlan) {
+        super::retry::show(batch, plan);
     }
 
     fn preflight(&self, batch: &Batch, preflight: &Preflight) {

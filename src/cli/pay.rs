@@ -13,7 +13,7 @@ use super::summary::BatchFigures;
 use crate::batch::approval::Approved;
 use crate::batch::endpoint::{Endpoint, Target};
 use crate::batch::open::Prepared;
-use crate::batch::pay::{self, Confirm, Paid, PayOptions, Standing};
+use crate::batch::pay::{self, Command, Confirm, Paid, PayOptions, Standing};
 use crate::batch::send::{self, SendOptions, StopReason};
 use crate::domain::RowState;
 use crate::exit::Exit;
@@ -34,16 +34,20 @@ pub fn send_options(send: &SendArgs) -> SendOptions {
     }
 }
 
-/// Where the flags send: the built-in simulator with `--sandbox`, else the environment's
-/// provider.
-pub fn target(send: &SendArgs) -> Target {
-    if send.sandbox {
+/// Where the flags send: the built-in simulator with `--sandbox`, else provider `kind` with
+/// the credentials of the environment or the config file's profile.
+pub fn target(
+    send: &SendArgs,
+    settings: &super::config::Settings,
+    kind: crate::domain::ProviderKind,
+) -> anyhow::Result<Target> {
+    Ok(if send.sandbox {
         Target::Sandbox {
             balance: send.sandbox_balance.clone(),
         }
     } else {
-        Target::Env
-    }
+        Target::Config(settings.provider_config(kind)?)
+    })
 }
 
 /// `--yes`, or a `yes` typed on a terminal.
@@ -66,8 +70,8 @@ fn figures(batch: &Batch, standing: &Standing) -> BatchFigures {
         .with_attention(standing.attention, None)
 }
 
-/// The batch lock, the pre-flight and the sending of `batch`, whose journal is `journal_path`,
-/// under `approved` when the policy asks for an approval; returns the exit code.
+/// The batch lock, the pre-flight and the sending of `batch` by `command`, whose journal is
+/// `journal_path`, under `approved` when the policy asks for an approval; returns the exit code.
 pub async fn pay(
     journal: Journal,
     batch: Batch,
@@ -75,11 +79,14 @@ pub async fn pay(
     endpoint: Endpoint,
     journal_path: &Path,
     approved: Option<Approved>,
+    command: Command,
 ) -> anyhow::Result<Exit> {
+    let retry = matches!(command, Command::Retry(_));
     let opts = PayOptions {
         send: send_options(send),
         sandbox_limited: send.sandbox_balance.is_some(),
         allow_repeats: send.allow_repeats,
+        command,
     };
     let paid = pay::pay(
         journal,
@@ -94,6 +101,16 @@ pub async fn pay(
         &Terminal { yes: send.yes },
     )
     .await?;
+    if retry && let Paid::NothingLeft { standing, .. } = &paid {
+        outln!("Nothing to retry in batch {}.", batch.id);
+        let figures = figures(&batch, standing);
+        out!("{}", figures.text());
+        return Ok(if figures.all_good() {
+            Exit::Ok
+        } else {
+            Exit::Incomplete
+        });
+    }
     Ok(render(&batch, paid, journal_path))
 }
 
@@ -202,6 +219,12 @@ fn final_exit(
     if figures.count(RowState::Failed) + figures.count(RowState::Rejected) > 0 {
         outln!(
             "  see `payrun report {}` for each failed or rejected row",
+            figures.batch
+        );
+    }
+    if figures.count(RowState::Failed) > 0 && open == 0 {
+        outln!(
+            "  once their cause is fixed, `payrun retry {}` pays the failed rows again (each under a new key)",
             figures.batch
         );
     }

@@ -14,11 +14,14 @@ use crate::domain::RowState;
 use crate::exit::Exit;
 use crate::journal::{AttentionRow, Batch};
 
-pub fn run(args: ReconcileArgs) -> anyhow::Result<Exit> {
-    super::runtime()?.block_on(run_async(args))
+pub fn run(args: ReconcileArgs, settings: &super::config::Settings) -> anyhow::Result<Exit> {
+    super::runtime()?.block_on(run_async(args, settings))
 }
 
-async fn run_async(args: ReconcileArgs) -> anyhow::Result<Exit> {
+async fn run_async(
+    args: ReconcileArgs,
+    settings: &super::config::Settings,
+) -> anyhow::Result<Exit> {
     let rate = NonZeroU32::new(args.rate).unwrap_or(NonZeroU32::MIN);
     let concurrency = usize::try_from(args.concurrency).unwrap_or(4);
     let observer = ReconcileProgress::new("reconcile", None);
@@ -30,6 +33,7 @@ async fn run_async(args: ReconcileArgs) -> anyhow::Result<Exit> {
         SHOWN,
         &observer,
         super::notice_tightened,
+        |kind| settings.provider_config(kind),
     )
     .await?;
     let needs_a_person = print_report(&done.batch, &done.report, &done.flagged);
@@ -147,6 +151,10 @@ fn print_failed(batch: &Batch, report: &ReconcileReport) {
             batch.id
         );
     }
+    outln!(
+        "  to pay them again, each under a new key: payrun retry {}",
+        batch.id
+    );
 }
 
 /// `--verbose`: every row checked, in file order, with what became of it.

@@ -8,14 +8,15 @@ use super::pay;
 use crate::batch::approval;
 use crate::batch::endpoint::Endpoint;
 use crate::batch::open::check_sandbox;
+use crate::batch::pay::Command;
 use crate::exit::Exit;
 use crate::journal::{Journal, now_ms};
 
-pub fn run(args: ResumeArgs) -> anyhow::Result<Exit> {
-    super::runtime()?.block_on(resume(args))
+pub fn run(args: ResumeArgs, settings: &super::config::Settings) -> anyhow::Result<Exit> {
+    super::runtime()?.block_on(resume(args, settings))
 }
 
-async fn resume(args: ResumeArgs) -> anyhow::Result<Exit> {
+async fn resume(args: ResumeArgs, settings: &super::config::Settings) -> anyhow::Result<Exit> {
     let path = args.journal.journal.clone();
     let id = args.batch.clone();
     let gate = args.approval.gate();
@@ -30,7 +31,8 @@ async fn resume(args: ResumeArgs) -> anyhow::Result<Exit> {
     })
     .await??;
     check_sandbox(&batch, args.send.sandbox)?;
-    let endpoint = Endpoint::connect(batch.provider, &pay::target(&args.send))
+    let target = pay::target(&args.send, settings, batch.provider)?;
+    let endpoint = Endpoint::connect(batch.provider, &target)
         .await
         .with_context(|| format!("cannot reach {} for batch {}", batch.provider, batch.id))?;
     if batch.sandbox {
@@ -45,6 +47,7 @@ async fn resume(args: ResumeArgs) -> anyhow::Result<Exit> {
         endpoint,
         &args.journal.journal,
         approved,
+        Command::Resume,
     )
     .await
 }

@@ -12,11 +12,12 @@ use crate::exit::Exit;
 use crate::ingest::Summary;
 use crate::journal::BatchSettings;
 
-pub fn run(args: RunArgs) -> anyhow::Result<Exit> {
-    super::runtime()?.block_on(run_async(args))
+pub fn run(args: RunArgs, settings: &super::config::Settings) -> anyhow::Result<Exit> {
+    super::runtime()?.block_on(run_async(args, settings))
 }
 
-async fn run_async(args: RunArgs) -> anyhow::Result<Exit> {
+async fn run_async(args: RunArgs, settings: &super::config::Settings) -> anyhow::Result<Exit> {
+    let target = pay::target(&args.send, settings, args.input.provider()?)?;
     let ingest = super::validate::ingest_options(&args.input)?;
     if let Some(url) = &args.callback_url {
         crate::provider::check_url("--callback-url", url)?;
@@ -41,7 +42,7 @@ async fn run_async(args: RunArgs) -> anyhow::Result<Exit> {
     super::approval::note_unchecked(&req.approval);
     let observer = Arc::new(CliObserver::new(&journal));
     let confirm = pay::Terminal { yes: args.send.yes };
-    let (batch, paid) = batch::pay_file(req, &pay::target(&args.send), observer, &confirm)
+    let (batch, paid) = batch::pay_file(req, &target, observer, &confirm)
         .await
         .map_err(refused)?;
     Ok(pay::render(&batch, paid, &journal))

@@ -76,6 +76,16 @@ pub struct BatchFigures {
     pub updated_at: String,
     /// Who approved the batch (README "Approvals"), recorded when sending started.
     pub approvals: Vec<Approval>,
+    /// Rows on each attempt after the first (`payrun retry`): `{"2": 3}`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub retried: BTreeMap<String, u64>,
+    /// How the batch's last run ended (`status` only; `null` when none was recorded).
+    pub last_run: Option<super::next_step::LastRunView>,
+    /// The exact command to run next (`status` only; `null` when there is nothing to do).
+    pub next: Option<String>,
+    /// What `status` says in the place of a next command when there is none.
+    #[serde(skip)]
+    pub next_text: Option<String>,
 }
 
 impl BatchFigures {
@@ -120,6 +130,10 @@ impl BatchFigures {
             created_at: crate::journal::format_ms(batch.created_at),
             updated_at: crate::journal::format_ms(batch.updated_at),
             approvals: Vec::new(),
+            retried: BTreeMap::new(),
+            last_run: None,
+            next: None,
+            next_text: None,
         }
     }
 
@@ -214,6 +228,26 @@ impl BatchFigures {
         }
         for a in &self.approvals {
             out.push_str(&format!("  approved by {}\n", a.text()));
+        }
+        if !self.retried.is_empty() {
+            let parts: Vec<String> = self
+                .retried
+                .iter()
+                .map(|(attempt, rows)| format!("{rows} on attempt {attempt}"))
+                .collect();
+            out.push_str(&format!(
+                "  retried (`payrun retry`): {} row(s): {}\n",
+                self.retried.values().sum::<u64>(),
+                parts.join(", ")
+            ));
+        }
+        if let Some(run) = &self.last_run {
+            out.push_str(&format!("  last run: {}\n", run.text));
+        }
+        match (&self.next, &self.next_text) {
+            (Some(next), _) => out.push_str(&format!("  next: {next}\n")),
+            (None, Some(text)) => out.push_str(&format!("  next: {text}\n")),
+            (None, None) => {}
         }
         out
     }

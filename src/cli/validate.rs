@@ -25,13 +25,14 @@ pub(crate) fn ingest_options(args: &InputArgs) -> anyhow::Result<IngestOptions> 
         Some(path) => Limits::load(path)?,
         None => Limits::default(),
     };
+    let provider = args.provider()?;
     if let Some(currency) = args.currency
-        && !args.provider.accepts(currency)
+        && !provider.accepts(currency)
     {
         bail!(
             "--currency {currency}: {} does not pay {currency}; it pays {}",
-            args.provider,
-            args.provider
+            provider,
+            provider
                 .currencies()
                 .iter()
                 .map(|c| c.code())
@@ -40,7 +41,7 @@ pub(crate) fn ingest_options(args: &InputArgs) -> anyhow::Result<IngestOptions> 
         );
     }
     Ok(IngestOptions {
-        provider: args.provider,
+        provider,
         delimiter: args.delimiter,
         default_currency: args.currency,
         amount_unit: args.amount_unit,

@@ -34,7 +34,7 @@ pub enum AmountError {
     )]
     Scientific,
     #[error(
-        "contains {}; write amounts without thousands separators or spaces, with '.' for decimals (25000 or 2500.50)",
+        "contains {}; write amounts with '.' for decimals, no spaces, and ',' only between groups of three digits (25000, 25,000 or 2,500.50)",
         super::ShownChar(*.0)
     )]
     Separator(char),

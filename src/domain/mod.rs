@@ -12,6 +12,7 @@ mod payout;
 mod phone;
 mod provider;
 mod row_state;
+mod run_end;
 mod shown;
 
 pub use amount::{AmountError, AmountUnit, MinorUnits, Money, MoneyError, format_major, grouped};
@@ -24,4 +25,5 @@ pub use payout::{PayoutRefs, PayoutStatus};
 pub use phone::{Phone, PhoneError};
 pub use provider::ProviderKind;
 pub use row_state::RowState;
+pub use run_end::RunEnd;
 pub use shown::{CodePoint, Escaped, PREVIEW_CHARS, Quoted, ShownChar, is_invisible, preview};

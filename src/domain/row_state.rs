@@ -23,15 +23,18 @@ pub enum RowState {
     InDoubt,
     /// Invalid (or a conflict); never sent.
     Rejected,
+    /// Withdrawn by `payrun cancel` before it was sent; never sent by `run`, `resume` or `retry`.
+    Cancelled,
 }
 
 impl RowState {
-    pub const ALL: [RowState; 7] = [
+    pub const ALL: [RowState; 8] = [
         RowState::Succeeded,
         RowState::Accepted,
         RowState::Failed,
         RowState::InDoubt,
         RowState::Rejected,
+        RowState::Cancelled,
         RowState::Planned,
         RowState::Sending,
     ];
@@ -45,6 +48,7 @@ impl RowState {
             RowState::Failed => "failed",
             RowState::InDoubt => "in_doubt",
             RowState::Rejected => "rejected",
+            RowState::Cancelled => "cancelled",
         }
     }
 
@@ -60,6 +64,12 @@ impl RowState {
         )
     }
 
+    /// Never sent, and never will be: invalid, a conflict, or withdrawn by `payrun cancel`.
+    /// Nothing a provider says moves such a row.
+    pub fn is_withdrawn(self) -> bool {
+        matches!(self, RowState::Rejected | RowState::Cancelled)
+    }
+
     /// The provider has the payout; payrun's part is done.
     pub fn is_good(self) -> bool {
         matches!(self, RowState::Accepted | RowState::Succeeded)
@@ -69,7 +79,7 @@ impl RowState {
     /// row to a strictly higher rank, so a late `pending` never overwrites `succeeded`.
     pub fn rank(self) -> u8 {
         match self {
-            RowState::Rejected | RowState::Planned => 0,
+            RowState::Rejected | RowState::Cancelled | RowState::Planned => 0,
             RowState::Sending | RowState::InDoubt => 1,
             RowState::Accepted => 2,
             RowState::Succeeded | RowState::Failed => 3,
@@ -93,6 +103,8 @@ mod tests {
             assert_eq!(RowState::parse(s.as_str()), Some(s));
         }
         assert_eq!(RowState::parse("paid"), None);
+        assert_eq!(RowState::parse("cancelled"), Some(RowState::Cancelled));
+        assert!(!RowState::Cancelled.is_open() && RowState::Cancelled.is_withdrawn());
     }
 
     #[test]

@@ -95,6 +95,8 @@ pub enum WarningKind {
     OperatorSynonym,
     /// A workbook with data on several sheets, read without `--sheet`.
     Sheets,
+    /// An amount written with thousands separators or the row's currency code, read as plain.
+    AmountAsWritten,
 }
 
 impl WarningKind {
@@ -108,6 +110,7 @@ impl WarningKind {
             WarningKind::EmptyReference => "rows without a reference",
             WarningKind::RepeatedPayment => "repeated payments",
             WarningKind::OperatorSynonym => "operators read by another name",
+            WarningKind::AmountAsWritten => "amounts read as written",
             WarningKind::Sheets => "sheet warnings",
         }
     }

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Journal, JournalError, now_ms};
-use crate::domain::ProviderKind;
+use crate::domain::{ProviderKind, RunEnd};
 
 /// Settings a batch was planned with, kept for the record and for resume.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,9 +46,26 @@ pub struct Batch {
     /// What the batch pays, independent of file bytes and batch id (`crate::batch::plan`); `None`
     /// for batches planned by an earlier payrun.
     pub fingerprint: Option<String>,
+    /// When `payrun cancel` withdrew its unsent rows; nothing is sent in it after that.
+    pub cancelled_at: Option<i64>,
+    /// The last `run`, `resume`, `retry` or `cancel` that got as far as sending (or cancelling).
+    pub last_run: Option<LastRun>,
 }
 
-pub(super) const BATCH_COLUMNS: &str = "id, file_name, file_path, file_sha256, provider, sandbox, base_url, settings, created_at, updated_at, key_scheme, fingerprint";
+/// The last run of a batch: which command, when, and how it ended. `end` is `None` while it
+/// runs, and for ever if its process died first (killed, crashed, a power cut).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastRun {
+    /// `run`, `resume`, `retry` or `cancel`.
+    pub command: String,
+    pub started: i64,
+    pub ended: Option<i64>,
+    pub end: Option<RunEnd>,
+    /// The provider's or payrun's words about a stop (an empty wallet's message, a pause's end).
+    pub detail: Option<String>,
+}
+
+pub(super) const BATCH_COLUMNS: &str = "id, file_name, file_path, file_sha256, provider, sandbox, base_url, settings, created_at, updated_at, key_scheme, fingerprint, cancelled_at, run_command, run_started, run_ended, run_end, run_detail";
 
 pub(super) fn batch_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Batch, JournalError>> {
     let provider: String = row.get(4)?;
@@ -67,6 +84,19 @@ pub(super) fn batch_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Batch, Jo
             ))));
         }
     };
+    let command: Option<String> = row.get(13)?;
+    let started: Option<i64> = row.get(14)?;
+    let end: Option<String> = row.get(16)?;
+    let last_run = match (command, started) {
+        (Some(command), Some(started)) => Some(LastRun {
+            command,
+            started,
+            ended: row.get(15)?,
+            end: end.as_deref().and_then(RunEnd::parse),
+            detail: row.get(17)?,
+        }),
+        _ => None,
+    };
     Ok(Ok(Batch {
         id,
         file_name: row.get(1)?,
@@ -80,6 +110,8 @@ pub(super) fn batch_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Batch, Jo
         updated_at: row.get(9)?,
         key_scheme: row.get(10)?,
         fingerprint: row.get(11)?,
+        cancelled_at: row.get(12)?,
+        last_run,
     }))
 }
 

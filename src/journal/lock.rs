@@ -102,7 +102,44 @@ fn owner_alive(pid: i64, started: Option<i64>) -> bool {
     }
 }
 
+/// Who holds a batch's lock now, as `status` tells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holder {
+    pub pid: i64,
+    pub host: String,
+    /// Age of its heartbeat.
+    pub age_ms: i64,
+    /// Alive and heartbeating: `run`/`resume` would be refused. A lock whose owner is gone
+    /// (killed, crashed) or stale would be taken over.
+    pub live: bool,
+}
+
 impl Journal {
+    /// Who holds the batch's lock, if anyone (read without taking it).
+    pub fn lock_holder(&self, batch_id: &str) -> Result<Option<Holder>, JournalError> {
+        let held: Option<LockColumns> = self
+            .conn()
+            .query_row(
+                "SELECT lock_token, lock_pid, lock_started, lock_host, lock_heartbeat FROM batches
+                 WHERE id = ?1",
+                [batch_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let Some((Some(_), pid, started, host, heartbeat)) = held else {
+            return Ok(None);
+        };
+        let (pid, host) = (pid.unwrap_or(0), host.unwrap_or_default());
+        let age_ms = now_ms() - heartbeat.unwrap_or(0);
+        let dead = host == hostname() && !owner_alive(pid, started);
+        Ok(Some(Holder {
+            pid,
+            host,
+            age_ms,
+            live: !dead && age_ms < stale_after_ms(),
+        }))
+    }
+
     /// Take the batch's lock. Returns the token and, when a stale lock was taken over, who
     /// held it. If another process holds SQLite's write lock for longer than the busy timeout
     /// (it is frozen mid-commit, say), the answer is [`JournalError::Locked`] naming the batch's

@@ -39,7 +39,9 @@ mod plan;
 mod queries;
 mod replan;
 mod report;
+mod retry;
 mod rows;
+mod runs;
 mod schema;
 mod sending;
 mod span;
@@ -53,12 +55,12 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use actor::JournalActor;
 pub use approvals::Approval;
-pub use batch::{Batch, BatchSettings, NewBatch};
+pub use batch::{Batch, BatchSettings, LastRun, NewBatch};
 pub use fingerprint::Overlap;
 pub use full::{disk_full_message, is_disk_full};
 pub use items::{PayeeDetails, PlanItem, PlanStats, PlannedRow, RejectedInsert};
 pub use lock::{
-    LockInfo, LockToken, check as check_lock, heartbeat, heartbeat_every, stale_after_ms,
+    Holder, LockInfo, LockToken, check as check_lock, heartbeat, heartbeat_every, stale_after_ms,
 };
 pub use lookup::{
     Delivery, RowKey, RowRef, delivery, record_delivery, row_by_id, rows_by, sending_rows_like,
@@ -69,10 +71,14 @@ pub use plan::PlanSink;
 pub use queries::{AttentionRow, StateCount};
 pub use replan::{ExistingRow, ReplanWriter};
 pub use report::ReportRow;
+pub use retry::{
+    EarlierAttempt, FailedRow, NewAttempt, OtherRow, RetryScan, begin_attempts, earlier_attempts,
+};
 pub use rows::{
     Attempt, OpenRow, Outcome, UnsettledRow, advance, flag_attention, log_attempt, mark_sending,
     open_rows_page, record_outcome, unsettled_rows,
 };
+pub use runs::{Cancelled, HeldRow, run_ended, run_started};
 pub use schema::SCHEMA_VERSION;
 pub use sending::{Claimed, claim_for_sending};
 

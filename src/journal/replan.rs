@@ -27,13 +27,16 @@ pub struct ExistingRow {
     /// Never sent, and withdrawn because an earlier file no longer had it (`rejected`, with
     /// its key and no conflict note).
     pub withdrawn: bool,
+    /// Its attempt (`payrun retry`): a row on attempt 2 or later was sent before, whatever
+    /// its state now, and its key and body are the retry's.
+    pub attempt: u32,
 }
 
 fn existing_rows(conn: &Connection, batch_id: &str) -> Result<Vec<ExistingRow>, JournalError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT r.id, r.identity, r.reference, r.state, r.phone, r.amount_minor, r.amount_text,
                 r.currency, r.line,
-                r.state = 'rejected' AND r.idem_key IS NOT NULL AND r.conflict IS NULL
+                r.state = 'rejected' AND r.idem_key IS NOT NULL AND r.conflict IS NULL, r.attempt
          FROM batches b CROSS JOIN rows r
          WHERE b.id = ?1 AND {IN_BATCH} AND (r.idem_key IS NOT NULL OR r.conflict IS NOT NULL)
          ORDER BY r.id"
@@ -53,6 +56,7 @@ fn existing_rows(conn: &Connection, batch_id: &str) -> Result<Vec<ExistingRow>, 
             currency: r.get(7)?,
             line: to_u64(r.get(8)?),
             withdrawn: r.get(9)?,
+            attempt: u32::try_from(r.get::<_, i64>(10)?).unwrap_or(u32::MAX),
         });
     }
     Ok(out)
@@ -126,7 +130,7 @@ impl ReplanWriter<'_> {
                 request_body = ?7, reference = ?8, updated_at = ?9, last_error = NULL,
                 state = CASE WHEN ?10 IS NULL THEN 'planned' ELSE 'rejected' END, conflict = ?10,
                 payee_name = ?11, payee_operator = ?12, payee_description = ?13
-             WHERE id = ?1 AND (state = 'planned'
+             WHERE id = ?1 AND attempt = 1 AND (state = 'planned'
                 OR (state = 'rejected' AND idem_key IS NOT NULL AND conflict IS NULL))",
             params![row_id, p.line as i64, p.phone, p.amount_minor as i64, p.amount_text,
                     p.currency.code(), p.body, p.reference, self.now, conflict,
@@ -153,7 +157,7 @@ impl ReplanWriter<'_> {
     pub fn withdraw(&self, row_id: i64) -> Result<(), JournalError> {
         self.tx.execute(
             "UPDATE rows SET state = 'rejected', last_error = 'removed from the file before it was sent',
-                updated_at = ?2 WHERE id = ?1 AND state = 'planned'",
+                updated_at = ?2 WHERE id = ?1 AND state = 'planned' AND attempt = 1",
             params![row_id, self.now],
         )?;
         Ok(())

@@ -31,6 +31,8 @@ pub struct ReportRow {
     /// Who approved the batch (README "Approvals"): principal, key fingerprint, statement
     /// SHA-256 and when checked, for each approver; the same on every row of the batch.
     pub approved_by: Option<String>,
+    /// The payout attempt the row is on: 1, or more after `payrun retry` (each with its key).
+    pub attempt: u32,
     /// What the payee file said beyond the payment (none for batches planned by a payrun
     /// before journal version 4, nor for rejected rows).
     pub name: Option<String>,
@@ -51,7 +53,7 @@ pub struct ReportRow {
 
 impl ReportRow {
     /// The report's columns in CSV order; the JSON keys are the same names.
-    pub const COLUMNS: [&'static str; 19] = [
+    pub const COLUMNS: [&'static str; 20] = [
         "line",
         "reference",
         "phone",
@@ -68,6 +70,7 @@ impl ReportRow {
         "updated_at",
         // Added after the others, so scripts reading columns by position keep working.
         "attention",
+        "attempt",
         "approved_by",
         "name",
         "operator",
@@ -76,7 +79,7 @@ impl ReportRow {
 
     /// The row's cells in the order of [`ReportRow::COLUMNS`] (absent values empty), as
     /// written; the caller makes them safe for spreadsheets.
-    pub fn cells(&self) -> [String; 19] {
+    pub fn cells(&self) -> [String; 20] {
         let opt = |o: &Option<String>| o.clone().unwrap_or_default();
         [
             self.line.to_string(),
@@ -94,6 +97,7 @@ impl ReportRow {
             self.attempts.to_string(),
             self.updated_at.clone(),
             opt(&self.attention),
+            self.attempt.to_string(),
             opt(&self.approved_by),
             opt(&self.name),
             opt(&self.operator),
@@ -117,7 +121,7 @@ impl Journal {
                     CASE WHEN r.conflict IS NULL THEN r.last_error
                          WHEN r.last_error IS NULL THEN 'conflict: ' || r.conflict
                          ELSE 'conflict: ' || r.conflict || '; ' || r.last_error END,
-                    r.attempts, r.updated_at, r.attention, r.payee_name,
+                    r.attempts, r.updated_at, r.attention, r.attempt, r.payee_name,
                     r.payee_operator, r.payee_description, r.amount_minor, r.conflict, r.created_at
              FROM batches b CROSS JOIN rows r
              WHERE b.id = ?1 AND {IN_BATCH} ORDER BY r.line, r.id"
@@ -151,12 +155,13 @@ impl Journal {
                 updated_at: super::format_ms(updated_ms),
                 attention: r.get(14)?,
                 approved_by: approved_by.clone(),
-                name: r.get(15)?,
-                operator: r.get(16)?,
-                description: r.get(17)?,
-                amount_minor: r.get::<_, Option<i64>>(18)?.map(to_u64),
-                conflict: r.get(19)?,
-                created_ms: r.get(20)?,
+                attempt: u32::try_from(r.get::<_, i64>(15)?).unwrap_or(u32::MAX),
+                name: r.get(16)?,
+                operator: r.get(17)?,
+                description: r.get(18)?,
+                amount_minor: r.get::<_, Option<i64>>(19)?.map(to_u64),
+                conflict: r.get(20)?,
+                created_ms: r.get(21)?,
                 updated_ms,
             })?;
         }
@@ -193,8 +198,8 @@ mod tests {
         assert_eq!(
             ReportRow::COLUMNS.join(","),
             "line,reference,phone,amount,currency,state,key,provider,provider_reference,\
-             request_id,failover_reason,error,attempts,updated_at,attention,approved_by,name,\
-             operator,description"
+             request_id,failover_reason,error,attempts,updated_at,attention,attempt,approved_by,\
+             name,operator,description"
         );
     }
 

@@ -303,7 +303,7 @@ pub fn advance(
     if let Some(reason) = &outcome.attention {
         flag_attention(conn, row_id, reason)?;
     }
-    if current == RowState::Rejected || next.rank() < current.rank() || current.rank() == 3 {
+    if current.is_withdrawn() || next.rank() < current.rank() || current.rank() == 3 {
         return Ok(None);
     }
     fill_facts(conn, row_id, outcome)?;

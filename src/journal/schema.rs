@@ -127,9 +127,53 @@ CREATE INDEX rows_attention ON rows (id) WHERE attention IS NOT NULL;
 CREATE INDEX batches_fingerprint ON batches (fingerprint) WHERE fingerprint IS NOT NULL;
 "#;
 
-/// Version 3 (from 2): the approvals a batch was paid under (README "Approvals"), one row per
-/// approver and statement, written when sending starts.
+/// Version 3 (from 2): a row can be `cancelled` (`payrun cancel`), a failed row can be paid
+/// again under a new key (`payrun retry`: `rows.attempt` counts its attempts and every earlier
+/// attempt is kept in `attempts`), and a batch records how its last run ended and whether it
+/// was cancelled (what `status` says and suggests next). Nothing is rewritten: columns are
+/// added, and the state check of `rows` admits one more word (see [`admit_cancelled`]).
 const V3: &str = r#"
+ALTER TABLE rows ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE batches ADD COLUMN cancelled_at INTEGER;
+ALTER TABLE batches ADD COLUMN run_token TEXT;
+ALTER TABLE batches ADD COLUMN run_command TEXT;
+ALTER TABLE batches ADD COLUMN run_started INTEGER;
+ALTER TABLE batches ADD COLUMN run_ended INTEGER;
+ALTER TABLE batches ADD COLUMN run_end TEXT;
+ALTER TABLE batches ADD COLUMN run_detail TEXT;
+-- Every earlier attempt of a row `payrun retry` paid again: the key, body, state and provider
+-- facts it had when it was replaced. The row itself always holds its latest attempt; its old
+-- key stays in `keys` (never given to another row).
+CREATE TABLE attempts (
+    row_id              INTEGER NOT NULL,
+    attempt             INTEGER NOT NULL,
+    idem_key            TEXT NOT NULL,
+    request_body        BLOB NOT NULL,
+    state               TEXT NOT NULL,
+    provider_status     TEXT,
+    provider_id         TEXT,
+    provider_reference  TEXT,
+    internal_reference  TEXT,
+    request_id          TEXT,
+    routed_provider     TEXT,
+    failover_reason     TEXT,
+    last_error          TEXT,
+    ended_at            INTEGER NOT NULL,
+    retried_at          INTEGER NOT NULL,
+    PRIMARY KEY (row_id, attempt)
+) WITHOUT ROWID;
+-- A late callback about an earlier attempt is found by the provider's names for it.
+CREATE INDEX attempts_provider_id ON attempts (provider_id) WHERE provider_id IS NOT NULL;
+CREATE INDEX attempts_internal_reference ON attempts (internal_reference)
+    WHERE internal_reference IS NOT NULL;
+CREATE INDEX attempts_request_id ON attempts (request_id) WHERE request_id IS NOT NULL;
+-- Retried rows are few; counting them per attempt must not scan the batch.
+CREATE INDEX rows_retried ON rows (id) WHERE attempt > 1;
+"#;
+
+/// Also version 3: the approvals a batch was paid under (README "Approvals"), one row per
+/// approver and statement, written when sending starts.
+const V3_APPROVALS: &str = r#"
 CREATE TABLE approvals (
     batch            INTEGER NOT NULL REFERENCES batches (seq),
     principal        TEXT NOT NULL,
@@ -140,6 +184,51 @@ CREATE TABLE approvals (
 );
 "#;
 
+/// The state check of `rows` as versions 1 and 2 wrote it, and as version 3 widens it.
+const STATES_V2: &str =
+    "('planned','sending','accepted','succeeded','failed','in_doubt','rejected')";
+const STATES_V3: &str =
+    "('planned','sending','accepted','succeeded','failed','in_doubt','rejected','cancelled')";
+
+/// Let `rows.state` be `cancelled`. SQLite cannot alter a CHECK constraint, and copying a
+/// million-row table to change one word is what the upgrade must not do; SQLite documents
+/// editing the table's text in `sqlite_schema` for changes that no stored row can violate
+/// (removing or loosening a constraint: every existing state stays allowed), with
+/// `schema_version` bumped so every connection re-reads it. Runs inside the caller's
+/// transaction.
+fn admit_cancelled(tx: &rusqlite::Transaction<'_>) -> Result<(), JournalError> {
+    let sql: String = tx.query_row(
+        "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'rows'",
+        [],
+        |r| r.get(0),
+    )?;
+    if sql.matches(STATES_V2).count() != 1 {
+        return Err(JournalError::Corrupt(
+            "the rows table's state check is not the one payrun wrote".into(),
+        ));
+    }
+    let widened = sql.replacen(STATES_V2, STATES_V3, 1);
+    let version: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    tx.execute_batch("PRAGMA writable_schema = ON")?;
+    let edited = tx.execute(
+        "UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = 'rows'",
+        [&widened],
+    );
+    let bumped = tx.execute_batch(&format!("PRAGMA schema_version = {}", version + 1));
+    tx.execute_batch("PRAGMA writable_schema = OFF")?;
+    edited?;
+    bumped?;
+    Ok(())
+}
+
+/// Version 3's changes, in the caller's transaction.
+fn to_v3(tx: &rusqlite::Transaction<'_>) -> Result<(), JournalError> {
+    admit_cancelled(tx)?;
+    tx.execute_batch(V3)?;
+    tx.execute_batch(V3_APPROVALS)?;
+    Ok(())
+}
+
 /// Version 4 (from 3): what the payee file said about each payee beyond the payment itself —
 /// the name (first and last name joined), the operator and the description — so `report` can
 /// show them whatever the provider's request carries. Rows planned before have none.
@@ -149,32 +238,48 @@ ALTER TABLE rows ADD COLUMN payee_operator TEXT;
 ALTER TABLE rows ADD COLUMN payee_description TEXT;
 "#;
 
-/// The steps from each version to the next: a new journal takes them all, so new and
-/// upgraded journals are laid out the same.
-const STEPS: [&[&str]; 4] = [&[SCHEMA], &[V2, V2_INDEXES], &[V3], &[V4]];
+fn to_v1(tx: &rusqlite::Transaction<'_>) -> Result<(), JournalError> {
+    Ok(tx.execute_batch(SCHEMA)?)
+}
+
+fn to_v2(tx: &rusqlite::Transaction<'_>) -> Result<(), JournalError> {
+    tx.execute_batch(V2)?;
+    Ok(tx.execute_batch(V2_INDEXES)?)
+}
+
+fn to_v4(tx: &rusqlite::Transaction<'_>) -> Result<(), JournalError> {
+    Ok(tx.execute_batch(V4)?)
+}
+
+/// A step of the schema's history, in the caller's transaction.
+type Step = fn(&rusqlite::Transaction<'_>) -> Result<(), JournalError>;
+
+/// Step `n` takes a journal of version `n` to version `n + 1`. A new journal takes every step,
+/// so new and upgraded journals are laid out the same.
+const STEPS: [Step; 4] = [to_v1, to_v2, to_v3, to_v4];
 
 /// Create the schema in a new journal, upgrade an older one, or check its version.
 pub fn migrate(conn: &mut Connection) -> Result<(), JournalError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     match version {
-        SCHEMA_VERSION => Ok(()),
-        old @ 0..SCHEMA_VERSION => {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            // Another process may have upgraded it between our read and our lock.
-            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if version == old {
-                for step in STEPS.iter().skip(usize::try_from(old).unwrap_or(0)) {
-                    for sql in *step {
-                        tx.execute_batch(sql)?;
-                    }
-                }
-                tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
-            }
-            tx.commit()?;
-            Ok(())
-        }
-        newer => Err(JournalError::NewerSchema(newer)),
+        SCHEMA_VERSION => return Ok(()),
+        old if (0..SCHEMA_VERSION).contains(&old) => {}
+        newer => return Err(JournalError::NewerSchema(newer)),
     }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // Another process may have created or upgraded it between our read and our lock.
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if !(0..=SCHEMA_VERSION).contains(&version) {
+        return Err(JournalError::NewerSchema(version));
+    }
+    if version < SCHEMA_VERSION {
+        for step in STEPS.iter().skip(usize::try_from(version).unwrap_or(0)) {
+            step(&tx)?;
+        }
+        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -222,67 +327,99 @@ mod tests {
         migrate(&mut conn).unwrap();
     }
 
-    #[test]
-    fn a_version_2_journal_gets_the_approvals_table() {
+    /// A journal as payrun wrote it at version 2, with one row in it.
+    fn version_2() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
-        for sql in [SCHEMA, V2, V2_INDEXES, "PRAGMA user_version = 2"] {
-            conn.execute_batch(sql).unwrap();
-        }
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(SCHEMA).unwrap();
+        tx.execute_batch(V2).unwrap();
+        tx.execute_batch(V2_INDEXES).unwrap();
+        tx.execute_batch(
+            "PRAGMA user_version = 2;
+             INSERT INTO batches (id, file_name, file_path, file_sha256, provider, sandbox, base_url,
+                settings, created_at, updated_at, key_scheme)
+             VALUES ('b', 'f.csv', '/f.csv', 'ab', 'rohopay', 0, 'http://127.0.0.1', '{}', 1, 1, 2);
+             INSERT INTO rows (id, line, identity, idem_key, phone, amount_text, currency, state,
+                created_at, updated_at)
+             VALUES (4294967297, 2, 'EMP-1', 'k1', '256700000001', '1000', 'UGX', 'planned', 1, 1);",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        conn
+    }
+
+    #[test]
+    fn a_version_2_journal_learns_cancelled_and_attempts_and_keeps_its_rows() {
+        let mut conn = version_2();
+        let refused = conn.execute("UPDATE rows SET state = 'cancelled'", []);
+        assert!(refused.is_err(), "version 2 does not know the word");
         migrate(&mut conn).unwrap();
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
-        let approvals: i64 = conn
-            .query_row("SELECT COUNT(*) FROM approvals", [], |r| r.get(0))
+        conn.execute("UPDATE rows SET state = 'cancelled'", [])
             .unwrap();
-        assert_eq!(approvals, 0);
+        let (state, attempt): (String, i64) = conn
+            .query_row("SELECT state, attempt FROM rows", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((state.as_str(), attempt), ("cancelled", 1));
+        assert!(
+            conn.execute("UPDATE rows SET state = 'paid'", []).is_err(),
+            "the check still refuses other words"
+        );
+        let ok: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+        migrate(&mut conn).unwrap();
+    }
+
+    #[test]
+    fn new_and_upgraded_journals_are_laid_out_alike() {
+        let schema = |conn: &Connection| -> Vec<(String, String)> {
+            let mut stmt = conn
+                .prepare("SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY name")
+                .unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let mut new = Connection::open_in_memory().unwrap();
+        migrate(&mut new).unwrap();
+        let mut upgraded = version_2();
+        migrate(&mut upgraded).unwrap();
+        assert_eq!(schema(&new), schema(&upgraded));
     }
 
     #[test]
     fn a_version_3_journal_gains_the_payee_columns_empty() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        for sql in [SCHEMA, V2, V2_INDEXES, V3, "PRAGMA user_version = 3"] {
-            conn.execute_batch(sql).unwrap();
+        let mut conn = version_2();
+        {
+            let tx = conn.transaction().unwrap();
+            to_v3(&tx).unwrap();
+            tx.execute_batch("PRAGMA user_version = 3").unwrap();
+            tx.commit().unwrap();
         }
-        conn.execute_batch(
-            "INSERT INTO rows (id, line, identity, phone, amount_text, currency, state,
-                created_at, updated_at)
-             VALUES (4294967297, 2, 'EMP-1', '256700000001', '1000', 'UGX', 'planned', 1, 1);",
-        )
-        .unwrap();
         migrate(&mut conn).unwrap();
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, 4);
-        let details: (Option<String>, Option<String>, Option<String>) = conn
-            .query_row(
-                "SELECT payee_name, payee_operator, payee_description FROM rows",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
+        let details: Vec<(Option<String>, Option<String>, Option<String>)> = conn
+            .prepare("SELECT payee_name, payee_operator, payee_description FROM rows")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(details, (None, None, None));
-    }
-
-    #[test]
-    fn new_and_migrated_journals_are_laid_out_alike() {
-        let layout = |conn: &Connection| -> Vec<String> {
-            let mut stmt = conn
-                .prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
-                .unwrap();
-            stmt.query_map([], |r| r.get(0))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
-        };
-        let mut new = Connection::open_in_memory().unwrap();
-        migrate(&mut new).unwrap();
-        let mut old = Connection::open_in_memory().unwrap();
-        old.execute_batch(SCHEMA).unwrap();
-        old.execute_batch("PRAGMA user_version = 1").unwrap();
-        migrate(&mut old).unwrap();
-        assert_eq!(layout(&new), layout(&old));
+        assert!(!details.is_empty());
+        assert!(
+            details.iter().all(|d| *d == (None, None, None)),
+            "{details:?}"
+        );
     }
 }

@@ -313,6 +313,7 @@ pub fn report_row() -> ReportRow {
         attempts: 2,
         updated_at: "2026-11-21T09:30:00Z".into(),
         approved_by: Some("alice@corp (key SHA256:x, statement sha256 ab, checked t)".into()),
+        attempt: 2,
         name: Some("Amina Nakato".into()),
         operator: None,
         description: Some("=HYPERLINK(\"x\")".into()),

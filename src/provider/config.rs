@@ -79,7 +79,19 @@ impl ProviderConfig {
             .filter(|k| !k.trim().is_empty())
             .ok_or(ConfigError::MissingKey { var: key_var })?;
         let url = std::env::var(url_var).unwrap_or_else(|_| default_url.to_string());
-        let base_url = parse_base_url(url_var, &url)?;
+        Self::with_key(kind, url_var, &url, SecretString::from(key))
+    }
+
+    /// A provider at `base_url` (named `url_name` in messages: the variable or setting it came
+    /// from) with `api_key`, however they were found (environment, config file, a key file).
+    /// `PAYRUN_HTTP_TIMEOUT` (seconds) overrides the request timeout.
+    pub fn with_key(
+        kind: ProviderKind,
+        url_name: &'static str,
+        base_url: &str,
+        api_key: SecretString,
+    ) -> Result<ProviderConfig, ConfigError> {
+        let base_url = parse_base_url(url_name, base_url)?;
         let timeout = std::env::var("PAYRUN_HTTP_TIMEOUT")
             .ok()
             .and_then(|s| s.trim().parse::<f64>().ok())
@@ -88,7 +100,7 @@ impl ProviderConfig {
         Ok(ProviderConfig {
             kind,
             base_url,
-            api_key: SecretString::from(key.trim().to_string()),
+            api_key: SecretString::from(api_key.expose_secret().trim().to_string()),
             timeout,
             max_connections: 64,
         })
@@ -131,7 +143,7 @@ pub fn check_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
         reason: e.to_string(),
     })?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(if var.ends_with("_BASE_URL") {
+        return Err(if var.ends_with("_BASE_URL") || var == "base_url" {
             ConfigError::Credentials {
                 var,
                 what: "the base URL",

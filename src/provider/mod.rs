@@ -338,6 +338,21 @@ pub fn operator_path(kind: ProviderKind) -> Option<&'static str> {
     }
 }
 
+/// The stored request body `body` of a row, for a new attempt with idempotency key `key`
+/// (`payrun retry`). RohoPay's body does not carry the key (it travels as `Idempotency-Key`):
+/// the same bytes. Rumbapay's `reference` is the key: the same body with the new reference,
+/// every other field kept as written.
+pub fn body_with_key(
+    kind: ProviderKind,
+    body: &[u8],
+    key: &str,
+) -> Result<Vec<u8>, serde_json::Error> {
+    match kind {
+        ProviderKind::Rohopay => Ok(body.to_vec()),
+        ProviderKind::Rumbapay => rumbapay::body_with_reference(body, key),
+    }
+}
+
 #[cfg(test)]
 mod words_tests {
     use super::*;

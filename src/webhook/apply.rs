@@ -10,8 +10,9 @@ use rusqlite::Connection;
 use crate::domain::ProviderKind;
 use crate::domain::RowState;
 use crate::journal::{
-    Attempt, Delivery, JournalError, Outcome, RowKey, RowRef, advance, delivery, flag_attention,
-    log_attempt, now_ms, record_delivery, row_by_id, rows_by, sending_rows_like,
+    Attempt, Delivery, EarlierAttempt, JournalError, Outcome, RowKey, RowRef, advance, delivery,
+    earlier_attempts, flag_attention, log_attempt, now_ms, record_delivery, row_by_id, rows_by,
+    sending_rows_like,
 };
 use crate::provider::Callback;
 
@@ -35,6 +36,7 @@ pub fn apply(
     }
     let verdict = match find(conn, provider, cb)? {
         Found::One(row) => judge(conn, provider, row, cb)?,
+        Found::Earlier(row, earlier) => judge_earlier(conn, provider, row, &earlier, cb)?,
         Found::Many(rows) => {
             let note = format!(
                 "{provider} callback {} names a payout that several rows carry; applied to none",
@@ -53,7 +55,8 @@ pub fn apply(
     let row_id = match &verdict {
         Verdict::Applied { row, .. }
         | Verdict::Ignored { row, .. }
-        | Verdict::Mismatch { row, .. } => Some(row.id),
+        | Verdict::Mismatch { row, .. }
+        | Verdict::Earlier { row, .. } => Some(row.id),
         _ => None,
     };
     record_delivery(
@@ -72,6 +75,8 @@ pub fn apply(
 enum Found {
     None,
     One(RowRef),
+    /// An earlier attempt of this row (replaced by `payrun retry`).
+    Earlier(RowRef, EarlierAttempt),
     Many(Vec<i64>),
 }
 
@@ -98,12 +103,100 @@ fn find(conn: &Connection, provider: ProviderKind, cb: &Callback) -> Result<Foun
     for name in names(provider, cb) {
         let mut rows = rows_by(conn, provider, name)?;
         match rows.len() {
-            0 => continue,
-            1 => return Ok(rows.pop().map_or(Found::None, Found::One)),
+            0 => {}
+            1 => {
+                let Some(row) = rows.pop() else { continue };
+                // Every key of a row stays registered to it: one that is not the row's key
+                // now is an earlier attempt's.
+                if let RowKey::IdemKey(key) = name
+                    && row.key.as_deref() != Some(key)
+                {
+                    return earlier(conn, provider, name, Some(row));
+                }
+                return Ok(Found::One(row));
+            }
             _ => return Ok(Found::Many(rows.iter().map(|r| r.id).collect())),
+        }
+        match earlier(conn, provider, name, None)? {
+            Found::None => continue,
+            found => return Ok(found),
         }
     }
     Ok(Found::None)
+}
+
+/// The earlier attempt `name` names, with its row (`row`, when already found).
+fn earlier(
+    conn: &Connection,
+    provider: ProviderKind,
+    name: RowKey<'_>,
+    row: Option<RowRef>,
+) -> Result<Found, JournalError> {
+    let mut found = earlier_attempts(conn, provider, name)?;
+    if found.len() > 1 {
+        return Ok(Found::Many(found.iter().map(|a| a.row_id).collect()));
+    }
+    let Some(attempt) = found.pop() else {
+        return Ok(Found::None);
+    };
+    let row = match row {
+        Some(row) => Some(row),
+        None => row_by_id(conn, attempt.row_id)?,
+    };
+    Ok(row.map_or(Found::None, |row| Found::Earlier(row, attempt)))
+}
+
+/// A callback about an earlier, failed attempt of a row that `payrun retry` paid again. It
+/// changes nothing; if it says that attempt was paid after all, the row needs a person (its
+/// new attempt may pay the payee a second time).
+fn judge_earlier(
+    conn: &Connection,
+    provider: ProviderKind,
+    row: RowRef,
+    earlier: &EarlierAttempt,
+    cb: &Callback,
+) -> Result<Verdict, JournalError> {
+    let reported = cb.status.row_state();
+    let flagged = reported.is_good();
+    let word = &cb.status_word;
+    let attempt = earlier.attempt;
+    log_attempt(
+        conn,
+        row.id,
+        &Attempt {
+            kind: "webhook",
+            at: now_ms(),
+            http_status: None,
+            latency_ms: 0,
+            outcome: if flagged {
+                "earlier attempt: needs a person".into()
+            } else {
+                "earlier attempt: ignored".into()
+            },
+            detail: Some(format!(
+                "{provider} callback {word} ({reported}) about attempt {attempt} (key {}), which \
+                 failed and was retried",
+                earlier.key
+            )),
+        },
+    )?;
+    if flagged {
+        flag_attention(
+            conn,
+            row.id,
+            &format!(
+                "{provider} callback {word} says attempt {attempt} (key {}), which had failed and was \
+                 retried, was paid: this payee may be paid twice; ask {provider} about both payouts",
+                earlier.key
+            ),
+        )?;
+    }
+    Ok(Verdict::Earlier {
+        row,
+        attempt,
+        reported,
+        flagged,
+    })
 }
 
 /// RohoPay journals a payout's id only from the answer to its request, and a fast provider

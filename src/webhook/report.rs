@@ -112,6 +112,26 @@ pub fn verdict_line(provider: ProviderKind, cb: &Callback, verdict: &Verdict) ->
             row_text(row),
             problems.join("; ")
         ),
+        Verdict::Earlier {
+            row,
+            attempt,
+            reported,
+            flagged: true,
+        } => format!(
+            "{head} CONFLICT {}: the provider says attempt {attempt}, which failed and was retried, \
+             is {reported} ({word}); marked as needing a person: this payee may be paid twice, check \
+             both payouts with the provider",
+            row_text(row)
+        ),
+        Verdict::Earlier {
+            row,
+            attempt,
+            reported,
+            ..
+        } => format!(
+            "{head} {}: ignored {reported} ({word}) about attempt {attempt}, which failed and was retried",
+            row_text(row)
+        ),
         Verdict::Ambiguous { rows } => format!(
             "{head} {} matches several rows (ids {rows:?}); NOT applied, each marked as needing \
              a person: check by hand",

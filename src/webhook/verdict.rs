@@ -21,6 +21,15 @@ pub enum Verdict {
     /// The callback's amount, currency, phone or reference contradict the row: not applied,
     /// and the row is marked as needing a person.
     Mismatch { row: RowRef, problems: Vec<String> },
+    /// The callback is about an earlier attempt of the row, one that failed and that
+    /// `payrun retry` replaced: nothing changes, but a report that it was paid after all
+    /// (`flagged`) marks the row as needing a person, since the new attempt may pay too.
+    Earlier {
+        row: RowRef,
+        attempt: u32,
+        reported: RowState,
+        flagged: bool,
+    },
     /// Several rows carry the callback's id: none is picked, each needs a person.
     Ambiguous { rows: Vec<i64> },
     /// No row of a batch sent through this provider matches.
@@ -39,6 +48,8 @@ impl Verdict {
             Verdict::Ignored { row, .. } => format!("ignored: already {}", row.state),
             Verdict::Duplicate { .. } => "duplicate".into(),
             Verdict::Mismatch { .. } => "mismatch".into(),
+            Verdict::Earlier { flagged: true, .. } => "earlier attempt: needs a person".into(),
+            Verdict::Earlier { .. } => "earlier attempt: ignored".into(),
             Verdict::Ambiguous { .. } => "ambiguous".into(),
             Verdict::Unknown => UNKNOWN.into(),
             Verdict::NotYetJournaled => "not journaled yet".into(),

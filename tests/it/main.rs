@@ -4,6 +4,7 @@
 mod approvals;
 mod exactly_once;
 mod listen;
+mod operate;
 mod pay;
 mod reports;
 mod sheets;

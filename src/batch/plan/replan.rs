@@ -96,7 +96,9 @@ pub fn replan_changed(
         let same = old.phone == planned.phone
             && old.amount_minor == planned.amount_minor
             && old.currency == planned.currency.code();
-        if old.withdrawn || (old.state == RowState::Planned && !same) {
+        // A row on a later attempt (`payrun retry`) was sent before: never re-planned.
+        let unsent = old.state == RowState::Planned && old.attempt == 1;
+        if old.withdrawn || (unsent && !same) {
             newly.push((planned, Some(*old)));
         } else if same {
             result.unchanged += 1;
@@ -123,11 +125,11 @@ pub fn replan_changed(
     let mut gone = GoneRows::default();
     for (old, _) in by_identity.values().filter(|(_, seen)| !seen) {
         match old.state {
-            RowState::Planned => {
+            RowState::Planned if old.attempt == 1 => {
                 writer.withdraw(old.id)?;
                 result.withdrawn += 1;
             }
-            RowState::Rejected => {}
+            RowState::Rejected | RowState::Cancelled => {}
             _ => {
                 writer.note_conflict(old.id, "no longer in the file, but it was already sent")?;
                 result.conflicts += 1;

@@ -40,6 +40,7 @@ pub struct Reconciled {
 /// Reconcile batch `id` of the journal at `path` against the provider the environment
 /// configures. `shown` caps the flagged rows listed. A sandbox batch cannot be reconciled: its
 /// simulator is gone (`run --sandbox` reconciles at the end of the run).
+#[allow(clippy::too_many_arguments)]
 pub async fn reconcile_batch(
     path: &Path,
     id: &str,
@@ -48,6 +49,7 @@ pub async fn reconcile_batch(
     shown: usize,
     observer: &dyn Observer,
     opened: impl Fn(&Journal),
+    config: impl FnOnce(crate::domain::ProviderKind) -> anyhow::Result<ProviderConfig>,
 ) -> anyhow::Result<Reconciled> {
     let (p, i) = (path.to_path_buf(), id.to_string());
     let (journal, batch) =
@@ -65,7 +67,7 @@ pub async fn reconcile_batch(
         );
     }
     let endpoint = Endpoint {
-        config: ProviderConfig::from_env(batch.provider)?,
+        config: config(batch.provider)?,
         sim: None,
     };
     endpoint.check_key(batch.provider)?;

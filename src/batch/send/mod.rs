@@ -48,6 +48,9 @@ pub struct SendOptions {
     /// Longest provider-asked pause (429 `Retry-After`) waited out within a run; a longer one
     /// stops the batch for a later resume.
     pub max_pause: Duration,
+    /// Send only these open rows (by journal id): `retry` sends the rows it gave a new
+    /// attempt and leaves the batch's other open rows to `resume`. `None`: every open row.
+    pub only: Option<Arc<std::collections::HashSet<i64>>>,
 }
 
 /// Longest pause a provider may ask for (429 `Retry-After`) that payrun waits out within a run.
@@ -62,6 +65,7 @@ impl Default for SendOptions {
             unavailable_after: 25,
             drain_timeout: Duration::from_secs(35),
             max_pause: MAX_PROVIDER_PAUSE,
+            only: None,
         }
     }
 }
@@ -126,6 +130,11 @@ pub async fn send_batch<P: Provider>(
         let Some(last) = page.last() else { break };
         after_id = last.id;
         for row in page {
+            if let Some(only) = &opts.only
+                && !only.contains(&row.id)
+            {
+                continue;
+            }
             let permit = tokio::select! {
                 permit = limit.clone().acquire_owned() => permit,
                 _ = stop.wait() => break 'pages,

@@ -31,7 +31,7 @@ impl Tally {
             RowState::Succeeded => &self.succeeded,
             RowState::Failed => &self.failed,
             RowState::InDoubt | RowState::Sending => &self.in_doubt,
-            RowState::Planned | RowState::Rejected => &self.not_sent,
+            RowState::Planned | RowState::Rejected | RowState::Cancelled => &self.not_sent,
         };
         counter.fetch_add(1, Ordering::Relaxed);
         self.done.fetch_add(1, Ordering::Relaxed);

@@ -25,6 +25,16 @@ impl Context<'_> {
     }
 
     /// What to run for a payee whose payout may have reached the provider.
+    /// What to run to pay the failed payees again, each under a new key.
+    pub(super) fn retry_command(&self) -> String {
+        format!(
+            "payrun retry {} {}{}",
+            self.batch.id,
+            self.journal_flag(),
+            if self.batch.sandbox { " --sandbox" } else { "" }
+        )
+    }
+
     pub(super) fn settle_command(&self) -> String {
         let resume = crate::cli::observer::resume_command(self.batch, self.journal_path);
         if self.batch.sandbox {

@@ -29,7 +29,9 @@ impl Kind {
             RowState::Failed => Some(Kind::Failed),
             RowState::InDoubt | RowState::Sending => Some(Kind::InDoubt),
             RowState::Rejected => Some(Kind::Rejected),
-            RowState::Planned | RowState::Accepted | RowState::Succeeded => None,
+            RowState::Planned | RowState::Accepted | RowState::Succeeded | RowState::Cancelled => {
+                None
+            }
         }
     }
 
@@ -137,7 +139,9 @@ fn advice(kind: Kind, ctx: &Context<'_>) -> String {
     match kind {
         Kind::Failed => format!(
             "{provider} refused these payouts or reported them failed: nothing was paid. Check \
-             the payee's number and wallet with them before paying again."
+             the payee's number and wallet with them, then pay them again under a new key with: \
+             {}",
+            ctx.retry_command()
         ),
         Kind::InDoubt => format!(
             "The request may have reached {provider} but no answer came back. To find out, run: \

@@ -105,10 +105,10 @@ fn cell_text(text: &str) -> &str {
     }
 }
 
-/// The payment attempt a row is on: 1 for every row that is or was to be paid (the journal
-/// keeps no attempt numbers yet; re-paying failed rows will), none for a rejected row.
+/// The payout attempt a row is on (1, or more after `payrun retry`); none for a row that was
+/// never to be paid (rejected in the file).
 fn attempt(row: &ReportRow) -> Option<u32> {
-    (row.state != RowState::Rejected || row.key.is_some()).then_some(1)
+    (row.state != RowState::Rejected || row.key.is_some()).then_some(row.attempt)
 }
 
 /// What the reason column says: the error for rows not paid; for paid rows only a conflict
@@ -337,7 +337,7 @@ mod tests {
     #[test]
     fn rejected_rows_are_on_no_attempt() {
         let mut row = crate::journal::test_support::report_row();
-        assert_eq!(attempt(&row), Some(1));
+        assert_eq!(attempt(&row), Some(2));
         row.state = RowState::Rejected;
         row.key = None;
         assert_eq!(attempt(&row), None);

@@ -210,6 +210,7 @@ fn the_page_escapes_every_value_and_loads_nothing() {
     assert!(page.contains("Wallet is closed"));
     // A sandbox batch's simulator is gone: only a resume settles its rows in doubt.
     assert!(page.contains("payrun resume june --journal /srv/payroll/payrun.db --sandbox"));
+    assert!(page.contains("payrun retry june --journal /srv/payroll/payrun.db --sandbox"));
     let live = Batch {
         sandbox: false,
         ..batch.clone()
@@ -249,13 +250,14 @@ fn the_csv_has_the_new_columns_and_stays_spreadsheet_safe() {
         .collect();
     assert_eq!(
         header[15..],
-        ["approved_by", "name", "operator", "description"]
+        ["attempt", "approved_by", "name", "operator", "description"]
     );
     let first = reader.records().next().unwrap().unwrap();
-    assert!(first[15].starts_with("alice@corp"));
-    assert_eq!(&first[16], "Amina Nakato");
-    assert_eq!(&first[17], "mpesa");
-    assert_eq!(&first[18], "'=cmd|' /C calc'!A0");
+    assert_eq!(&first[15], "1");
+    assert!(first[16].starts_with("alice@corp"));
+    assert_eq!(&first[17], "Amina Nakato");
+    assert_eq!(&first[18], "mpesa");
+    assert_eq!(&first[19], "'=cmd|' /C calc'!A0");
 }
 
 #[test]

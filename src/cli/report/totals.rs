@@ -19,8 +19,7 @@ pub enum Bucket {
     InDoubt,
     /// Planned and never sent; `payrun resume` sends it.
     NotSent,
-    /// Withdrawn before it was sent. No row state says so yet: this stays 0 until the cancel
-    /// feature adds its state, which [`Bucket::of`] must then map here.
+    /// Withdrawn before it was sent (`payrun cancel`).
     Cancelled,
     /// Invalid in the file, or a conflict: never sent, not part of what was requested.
     Rejected,
@@ -42,6 +41,7 @@ impl Bucket {
     pub fn of(row: &ReportRow) -> Bucket {
         match row.state {
             RowState::Rejected => Bucket::Rejected,
+            RowState::Cancelled => Bucket::Cancelled,
             _ if row.attention.is_some() => Bucket::InDoubt,
             RowState::Succeeded | RowState::Accepted => Bucket::Paid,
             RowState::Failed => Bucket::Failed,
@@ -152,6 +152,7 @@ mod tests {
             (RowState::Sending, Bucket::InDoubt),
             (RowState::Planned, Bucket::NotSent),
             (RowState::Rejected, Bucket::Rejected),
+            (RowState::Cancelled, Bucket::Cancelled),
         ];
         assert_eq!(cases.len(), RowState::ALL.len());
         for (state, bucket) in cases {

@@ -6,7 +6,9 @@
 use csv::StringRecord;
 
 mod payee;
+mod written;
 
+use self::written::Written;
 use super::{RowError, Warning, WarningKind, error::accepted, header::Columns, source::cell};
 use crate::domain::{
     AmountError, AmountUnit, Country, Currency, Limits, MinorUnits, Operator, PayeeRow, Phone,
@@ -205,8 +207,17 @@ impl<'a> Rules<'a> {
         }
     }
 
-    fn amount(&self, draft: &mut Draft, raw: &str, currency: Option<Currency>) {
+    fn amount(&self, draft: &mut Draft, written: &str, currency: Option<Currency>) {
         let column = self.columns.amount_name;
+        let read;
+        let raw = match written::undecorate(written.trim(), currency) {
+            Written::Plain => written,
+            Written::Refused(why) => return draft.fail(column, written, why),
+            Written::Read(plain) => {
+                read = plain;
+                &read
+            }
+        };
         let parsed = match (self.columns.amount_unit, currency) {
             (AmountUnit::Minor, _) => MinorUnits::parse_minor(raw),
             (AmountUnit::Major, Some(currency)) => MinorUnits::parse_major(raw, currency),
@@ -220,14 +231,27 @@ impl<'a> Rules<'a> {
         let amount = match parsed {
             Ok(amount) => amount,
             Err(AmountError::Missing) => {
-                return draft.fail(column, raw, "is missing; every row needs an amount");
+                return draft.fail(column, written, "is missing; every row needs an amount");
             }
-            Err(err) => return draft.fail(column, raw, err.to_string()),
+            Err(err) => return draft.fail(column, written, err.to_string()),
         };
         draft.amount = Some(amount);
         let Some(currency) = draft.currency else {
             return;
         };
+        if raw != written {
+            draft.notes.push(Warning {
+                line: Some(draft.line),
+                column: Some(column.to_string()),
+                value: Some(written.to_string()),
+                message: format!(
+                    "{:?} read as {} {currency}",
+                    written,
+                    amount.to_major_string(currency)
+                ),
+                kind: WarningKind::AmountAsWritten,
+            });
+        }
         let (min, max) = self.ranges[currency as usize];
         if let Some(min) = min.filter(|min| amount < *min) {
             let source = if self.provider.documented_min(currency) == Some(min) {
@@ -237,7 +261,7 @@ impl<'a> Rules<'a> {
             };
             draft.fail(
                 column,
-                raw,
+                written,
                 format!(
                     "is below the minimum of {} {currency} for {} ({source})",
                     format_major(u128::from(min.get()), currency),
@@ -248,7 +272,7 @@ impl<'a> Rules<'a> {
         if let Some(max) = max.filter(|max| amount > *max) {
             draft.fail(
                 column,
-                raw,
+                written,
                 format!(
                     "is above the maximum of {} {currency} for {} (from the limits file)",
                     format_major(u128::from(max.get()), currency),

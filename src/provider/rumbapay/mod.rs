@@ -180,6 +180,32 @@ pub fn request_body(
     })
 }
 
+/// A stored payout body with its fields in [`PayoutRequest`]'s order, each kept as written
+/// except `reference`: what a retry changes.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredRequest {
+    method: Box<RawValue>,
+    reference: String,
+    currency: Box<RawValue>,
+    amount: Box<RawValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<Box<RawValue>>,
+    mobile_money: Box<RawValue>,
+    customer: Box<RawValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    callback_url: Option<Box<RawValue>>,
+    extra: Box<RawValue>,
+}
+
+/// A payout body made by [`request_body`] with `reference` in place of its own: the bytes
+/// [`request_body`] makes with that key.
+pub fn body_with_reference(body: &[u8], reference: &str) -> Result<Vec<u8>, serde_json::Error> {
+    let mut stored: StoredRequest = serde_json::from_slice(body)?;
+    stored.reference = reference.to_string();
+    serde_json::to_vec(&stored)
+}
+
 /// Read a terminal-status callback: the payout object of the seed's Callback example. The
 /// amount is in major units (assumed, as for payouts) and converted exactly to minor units.
 pub fn parse_callback(body: &[u8]) -> Result<Callback, CallbackError> {

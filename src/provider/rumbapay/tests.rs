@@ -61,6 +61,32 @@ fn body_follows_the_seed_with_exact_major_amount() {
 }
 
 #[test]
+fn a_new_attempt_body_is_the_body_made_with_the_new_reference() {
+    for (description, callback_url) in [(true, None), (false, Some("https://h.example/cb"))] {
+        let mut payee = row();
+        if !description {
+            payee.description = None;
+        }
+        let ctx = BodyContext {
+            batch_id: "comm-1",
+            callback_url,
+        };
+        let first = request_body(&payee, "key-1", &ctx).unwrap();
+        let again = body_with_reference(&first, "key-2").unwrap();
+        assert_eq!(again, request_body(&payee, "key-2", &ctx).unwrap());
+        assert_eq!(
+            crate::provider::body_with_key(ProviderKind::Rumbapay, &first, "key-2").unwrap(),
+            again
+        );
+    }
+    assert!(body_with_reference(br#"{"reference":"k","surprise":1}"#, "x").is_err());
+    assert_eq!(
+        crate::provider::body_with_key(ProviderKind::Rohopay, b"{\"a\":1}", "key-2").unwrap(),
+        b"{\"a\":1}"
+    );
+}
+
+#[test]
 fn reads_the_seed_response_and_statuses() {
     let r = interpret(answer(
         200,

@@ -161,7 +161,7 @@ fn invalid_row(rng: &mut ChaCha8Rng, line: u64, reference: Option<String>, cur: 
         0 => ("2.567E+11".to_string(), "5000".to_string(), cur),
         1 => (
             format!("{}{}", cur.dialling, national(rng)),
-            "\"12,000\"".to_string(),
+            "\"12,00\"".to_string(), // ambiguous: 12.00 or 1200?
             cur,
         ),
         _ => (

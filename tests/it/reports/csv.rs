@@ -16,7 +16,7 @@ async fn csv_and_json_gain_name_operator_and_description() {
         .iter()
         .map(str::to_owned)
         .collect();
-    assert_eq!(header.len(), 19);
+    assert_eq!(header.len(), 20);
     assert_eq!(
         header[..3],
         ["line", "reference", "phone"],
@@ -26,6 +26,7 @@ async fn csv_and_json_gain_name_operator_and_description() {
         header[14..],
         [
             "attention",
+            "attempt",
             "approved_by",
             "name",
             "operator",
@@ -34,17 +35,17 @@ async fn csv_and_json_gain_name_operator_and_description() {
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(
-        (&rows[0][16], &rows[0][17], &rows[0][18]),
+        (&rows[0][17], &rows[0][18], &rows[0][19]),
         ("Amina Nakato", "mpesa", "June commission")
     );
     // Formula cells are neutralised, as in the rest of the report.
-    assert_eq!(&rows[1][17], "airtel");
+    assert_eq!(&rows[1][18], "airtel");
     assert_eq!(
-        &rows[1][18],
+        &rows[1][19],
         "'=HYPERLINK(\"http://evil.example\",\"click\")"
     );
-    assert_eq!(&rows[2][18], "'@SUM(1)");
-    assert!(rows[2][16].starts_with(HOSTILE_FIRST));
+    assert_eq!(&rows[2][19], "'@SUM(1)");
+    assert!(rows[2][17].starts_with(HOSTILE_FIRST));
 
     let json: Vec<serde_json::Value> =
         serde_json::from_slice(&report(&fx, &batch, &["--format", "json"]).await).unwrap();

@@ -24,7 +24,15 @@ pub fn payrun() -> Command {
         .env_remove("RUMBAPAY_API_KEY")
         .env_remove("RUMBAPAY_BASE_URL")
         .env_remove("RUST_LOG");
+    no_config(&mut cmd);
     cmd
+}
+
+/// No config file but the one a test writes: none named, and no user config directory.
+pub fn no_config(cmd: &mut Command) {
+    cmd.env_remove("PAYRUN_CONFIG")
+        .env_remove("PAYRUN_PROFILE")
+        .env("XDG_CONFIG_HOME", "/nonexistent/payrun-tests");
 }
 
 /// Path of a file under `samples/`.

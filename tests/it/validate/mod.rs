@@ -6,6 +6,7 @@ mod columns;
 mod files;
 mod hostile;
 mod samples;
+mod written;
 
 use std::{path::Path, process::Output};
 

@@ -152,6 +152,7 @@ impl Bench {
             unavailable_after: u32::MAX,
             drain_timeout: Duration::from_secs(1),
             max_pause: super::MAX_PROVIDER_PAUSE,
+            only: None,
         };
         let progress = Arc::new(Progress::quiet());
         let shared = Arc::new(Shared {

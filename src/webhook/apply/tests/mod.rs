@@ -2,6 +2,7 @@
 //! unknown payouts, and the RohoPay callback that outruns its own answer.
 
 mod contradictions;
+mod earlier;
 
 use super::*;
 use crate::domain::{PayoutRefs, PayoutStatus};
