@@ -18,29 +18,17 @@ pub(super) enum Written {
     Refused(String),
 }
 
-/// Symbols clerks write for the currencies payrun pays, with the code to write instead.
-const SYMBOLS: [(&str, &str); 8] = [
-    ("ksh", "KES"),
-    ("kshs", "KES"),
-    ("ush", "UGX"),
-    ("ushs", "UGX"),
-    ("tsh", "TZS"),
-    ("tshs", "TZS"),
-    ("frw", "RWF"),
-    ("ghc", "GHS"),
-];
-
 /// Read `raw` (already trimmed) for a row paying `currency`.
 pub(super) fn undecorate(raw: &str, currency: Option<Currency>) -> Written {
     let (number, label) = split_label(raw);
     if let Some(label) = label {
-        let lower = label.to_ascii_lowercase();
-        if let Some((_, code)) = SYMBOLS.iter().find(|(s, _)| *s == lower) {
-            return Written::Refused(format!(
-                "{label:?} is a currency symbol; write the amount alone (or with the code {code})"
-            ));
-        }
         let Ok(code) = Currency::parse(label) else {
+            // The currency column's own table of local spellings (`KSh`, `USh`, ...).
+            if let Some((_, code)) = super::payee::local_currency_hint(label) {
+                return Written::Refused(format!(
+                    "{label:?} is a currency symbol; write the amount alone (or with the code {code})"
+                ));
+            }
             return Written::Plain; // not a currency: the parser says what is wrong
         };
         match currency {
@@ -147,6 +135,19 @@ mod tests {
         ] {
             assert_eq!(read(raw, Currency::KES), Written::Plain, "{raw}");
         }
+    }
+
+    #[test]
+    fn letters_beside_multi_byte_characters_are_cut_at_character_boundaries() {
+        for raw in ["2é", "é2", "€"] {
+            assert_eq!(read(raw, Currency::KES), Written::Plain, "{raw}");
+        }
+        // The code is taken off; what is left goes to the parser, which refuses it.
+        assert_eq!(read("1,5€KES", Currency::KES), Written::Read("1,5€".into()));
+        assert_eq!(
+            read("UGXé", Currency::KES),
+            Written::Refused("is written in UGX, but the row pays KES".into())
+        );
     }
 
     #[test]
