@@ -45,7 +45,8 @@ pub enum Command {
     Resume(ResumeArgs),
     /// Show where a batch stands (or list every batch in the journal).
     Status(StatusArgs),
-    /// Write one line per payee with its final state, provider ids and errors.
+    /// Write every payee with its final state, provider ids and errors: CSV or JSON for
+    /// scripts, an Excel workbook (xlsx) or one self-contained web page (html) for people.
     Report(ReportArgs),
     /// Ask the provider for the final state of accepted and in-doubt payouts.
     Reconcile(ReconcileArgs),
@@ -155,6 +156,19 @@ pub enum TextOrJson {
 pub enum CsvOrJson {
     Csv,
     Json,
+}
+
+/// What `report` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One line per payee, safe to open in a spreadsheet.
+    Csv,
+    /// A JSON array, one object per payee.
+    Json,
+    /// An Excel workbook: a sheet of payees and a sheet of totals.
+    Xlsx,
+    /// One self-contained web page for the person who approves payroll.
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -320,11 +334,13 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub journal: JournalArgs,
 
-    /// Output: CSV (safe to open in a spreadsheet) or a JSON array.
-    #[arg(long, value_enum, default_value_t = CsvOrJson::Csv)]
-    pub format: CsvOrJson,
+    /// Output format. Without it: the --out file's extension (.csv, .json, .xlsx, .html),
+    /// else csv.
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
 
-    /// Write to this file instead of standard output.
+    /// Write to this file (created readable by you only) instead of standard output.
+    /// Required for xlsx when standard output is a terminal.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
@@ -344,6 +360,11 @@ pub struct ReconcileArgs {
     /// Queries in flight at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: u32,
+
+    /// List every row checked and what became of it, not only the counts, the failures and
+    /// what needs a person.
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]

@@ -21,13 +21,14 @@ use super::items::PlanItem;
 pub(super) const CHUNK: usize = 64;
 
 const ROW_COLUMNS: &str = "line, identity, idem_key, reference, phone, amount_minor, amount_text,
-    currency, request_body, state, last_error, created_at, updated_at";
+    currency, request_body, payee_name, payee_operator, payee_description, state, last_error, created_at,
+    updated_at";
 
 /// Parameters per planned row in a [`planned_sql`] statement.
-const PLANNED_PARAMS: usize = 9;
+const PLANNED_PARAMS: usize = 12;
 
 /// Parameters per row in a [`row_sql`] statement.
-const ROW_PARAMS: usize = 11;
+const ROW_PARAMS: usize = 14;
 
 /// `INSERT` of `rows` planned rows; `?1` is the timestamp every row of a plan shares.
 pub(super) fn planned_sql(rows: usize) -> String {
@@ -87,6 +88,9 @@ pub(super) fn insert_planned(
             &r.amount_text,
             currency,
             &r.body,
+            &r.details.name,
+            &r.details.operator,
+            &r.details.description,
         ]);
     }
     stmt.execute(&params[..])?;
@@ -123,6 +127,9 @@ pub(super) fn insert_row(
                 &r.amount_text,
                 &currency,
                 &r.body,
+                &r.details.name,
+                &r.details.operator,
+                &r.details.description,
                 &"planned",
                 &None::<&str>,
             ]);
@@ -144,6 +151,9 @@ pub(super) fn insert_row(
                 &r.amount,
                 &r.currency,
                 &None::<&[u8]>,
+                &None::<&str>,
+                &None::<&str>,
+                &None::<&str>,
                 &"rejected",
                 &r.error,
             ]);
@@ -242,12 +252,18 @@ mod tests {
     #[test]
     fn statements_number_their_parameters() {
         assert!(planned_sql(2).ends_with(
-            "(?2,?3,?4,?5,?6,?7,?8,?9,?10,'planned',NULL,?1,?1),\
-             (?11,?12,?13,?14,?15,?16,?17,?18,?19,'planned',NULL,?1,?1)"
+            "(?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,'planned',NULL,?1,?1),\
+             (?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,'planned',NULL,?1,?1)"
         ));
         assert!(row_sql(true).contains("(id, line,"));
-        assert!(row_sql(true).ends_with("VALUES (?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?1,?1)"));
-        assert!(row_sql(false).ends_with("VALUES (?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?1,?1)"));
+        assert!(
+            row_sql(true)
+                .ends_with("VALUES (?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?1,?1)")
+        );
+        assert!(
+            row_sql(false)
+                .ends_with("VALUES (?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?1,?1)")
+        );
         assert!(keys_sql(2).ends_with("VALUES (?1,?2),(?3,?4)"));
     }
 

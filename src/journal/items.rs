@@ -18,6 +18,19 @@ pub struct PlannedRow {
     pub amount_text: String,
     pub currency: Currency,
     pub body: Vec<u8>,
+    /// What the file said about the payee beyond the payment, for reports.
+    pub details: PayeeDetails,
+}
+
+/// What the payee file said about a payee beyond the payment itself, kept for `report` (the
+/// provider's request may carry none of it: RohoPay's has no name or operator).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PayeeDetails {
+    /// First and last name, joined by a space.
+    pub name: Option<String>,
+    /// The operator as payrun sends it (the provider's spelling).
+    pub operator: Option<String>,
+    pub description: Option<String>,
 }
 
 /// An invalid row, kept so reports show it and nothing is silently skipped.

@@ -58,7 +58,7 @@ pub use approvals::Approval;
 pub use batch::{Batch, BatchSettings, LastRun, NewBatch};
 pub use fingerprint::Overlap;
 pub use full::{disk_full_message, is_disk_full};
-pub use items::{PlanItem, PlanStats, PlannedRow, RejectedInsert};
+pub use items::{PayeeDetails, PlanItem, PlanStats, PlannedRow, RejectedInsert};
 pub use lock::{
     Holder, LockInfo, LockToken, check as check_lock, heartbeat, heartbeat_every, stale_after_ms,
 };

@@ -128,11 +128,13 @@ impl ReplanWriter<'_> {
         let changed = self.tx.execute(
             "UPDATE rows SET line = ?2, phone = ?3, amount_minor = ?4, amount_text = ?5, currency = ?6,
                 request_body = ?7, reference = ?8, updated_at = ?9, last_error = NULL,
-                state = CASE WHEN ?10 IS NULL THEN 'planned' ELSE 'rejected' END, conflict = ?10
+                state = CASE WHEN ?10 IS NULL THEN 'planned' ELSE 'rejected' END, conflict = ?10,
+                payee_name = ?11, payee_operator = ?12, payee_description = ?13
              WHERE id = ?1 AND attempt = 1 AND (state = 'planned'
                 OR (state = 'rejected' AND idem_key IS NOT NULL AND conflict IS NULL))",
             params![row_id, p.line as i64, p.phone, p.amount_minor as i64, p.amount_text,
-                    p.currency.code(), p.body, p.reference, self.now, conflict],
+                    p.currency.code(), p.body, p.reference, self.now, conflict,
+                    p.details.name, p.details.operator, p.details.description],
         )?;
         if changed != 1 {
             return Err(JournalError::Corrupt(format!(
@@ -166,10 +168,11 @@ impl ReplanWriter<'_> {
         let id = next_row_id(&self.tx, &self.batch_id)?;
         self.tx.execute(
             "INSERT INTO rows (id, line, identity, reference, phone, amount_minor, amount_text, currency,
-                state, conflict, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'rejected', ?9, ?10, ?10)",
+                state, conflict, created_at, updated_at, payee_name, payee_operator, payee_description)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'rejected', ?9, ?10, ?10, ?11, ?12, ?13)",
             params![id, p.line as i64, p.identity, p.reference, p.phone, p.amount_minor as i64,
-                    p.amount_text, p.currency.code(), note, self.now],
+                    p.amount_text, p.currency.code(), note, self.now,
+                    p.details.name, p.details.operator, p.details.description],
         )?;
         Ok(())
     }
@@ -179,10 +182,12 @@ impl ReplanWriter<'_> {
         let id = next_row_id(&self.tx, &self.batch_id)?;
         self.tx.execute(
             "INSERT INTO rows (id, line, identity, idem_key, reference, phone, amount_minor, amount_text,
-                currency, request_body, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'planned', ?11, ?11)",
+                currency, request_body, state, created_at, updated_at, payee_name, payee_operator,
+                payee_description)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'planned', ?11, ?11, ?12, ?13, ?14)",
             params![id, p.line as i64, p.identity, p.key, p.reference, p.phone, p.amount_minor as i64,
-                    p.amount_text, p.currency.code(), p.body, self.now],
+                    p.amount_text, p.currency.code(), p.body, self.now,
+                    p.details.name, p.details.operator, p.details.description],
         )?;
         insert_key(&self.tx, &p.key, id)
     }

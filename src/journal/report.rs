@@ -1,6 +1,8 @@
 //! The rows of `payrun report`: everything said about one payee, read in file order, and the
 //! report's columns declared once, so the CSV header, its cells and the JSON keys cannot drift
 //! apart. Columns are only ever added at the end, so scripts reading by position keep working.
+//! Rows are handed to the caller one at a time from one statement, never collected, so a
+//! report of a million-row batch reads in constant memory.
 
 use super::rows::{state_of, to_u64};
 use super::span::IN_BATCH;
@@ -31,11 +33,27 @@ pub struct ReportRow {
     pub approved_by: Option<String>,
     /// The payout attempt the row is on: 1, or more after `payrun retry` (each with its key).
     pub attempt: u32,
+    /// What the payee file said beyond the payment (none for batches planned by a payrun
+    /// before journal version 4, nor for rejected rows).
+    pub name: Option<String>,
+    pub operator: Option<String>,
+    pub description: Option<String>,
+    /// The amount in minor units; `None` for a rejected row whose amount was not read.
+    #[serde(skip)]
+    pub amount_minor: Option<u64>,
+    /// The conflict note alone (it is also the start of `error`).
+    #[serde(skip)]
+    pub conflict: Option<String>,
+    /// When the row was planned and last changed, in Unix milliseconds.
+    #[serde(skip)]
+    pub created_ms: i64,
+    #[serde(skip)]
+    pub updated_ms: i64,
 }
 
 impl ReportRow {
     /// The report's columns in CSV order; the JSON keys are the same names.
-    pub const COLUMNS: [&'static str; 17] = [
+    pub const COLUMNS: [&'static str; 20] = [
         "line",
         "reference",
         "phone",
@@ -54,11 +72,14 @@ impl ReportRow {
         "attention",
         "attempt",
         "approved_by",
+        "name",
+        "operator",
+        "description",
     ];
 
     /// The row's cells in the order of [`ReportRow::COLUMNS`] (absent values empty), as
     /// written; the caller makes them safe for spreadsheets.
-    pub fn cells(&self) -> [String; 17] {
+    pub fn cells(&self) -> [String; 20] {
         let opt = |o: &Option<String>| o.clone().unwrap_or_default();
         [
             self.line.to_string(),
@@ -78,6 +99,9 @@ impl ReportRow {
             opt(&self.attention),
             self.attempt.to_string(),
             opt(&self.approved_by),
+            opt(&self.name),
+            opt(&self.operator),
+            opt(&self.description),
         ]
     }
 }
@@ -97,7 +121,8 @@ impl Journal {
                     CASE WHEN r.conflict IS NULL THEN r.last_error
                          WHEN r.last_error IS NULL THEN 'conflict: ' || r.conflict
                          ELSE 'conflict: ' || r.conflict || '; ' || r.last_error END,
-                    r.attempts, r.updated_at, r.attention, r.attempt
+                    r.attempts, r.updated_at, r.attention, r.attempt, r.payee_name,
+                    r.payee_operator, r.payee_description, r.amount_minor, r.conflict, r.created_at
              FROM batches b CROSS JOIN rows r
              WHERE b.id = ?1 AND {IN_BATCH} ORDER BY r.line, r.id"
         ))?;
@@ -112,6 +137,7 @@ impl Journal {
         let mut rows = stmt.query([batch_id])?;
         while let Some(r) = rows.next()? {
             let state: String = r.get(5)?;
+            let updated_ms: i64 = r.get(13)?;
             each(ReportRow {
                 line: to_u64(r.get(0)?),
                 reference: r.get(1)?,
@@ -126,10 +152,17 @@ impl Journal {
                 failover_reason: r.get(10)?,
                 error: r.get(11)?,
                 attempts: u32::try_from(r.get::<_, i64>(12)?).unwrap_or(u32::MAX),
-                updated_at: super::format_ms(r.get(13)?),
+                updated_at: super::format_ms(updated_ms),
                 attention: r.get(14)?,
                 approved_by: approved_by.clone(),
                 attempt: u32::try_from(r.get::<_, i64>(15)?).unwrap_or(u32::MAX),
+                name: r.get(16)?,
+                operator: r.get(17)?,
+                description: r.get(18)?,
+                amount_minor: r.get::<_, Option<i64>>(19)?.map(to_u64),
+                conflict: r.get(20)?,
+                created_ms: r.get(21)?,
+                updated_ms,
             })?;
         }
         Ok(())
@@ -141,25 +174,7 @@ mod tests {
     use super::*;
 
     fn row() -> ReportRow {
-        ReportRow {
-            line: 7,
-            reference: Some("ref-7".into()),
-            phone: "256700123456".into(),
-            amount: "2500.50".into(),
-            currency: "UGX".into(),
-            state: RowState::Accepted,
-            key: Some("key-7".into()),
-            provider: Some("relworx".into()),
-            provider_reference: Some("PR-7".into()),
-            request_id: None,
-            failover_reason: Some("timeout".into()),
-            error: None,
-            attention: Some("amount differs".into()),
-            attempts: 2,
-            updated_at: "2026-11-21T09:30:00Z".into(),
-            approved_by: Some("alice@corp (key SHA256:x, statement sha256 ab, checked t)".into()),
-            attempt: 2,
-        }
+        crate::journal::test_support::report_row()
     }
 
     #[test]
@@ -183,7 +198,54 @@ mod tests {
         assert_eq!(
             ReportRow::COLUMNS.join(","),
             "line,reference,phone,amount,currency,state,key,provider,provider_reference,\
-             request_id,failover_reason,error,attempts,updated_at,attention,attempt,approved_by"
+             request_id,failover_reason,error,attempts,updated_at,attention,attempt,approved_by,\
+             name,operator,description"
         );
+    }
+
+    #[test]
+    fn rows_carry_what_the_file_said_about_the_payee_in_file_order() {
+        use crate::domain::ProviderKind;
+        use crate::journal::test_support::{self as ts, temp_journal};
+        use crate::journal::{PayeeDetails, PlanItem, PlannedRow};
+        let (_dir, mut journal) = temp_journal();
+        let items = [
+            PlanItem::Planned(PlannedRow {
+                details: PayeeDetails {
+                    name: Some("Amina Nakato".into()),
+                    operator: Some("mpesa".into()),
+                    description: Some("June salary".into()),
+                },
+                ..ts::planned(3, "a", "k-a")
+            }),
+            PlanItem::Planned(ts::planned(2, "b", "k-b")),
+            PlanItem::Rejected(ts::rejected(4)),
+        ];
+        ts::plan(
+            &mut journal,
+            &ts::new_batch("b1", ProviderKind::Rumbapay),
+            &items,
+        )
+        .unwrap();
+        let mut rows = Vec::new();
+        journal
+            .report_rows("b1", |r| {
+                rows.push(r);
+                Ok(())
+            })
+            .unwrap();
+        let lines: Vec<u64> = rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 3, 4]);
+        assert_eq!(rows[1].name.as_deref(), Some("Amina Nakato"));
+        assert_eq!(rows[1].operator.as_deref(), Some("mpesa"));
+        assert_eq!(rows[1].description.as_deref(), Some("June salary"));
+        assert_eq!(rows[1].amount_minor, Some(ts::AMOUNT));
+        assert!(rows[1].created_ms > 0 && rows[1].updated_ms >= rows[1].created_ms);
+        assert_eq!(
+            (rows[0].name.as_ref(), rows[0].operator.as_ref()),
+            (None, None)
+        );
+        assert_eq!(rows[2].state, RowState::Rejected);
+        assert_eq!(rows[2].amount_minor, None);
     }
 }

@@ -61,14 +61,23 @@ pub struct Outcome {
 
 impl Outcome {
     /// What the provider reported about a payout (in its answer, a query or a callback): its
-    /// status as the row's state, its status word and ids, and an error when it failed.
-    /// `via` is appended to that error to say where the report came from (`" (webhook)"`).
-    pub fn reported(status: PayoutStatus, word: String, refs: PayoutRefs, via: &str) -> Outcome {
+    /// status as the row's state, its status word and ids, and an error when it failed, in
+    /// the provider's words when it gave a `reason`. `via` is appended to the status to say
+    /// where the report came from (`" (webhook)"`).
+    pub fn reported(
+        status: PayoutStatus,
+        word: String,
+        refs: PayoutRefs,
+        reason: Option<&str>,
+        via: &str,
+    ) -> Outcome {
         let state = status.row_state();
         Outcome {
             state: Some(state),
-            error: (state == RowState::Failed)
-                .then(|| format!("provider reported the payout {word}{via}")),
+            error: (state == RowState::Failed).then(|| match reason {
+                Some(reason) => format!("provider reported the payout {word}{via}: {reason}"),
+                None => format!("provider reported the payout {word}{via} and gave no reason"),
+            }),
             provider_status: Some(word),
             refs,
             unconfirmed: false,

@@ -14,7 +14,7 @@ use rusqlite::Connection;
 use super::JournalError;
 
 /// Bumped on every incompatible change; stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = STEPS.len() as i64;
 
 /// Version 1's layout; [`V2`] adds to it.
 const SCHEMA: &str = r#"
@@ -229,43 +229,57 @@ fn to_v3(tx: &rusqlite::Transaction<'_>) -> Result<(), JournalError> {
     Ok(())
 }
 
-/// Create the schema in a new journal, or check an existing one's version.
+/// Version 4 (from 3): what the payee file said about each payee beyond the payment itself —
+/// the name (first and last name joined), the operator and the description — so `report` can
+/// show them whatever the provider's request carries. Rows planned before have none.
+const V4: &str = r#"
+ALTER TABLE rows ADD COLUMN payee_name TEXT;
+ALTER TABLE rows ADD COLUMN payee_operator TEXT;
+ALTER TABLE rows ADD COLUMN payee_description TEXT;
+"#;
+
+fn to_v1(tx: &rusqlite::Transaction<'_>) -> Result<(), JournalError> {
+    Ok(tx.execute_batch(SCHEMA)?)
+}
+
+fn to_v2(tx: &rusqlite::Transaction<'_>) -> Result<(), JournalError> {
+    tx.execute_batch(V2)?;
+    Ok(tx.execute_batch(V2_INDEXES)?)
+}
+
+fn to_v4(tx: &rusqlite::Transaction<'_>) -> Result<(), JournalError> {
+    Ok(tx.execute_batch(V4)?)
+}
+
+/// A step of the schema's history, in the caller's transaction.
+type Step = fn(&rusqlite::Transaction<'_>) -> Result<(), JournalError>;
+
+/// Step `n` takes a journal of version `n` to version `n + 1`. A new journal takes every step,
+/// so new and upgraded journals are laid out the same.
+const STEPS: [Step; 4] = [to_v1, to_v2, to_v3, to_v4];
+
+/// Create the schema in a new journal, upgrade an older one, or check its version.
 pub fn migrate(conn: &mut Connection) -> Result<(), JournalError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     match version {
-        0 => {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            // Another process may have created it between our read and our lock.
-            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if version == 0 {
-                // A new journal is laid out exactly as a migrated one: version 1, then 2, then 3.
-                tx.execute_batch(SCHEMA)?;
-                tx.execute_batch(V2)?;
-                tx.execute_batch(V2_INDEXES)?;
-                to_v3(&tx)?;
-                tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
-            }
-            tx.commit()?;
-            Ok(())
-        }
-        1 | 2 => {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            // Another process may have upgraded it between our read and our lock.
-            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if version == 1 {
-                tx.execute_batch(V2)?;
-                tx.execute_batch(V2_INDEXES)?;
-            }
-            if version == 1 || version == 2 {
-                to_v3(&tx)?;
-                tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
-            }
-            tx.commit()?;
-            Ok(())
-        }
-        SCHEMA_VERSION => Ok(()),
-        newer => Err(JournalError::NewerSchema(newer)),
+        SCHEMA_VERSION => return Ok(()),
+        old if (0..SCHEMA_VERSION).contains(&old) => {}
+        newer => return Err(JournalError::NewerSchema(newer)),
     }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // Another process may have created or upgraded it between our read and our lock.
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if !(0..=SCHEMA_VERSION).contains(&version) {
+        return Err(JournalError::NewerSchema(version));
+    }
+    if version < SCHEMA_VERSION {
+        for step in STEPS.iter().skip(usize::try_from(version).unwrap_or(0)) {
+            step(&tx)?;
+        }
+        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -343,7 +357,7 @@ mod tests {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 3);
+        assert_eq!(version, SCHEMA_VERSION);
         conn.execute("UPDATE rows SET state = 'cancelled'", [])
             .unwrap();
         let (state, attempt): (String, i64) = conn
@@ -379,5 +393,33 @@ mod tests {
         let mut upgraded = version_2();
         migrate(&mut upgraded).unwrap();
         assert_eq!(schema(&new), schema(&upgraded));
+    }
+
+    #[test]
+    fn a_version_3_journal_gains_the_payee_columns_empty() {
+        let mut conn = version_2();
+        {
+            let tx = conn.transaction().unwrap();
+            to_v3(&tx).unwrap();
+            tx.execute_batch("PRAGMA user_version = 3").unwrap();
+            tx.commit().unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 4);
+        let details: Vec<(Option<String>, Option<String>, Option<String>)> = conn
+            .prepare("SELECT payee_name, payee_operator, payee_description FROM rows")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(!details.is_empty());
+        assert!(
+            details.iter().all(|d| *d == (None, None, None)),
+            "{details:?}"
+        );
     }
 }

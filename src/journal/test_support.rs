@@ -57,6 +57,7 @@ pub fn planned(line: u64, identity: &str, key: &str) -> PlannedRow {
         amount_text: AMOUNT.to_string(),
         currency: Currency::UGX,
         body: b"{}".to_vec(),
+        details: PayeeDetails::default(),
     }
 }
 
@@ -291,4 +292,34 @@ pub fn is_constraint(err: &JournalError) -> bool {
         JournalError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
             if e.code == rusqlite::ErrorCode::ConstraintViolation
     )
+}
+
+/// A report row with every field set, for tests of what is written from one.
+pub fn report_row() -> ReportRow {
+    ReportRow {
+        line: 7,
+        reference: Some("ref-7".into()),
+        phone: "256700123456".into(),
+        amount: "2500.50".into(),
+        currency: "KES".into(),
+        state: RowState::Accepted,
+        key: Some("key-7".into()),
+        provider: Some("relworx".into()),
+        provider_reference: Some("PR-7".into()),
+        request_id: None,
+        failover_reason: Some("timeout".into()),
+        error: None,
+        attention: Some("amount differs".into()),
+        attempts: 2,
+        updated_at: "2026-11-21T09:30:00Z".into(),
+        approved_by: Some("alice@corp (key SHA256:x, statement sha256 ab, checked t)".into()),
+        attempt: 2,
+        name: Some("Amina Nakato".into()),
+        operator: None,
+        description: Some("=HYPERLINK(\"x\")".into()),
+        amount_minor: Some(250_050),
+        conflict: None,
+        created_ms: 1_795_253_400_000,
+        updated_ms: 1_795_253_400_000,
+    }
 }

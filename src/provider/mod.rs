@@ -35,6 +35,9 @@ pub struct Receipt {
     pub facts: AnswerFacts,
     /// HTTP status of the answer, for the attempt log.
     pub http_status: u16,
+    /// Why the payout failed, in the provider's words, when it says (Rumbapay's
+    /// `error_message`; RohoPay documents no such field).
+    pub reason: Option<String>,
 }
 
 /// A terminal-status callback (webhook) as payrun understands it, whichever provider sent
@@ -53,6 +56,8 @@ pub struct Callback {
     pub phone: Option<String>,
     /// The amount in minor units, converted from the provider's unit.
     pub amount_minor: Option<u64>,
+    /// Why the payout failed, in the provider's words, when it says.
+    pub reason: Option<String>,
     /// ISO 4217 code as the provider wrote it.
     pub currency: Option<String>,
 }
@@ -69,6 +74,7 @@ impl Callback {
             phone: None,
             amount_minor: None,
             currency: None,
+            reason: r.reason,
         }
     }
 }

@@ -307,6 +307,7 @@ fn outcome(cb: &Callback) -> Outcome {
         cb.status,
         cb.status_word.clone(),
         cb.refs.clone(),
+        cb.reason.as_deref(),
         " (webhook)",
     )
 }

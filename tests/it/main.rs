@@ -6,6 +6,7 @@ mod exactly_once;
 mod listen;
 mod operate;
 mod pay;
+mod reports;
 mod sheets;
 mod sim;
 mod support;

@@ -13,7 +13,8 @@ use std::path::PathBuf;
 use crate::domain::{PayeeRow, ProviderKind};
 use crate::ingest::{IngestError, IngestOptions, RejectedRow, RowOutcome, Summary};
 use crate::journal::{
-    Batch, Journal, JournalError, NewBatch, PlanItem, PlanStats, PlannedRow, RejectedInsert,
+    Batch, Journal, JournalError, NewBatch, PayeeDetails, PlanItem, PlanStats, PlannedRow,
+    RejectedInsert,
 };
 
 use crate::batch::keys;
@@ -89,7 +90,24 @@ pub fn planned_row(
         amount_text: row.amount.to_major_string(row.currency),
         currency: row.currency,
         body,
+        details: details_of(row),
     })
+}
+
+/// What the file said about the payee beyond the payment, as reports show it.
+fn details_of(row: &PayeeRow) -> PayeeDetails {
+    let name = [row.first_name.as_deref(), row.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    PayeeDetails {
+        name: (!name.is_empty()).then_some(name),
+        operator: row.operator.map(|o| o.name().to_owned()),
+        description: row.description.clone(),
+    }
 }
 
 pub(crate) fn rejected_insert(row: &RejectedRow) -> RejectedInsert {

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::batch::answer::outcome_of;
+use super::found::{Attention, Change, ReconcileReport, Seen};
+use crate::batch::answer::{in_doubt_reason, outcome_of, plainly};
 use crate::batch::observer::{Checked, Observer};
 use crate::batch::send::{Pacer, Stop};
 use crate::domain::ProviderKind;
@@ -24,46 +25,10 @@ use crate::journal::{
 };
 use crate::provider::{ErrorClass, Provider, ProviderError, QueryRef};
 
-/// A row whose state changed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Change {
-    pub line: u64,
-    pub reference: Option<String>,
-    pub from: RowState,
-    pub to: RowState,
-}
-
-/// A row that still needs a person, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Attention {
-    pub line: u64,
-    pub reference: Option<String>,
-    pub why: String,
-}
-
-#[derive(Debug, Default)]
-pub struct ReconcileReport {
-    pub checked: u64,
-    pub changes: Vec<Change>,
-    /// Still pending at the provider: nothing to do but wait (or reconcile again later).
-    pub still_pending: u64,
-    /// Rows that need a person (could not be checked, or the provider contradicted the request).
-    pub attention: Vec<Attention>,
-    /// Of those, the rows whose answer contradicted the request (flagged in the journal).
-    pub contradicted: Vec<Attention>,
-}
-
-impl ReconcileReport {
-    /// How many rows need a person after this reconcile: the CLI exits 1 when any do.
-    pub fn needs_person(&self) -> usize {
-        self.attention.len()
-    }
-}
-
 enum RowResult {
     Changed(Change),
-    Pending,
-    Unchanged,
+    Pending(Seen),
+    Unchanged(Seen),
     Attention(Attention),
     Contradicted(Attention),
 }
@@ -121,11 +86,15 @@ pub async fn reconcile<P: Provider>(
                 report.changes.push(c);
                 observer.checked(Checked::Changed);
             }
-            Ok(Ok(RowResult::Pending)) => {
+            Ok(Ok(RowResult::Pending(seen))) => {
                 report.still_pending += 1;
+                report.pending.push(seen);
                 observer.checked(Checked::Pending);
             }
-            Ok(Ok(RowResult::Unchanged)) => observer.checked(Checked::Unchanged),
+            Ok(Ok(RowResult::Unchanged(seen))) => {
+                report.unchanged.push(seen);
+                observer.checked(Checked::Unchanged);
+            }
             Ok(Ok(RowResult::Attention(a))) => {
                 report.attention.push(a);
                 observer.checked(Checked::NeedsPerson);
@@ -140,6 +109,8 @@ pub async fn reconcile<P: Provider>(
         }
     }
     report.changes.sort_by_key(|c| c.line);
+    report.pending.sort_by_key(|s| s.line);
+    report.unchanged.sort_by_key(|s| s.line);
     report.attention.sort_by_key(|a| a.line);
     report.contradicted.sort_by_key(|a| a.line);
     observer.reconciled();
@@ -194,7 +165,12 @@ async fn check<P: Provider>(
             })
             .await?;
         if !marked {
-            return Ok(RowResult::Unchanged);
+            // Settled meanwhile (by a callback): nothing was asked.
+            return Ok(RowResult::Unchanged(Seen {
+                line: row.line,
+                reference: row.reference.clone(),
+                state: row.state,
+            }));
         }
     }
     let query = QueryRef {
@@ -242,28 +218,39 @@ async fn check<P: Provider>(
         }
         Err(e) => {
             if replays_unsent {
-                // A RohoPay replay is the payout request itself.
-                record(journal, id, in_doubt(e.after_payout())).await?;
+                // A RohoPay replay is the payout request itself. Its error is in the row's
+                // events (`ask` logged it); the row says what happened in plain words.
+                record(journal, id, in_doubt(in_doubt_reason(Some(&e)))).await?;
             }
-            return attention(format!("could not check: {e}; try again later"));
+            return attention(format!(
+                "could not check: {}; nothing changed, run reconcile again later",
+                plainly(&e)
+            ));
         }
     };
     let to = outcome.state.unwrap_or(row.state);
+    let reason = outcome.error.clone();
     let from = if replays_unsent {
         record(journal, id, outcome).await?;
         Some(row.state).filter(|s| *s != to)
     } else {
         journal.write(move |c| advance(c, id, &outcome)).await?
     };
+    let seen = Seen {
+        line: row.line,
+        reference: row.reference,
+        state: to,
+    };
     Ok(match from {
         Some(from) => RowResult::Changed(Change {
-            line: row.line,
-            reference: row.reference,
+            line: seen.line,
+            reference: seen.reference,
             from,
             to,
+            reason,
         }),
-        None if to == RowState::Accepted => RowResult::Pending,
-        None => RowResult::Unchanged,
+        None if to == RowState::Accepted => RowResult::Pending(seen),
+        None => RowResult::Unchanged(seen),
     })
 }
 

@@ -4,6 +4,7 @@
 //! whoever marked them). The engine that checks the rows is [`check`].
 
 mod check;
+mod found;
 
 use std::num::NonZeroU32;
 use std::path::Path;
@@ -11,7 +12,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-pub use check::{Attention, Change, ReconcileReport, reconcile};
+pub use check::reconcile;
+pub use found::{Attention, Change, ReconcileReport, Seen};
 
 use super::endpoint::Endpoint;
 use super::observer::Observer;

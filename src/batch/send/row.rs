@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{SendOptions, backoff, pacer::Pacer, progress::Progress, stop::Stop, stop::StopReason};
-use crate::batch::answer::outcome_of;
+use crate::batch::answer::{in_doubt_reason, outcome_of};
 use crate::crash;
 use crate::domain::RowState;
 use crate::journal::{
@@ -140,21 +140,27 @@ fn settles_in_doubt(err: &ProviderError) -> Option<Outcome> {
         ProviderError::Unconfirmed { contradicts, .. } => Some(if *contradicts {
             needs_person(err.to_string())
         } else {
-            unsettled(true, Some(err.to_string()))
+            unsettled(true, Some(err))
         }),
         _ => None,
     }
 }
 
-/// The row was not settled: in doubt if any request may have been executed, else planned again.
-fn unsettled(maybe_executed: bool, error: Option<String>) -> Outcome {
+/// The row was not settled: in doubt if any request may have been executed, else planned
+/// again. `last` is the last error of this run's requests; an in-doubt row says what happened
+/// in a clerk's words (the error itself is in the row's events).
+fn unsettled(maybe_executed: bool, last: Option<&ProviderError>) -> Outcome {
     Outcome {
         state: Some(if maybe_executed {
             RowState::InDoubt
         } else {
             RowState::Planned
         }),
-        error,
+        error: if maybe_executed {
+            Some(in_doubt_reason(last))
+        } else {
+            last.map(ProviderError::after_payout)
+        },
         ..Outcome::default()
     }
 }
@@ -182,10 +188,10 @@ async fn attempt<P: Provider>(shared: &Shared<P>, row: &OpenRow) -> (Outcome, u3
     let mut tries = 0u32;
     let mut rate_limited = 0u32;
     let mut maybe_executed = row.state != RowState::Planned;
-    let mut last_error: Option<String> = None;
+    let mut last: Option<ProviderError> = None;
     loop {
         if !shared.pacer.ready(&shared.stop).await {
-            return (unsettled(maybe_executed, last_error), requests);
+            return (unsettled(maybe_executed, last.as_ref()), requests);
         }
         let started = Instant::now();
         let result = shared.provider.submit(&row.key, &row.body).await;
@@ -217,18 +223,16 @@ async fn attempt<P: Provider>(shared: &Shared<P>, row: &OpenRow) -> (Outcome, u3
             }
             ErrorClass::Definitive => return (failed(message), requests),
             ErrorClass::InsufficientFunds => {
-                shared
-                    .stop
-                    .trigger(StopReason::InsufficientFunds(message.clone()));
-                return (unsettled(maybe_executed, Some(message)), requests);
+                shared.stop.trigger(StopReason::InsufficientFunds(message));
+                return (unsettled(maybe_executed, Some(&err)), requests);
             }
             ErrorClass::Fatal => {
-                shared.stop.trigger(StopReason::Fatal(message.clone()));
-                return (unsettled(maybe_executed, Some(message)), requests);
+                shared.stop.trigger(StopReason::Fatal(message));
+                return (unsettled(maybe_executed, Some(&err)), requests);
             }
             ErrorClass::RateLimited => {
-                let wait = match err {
-                    ProviderError::RateLimited { retry_after } => retry_after,
+                let wait = match &err {
+                    ProviderError::RateLimited { retry_after } => *retry_after,
                     _ => None,
                 }
                 .unwrap_or(Duration::from_secs(1));
@@ -240,14 +244,14 @@ async fn attempt<P: Provider>(shared: &Shared<P>, row: &OpenRow) -> (Outcome, u3
                     shared
                         .stop
                         .trigger(StopReason::ProviderPaused { wait, until_ms });
-                    return (unsettled(maybe_executed, Some(message)), requests);
+                    return (unsettled(maybe_executed, Some(&err)), requests);
                 }
                 shared.pacer.pause_for(wait);
                 shared.progress.paused(wait);
                 rate_limited += 1;
-                last_error = Some(message);
+                last = Some(err);
                 if rate_limited >= MAX_RATE_LIMITED {
-                    return (unsettled(maybe_executed, last_error), requests);
+                    return (unsettled(maybe_executed, last.as_ref()), requests);
                 }
             }
             ErrorClass::Retryable | ErrorClass::InDoubt => {
@@ -255,13 +259,13 @@ async fn attempt<P: Provider>(shared: &Shared<P>, row: &OpenRow) -> (Outcome, u3
                     return (outcome, requests);
                 }
                 tries += 1;
-                last_error = Some(message);
+                last = Some(err);
                 if tries >= shared.opts.max_tries || shared.stop.is_set() {
-                    return (unsettled(maybe_executed, last_error), requests);
+                    return (unsettled(maybe_executed, last.as_ref()), requests);
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(backoff::delay(tries)) => {}
-                    _ = shared.stop.wait() => return (unsettled(maybe_executed, last_error), requests),
+                    _ = shared.stop.wait() => return (unsettled(maybe_executed, last.as_ref()), requests),
                 }
             }
         }

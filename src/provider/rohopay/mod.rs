@@ -117,6 +117,7 @@ impl From<Disbursement> for Receipt {
             duplicate: false,
             facts,
             http_status: 200,
+            reason: None,
         }
     }
 }

@@ -266,6 +266,10 @@ impl RumbapayClient {
 fn receipt_of(t: Transaction, http_status: u16) -> Receipt {
     let facts = t.facts();
     let word = t.status.map(|s| s.name).unwrap_or_else(|| "pending".into());
+    let reason = t
+        .error_message
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty());
     Receipt {
         status: RumbapayStatus::from(word.as_str()).into(),
         status_word: word,
@@ -278,6 +282,7 @@ fn receipt_of(t: Transaction, http_status: u16) -> Receipt {
         duplicate: false,
         facts,
         http_status,
+        reason,
     }
 }
 
@@ -311,6 +316,7 @@ fn interpret(answer: Answer) -> Result<Option<Receipt>, ProviderError> {
             duplicate: true,
             facts: AnswerFacts::default(),
             http_status: status,
+            reason: None,
         })),
         (404, _) | (_, NOT_FOUND) if code == NOT_FOUND => Ok(None),
         _ => Err(error_of(status, code, error, &answer)),

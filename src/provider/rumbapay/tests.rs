@@ -143,6 +143,25 @@ fn reads_the_seed_callback_with_an_exact_amount() {
 }
 
 #[test]
+fn a_failed_payout_says_why_in_its_own_words() {
+    let failed = r#"{"request_id":"R1","reference":"k","status":{"name":"failed"},
+        "amount":10,"currency":"KES","error_code":0,"error_message":"  Wallet is closed "}"#;
+    let r = interpret(answer(200, failed)).unwrap().unwrap();
+    assert_eq!(r.status, PayoutStatus::Failed);
+    assert_eq!(r.reason.as_deref(), Some("Wallet is closed"));
+    let c = parse_callback(failed.as_bytes()).unwrap();
+    assert_eq!(c.reason.as_deref(), Some("Wallet is closed"));
+    // The seed's empty message is no reason.
+    let r = interpret(answer(
+        200,
+        r#"{"status":{"name":"failed"},"error_code":0,"error_message":""}"#,
+    ))
+    .unwrap()
+    .unwrap();
+    assert_eq!(r.reason, None);
+}
+
+#[test]
 fn refuses_callbacks_it_cannot_read() {
     for (body, kind) in [
         (&b"{"[..], "json"),

@@ -12,7 +12,11 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub(crate) use crate::sim::detail::ExtraPair;
-use crate::sim::{clock, detail::RumbaDetail, payout::Payout};
+use crate::sim::{
+    clock,
+    detail::RumbaDetail,
+    payout::{Payout, Status},
+};
 
 /// One entry of `error_fields`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,7 +74,19 @@ fn view<'a>(p: &'a Payout, d: &'a RumbaDetail, now: OffsetDateTime) -> PayoutVie
         extra: &d.extra,
         timestamp: clock::rumbapay_timestamp(now),
         error_code: 0,
-        error_message: "",
+        error_message: failure_message(p.status),
+    }
+}
+
+/// Assumed: a failed payout says why in `error_message` (the document shows the field empty
+/// on a pending or successful one, and no failed example).
+const DECLINED: &str =
+    "Payout declined by the mobile network: the recipient wallet cannot receive funds";
+
+fn failure_message(status: Status) -> &'static str {
+    match status {
+        Status::Failed => DECLINED,
+        Status::Pending | Status::Succeeded => "",
     }
 }
 

@@ -68,7 +68,7 @@ async fn retry_pays_each_failed_payee_exactly_once_more_and_never_one_in_doubt()
         "{said}"
     );
     assert!(
-        said.contains("(attempt 1 failed: provider reported the payout failed)"),
+        said.contains("(attempt 1 failed: provider reported the payout failed: Payout declined"),
         "{said}"
     );
     assert!(said.contains("Not retried, and why:"), "{said}");

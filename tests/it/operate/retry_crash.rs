@@ -24,7 +24,7 @@ async fn failed_batch(n: usize, seed: u64) -> (Fixture, String, Vec<Payee>, BTre
     assert_eq!(code(&out), 0, "{}", text(&out));
     let batch = batch_id(&out);
     let out = fx.exec(&["reconcile", &batch]).await;
-    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(code(&out), 1, "rows became failed: {}", text(&out));
     let failed: BTreeSet<String> = fx
         .report(&batch)
         .await

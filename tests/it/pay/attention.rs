@@ -122,7 +122,8 @@ async fn report_has_an_attention_column_and_field() {
     assert_eq!(
         header.join(","),
         "line,reference,phone,amount,currency,state,key,provider,provider_reference,request_id,\
-         failover_reason,error,attempts,updated_at,attention,attempt,approved_by",
+         failover_reason,error,attempts,updated_at,attention,attempt,approved_by,name,operator,\
+         description",
         "columns are added, never renamed"
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();

@@ -28,17 +28,21 @@ async fn rohopay_replay_reports_final_states_forward_only() {
     let batch = batch_id(&out);
     wait_settled(&fx, 1).await;
 
-    let out = fx.exec(&["reconcile", &batch, "--rate", "500"]).await;
-    assert_eq!(
-        code(&out),
-        0,
-        "pending is not a person's problem: {}",
-        text(&out)
-    );
+    let out = fx
+        .exec(&["reconcile", &batch, "--rate", "500", "--verbose"])
+        .await;
+    // A row became failed: exit 1. The pending one is not a person's problem.
+    assert_eq!(code(&out), 1, "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("accepted → succeeded"), "{stdout}");
     assert!(stdout.contains("accepted → failed"), "{stdout}");
     assert!(stdout.contains("1 still pending"), "{stdout}");
+    assert!(stdout.contains("0 need a person"), "{stdout}");
+    // RohoPay documents no failure reason: the row says it gave none.
+    assert!(
+        stdout.contains("line 3 EMP-0001: provider reported the payout failed and gave no reason"),
+        "{stdout}"
+    );
     let report = fx.report(&batch).await;
     let s = states(&report);
     assert_eq!(
@@ -73,7 +77,15 @@ async fn rumbapay_status_query_settles_accepted_rows() {
     let batch = batch_id(&out);
     wait_settled(&fx, 0).await;
     let out = fx.exec(&["reconcile", &batch]).await;
-    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(code(&out), 1, "a row became failed: {}", text(&out));
+    // In Rumbapay's own words.
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(
+            "line 2 AG-0000: provider reported the payout failed: Payout declined by the mobile network"
+        ),
+        "{}",
+        text(&out)
+    );
     let report = fx.report(&batch).await;
     assert_eq!(states(&report).get("succeeded"), Some(&4));
     assert_eq!(states(&report).get("failed"), Some(&1));
@@ -103,7 +115,7 @@ async fn in_doubt_rohopay_rows_are_settled_by_replay_without_double_payment() {
     assert_eq!(code(&out), 1, "{}", text(&out));
     let batch = batch_id(&out);
     assert_eq!(states(&fx.report(&batch).await).get("in_doubt"), Some(&3));
-    let out = fx.exec(&["reconcile", &batch]).await;
+    let out = fx.exec(&["reconcile", &batch, "--verbose"]).await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("in_doubt → "),

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod child;
+pub mod chromium;
 pub mod csv;
 pub mod journal;
 pub mod listen;

@@ -6,4 +6,5 @@ mod counts;
 mod full_disk;
 mod messages;
 mod modes;
+mod reconcile;
 mod secrets;

@@ -89,6 +89,7 @@ impl Reply {
                     currency: Some("UGX".into()),
                 },
                 http_status: 200,
+                reason: None,
             })
         };
         let message = || "scripted".to_string();

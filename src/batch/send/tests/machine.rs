@@ -112,6 +112,14 @@ fn check(start: RowState, script: &[Reply], max_tries: u32, got: &Final) -> Resu
     if got.attention.is_some() && got.error.is_none() {
         return fail("needs a person but says nothing");
     }
+    let said = got.error.as_deref().unwrap_or_default();
+    if got.state == RowState::InDoubt
+        && got.attention.is_none()
+        && !said.ends_with("payrun will ask it before paying again")
+        && !said.ends_with("payrun will ask the provider before paying again")
+    {
+        return fail("in doubt in words a clerk cannot act on");
+    }
     if got.state.is_good() && got.used.contains(&Reply::Contradicting) {
         return fail("a contradicting answer was counted as paid");
     }

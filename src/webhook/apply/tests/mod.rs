@@ -66,6 +66,7 @@ pub(super) fn roho(key: &str, status: PayoutStatus) -> Callback {
         phone: Some(PHONE.into()),
         amount_minor: Some(25_000),
         currency: Some("UGX".into()),
+        reason: None,
     }
 }
 
