@@ -36,8 +36,10 @@ pub struct Profile {
     /// `--column FIELD="Header"` as a table: `columns = { reference = "Staff No" }`.
     #[serde(default)]
     pub columns: BTreeMap<String, String>,
-    // The approval policy (`approvers` file, `approvals_required`) is added here as keys
-    // when `payrun approval` lands; `run`/`resume` flags of the same names win over them.
+    /// The approval policy of `run`, `resume` and `approval check`: the allowed_signers file
+    /// and how many approvers must sign. Their flags and environment variables win.
+    pub approvers: Option<PathBuf>,
+    pub approvals_required: Option<u32>,
 }
 
 impl Profile {
@@ -151,6 +153,7 @@ impl ConfigFile {
                 &mut profile.webhook_secret_file,
                 &mut profile.journal,
                 &mut profile.limits,
+                &mut profile.approvers,
             ]
             .into_iter()
             .flatten()
@@ -187,6 +190,8 @@ columns = { reference = "Staff No" }
 provider = "rumbapay"
 api_key_env = "KE_KEY"
 limits = "limits.toml"
+approvers = "approvers/allowed_signers"
+approvals_required = 2
 "#;
         let file = ConfigFile::parse(text, Path::new("/etc/payrun/config.toml")).unwrap();
         let d = &file.profiles["default"];
@@ -206,6 +211,11 @@ limits = "limits.toml"
             k.limits.as_deref(),
             Some(Path::new("/etc/payrun/limits.toml"))
         );
+        assert_eq!(
+            k.approvers.as_deref(),
+            Some(Path::new("/etc/payrun/approvers/allowed_signers"))
+        );
+        assert_eq!(k.approvals_required, Some(2));
         assert!(!d.holds_secret());
     }
 

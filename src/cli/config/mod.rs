@@ -157,13 +157,24 @@ pub fn extra_args(settings: &Settings, matches: &ArgMatches) -> Vec<OsString> {
     let Some(profile) = settings.chosen() else {
         return Vec::new();
     };
-    let Some((name, sub)) = matches.subcommand() else {
+    let Some((name, mut sub)) = matches.subcommand() else {
         return Vec::new();
     };
     let command = Cli::command();
-    let Some(declared) = command.find_subcommand(name) else {
+    let Some(mut declared) = command.find_subcommand(name) else {
         return Vec::new();
     };
+    // `config show` reads the profile itself, to say where each value came from.
+    if name == "config" {
+        return Vec::new();
+    }
+    // `approval check` is a level down: its flags are the leaf's.
+    while let Some((name, leaf)) = sub.subcommand() {
+        let Some(found) = declared.find_subcommand(name) else {
+            return Vec::new();
+        };
+        (declared, sub) = (found, leaf);
+    }
     let has = |id: &str| declared.get_arguments().any(|a| a.get_id() == id);
     let unset = |id: &str| {
         has(id)
@@ -196,6 +207,12 @@ pub fn extra_args(settings: &Settings, matches: &ArgMatches) -> Vec<OsString> {
         "callback_url",
         "--callback-url",
         text(&profile.callback_url),
+    );
+    push("approvers", "--approvers", path(&profile.approvers));
+    push(
+        "approvals_required",
+        "--approvals-required",
+        number(profile.approvals_required),
     );
     if has("column") {
         // Per field: a --column for a field wins over the profile's header for it.

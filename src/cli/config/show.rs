@@ -153,17 +153,35 @@ pub fn run(
             ),
         }
     }
-    let journal = match std::env::var_os("PAYRUN_JOURNAL") {
-        Some(v) => (
-            v.to_string_lossy().into_owned(),
-            Source::Env("PAYRUN_JOURNAL".into()),
+    // Settings an environment variable of their own may give, over the profile.
+    let path_text = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    for (setting, env, value, default) in [
+        (
+            "journal",
+            "PAYRUN_JOURNAL",
+            profile.and_then(|p| path_text(&p.journal)),
+            "payrun.db",
         ),
-        None => match profile.and_then(|p| p.journal.clone()) {
-            Some(p) => (p.display().to_string(), from_profile()),
-            None => ("payrun.db".into(), Source::Default),
-        },
-    };
-    t.row("journal", journal.0, source_text(settings, &journal.1));
+        (
+            "approvers",
+            "PAYRUN_APPROVERS",
+            profile.and_then(|p| path_text(&p.approvers)),
+            "(none)",
+        ),
+        (
+            "approvals_required",
+            "PAYRUN_APPROVALS_REQUIRED",
+            profile.and_then(|p| p.approvals_required.map(|n| n.to_string())),
+            "0 (no approval needed)",
+        ),
+    ] {
+        let (v, s) = match (std::env::var_os(env), value) {
+            (Some(v), _) => (v.to_string_lossy().into_owned(), Source::Env(env.into())),
+            (None, Some(v)) => (v, from_profile()),
+            (None, None) => (default.to_string(), Source::Default),
+        };
+        t.row(setting, v, source_text(settings, &s));
+    }
     let plain = |value: Option<String>, default: &str| match value {
         Some(v) => (v, from_profile()),
         None => (default.to_string(), Source::Default),

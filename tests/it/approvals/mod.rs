@@ -3,6 +3,7 @@
 //! paid (or refused, with nothing sent) against the simulator.
 
 mod flow;
+mod profile;
 mod refusals;
 
 use std::os::unix::fs::PermissionsExt;
