@@ -129,6 +129,22 @@ async fn ctrl_c_and_a_killed_process_both_say_interrupted_and_resume() {
     }
 }
 
+/// Stop `pid` at a moment it holds no journal write transaction: a process frozen inside
+/// one holds SQLite's write lock, and nobody can take its batch over until it is thawed.
+async fn freeze_outside_a_write(pid: Pid, journal: &std::path::Path) {
+    for _ in 0..200 {
+        kill(pid, Signal::SIGSTOP).unwrap();
+        let conn = rusqlite::Connection::open(journal).unwrap();
+        conn.busy_timeout(std::time::Duration::ZERO).unwrap();
+        if conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").is_ok() {
+            return;
+        }
+        kill(pid, Signal::SIGCONT).unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(7)).await;
+    }
+    panic!("the run was inside a journal write every time it was stopped");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_whose_lock_was_taken_over_says_lock_lost_and_resume() {
     let fx = Fixture::new(SimConfig::default()).await;
@@ -140,7 +156,7 @@ async fn a_run_whose_lock_was_taken_over_says_lock_lost_and_resume() {
         .unwrap();
     let pid = Pid::from_raw(i32::try_from(child.id().unwrap()).unwrap());
     crate::support::wait::until_true("3 payouts", || async { fx.ledger().await.len() >= 3 }).await;
-    kill(pid, Signal::SIGSTOP).unwrap();
+    freeze_outside_a_write(pid, &fx.journal).await;
     let batch = {
         let all = fx.exec(&["status", "--format", "json"]).await;
         let all: Value = serde_json::from_slice(&all.stdout).unwrap();
