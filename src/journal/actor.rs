@@ -30,12 +30,30 @@ impl CommitFailed {
         }
     }
 }
-/// Runs inside the group transaction; says whether it succeeded and how to report back.
-type WriteFn = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+/// How a write inside the group transaction ended.
+enum Ended {
+    Ok,
+    /// Failed having changed nothing, or inside its own savepoint (rolled back): the others in
+    /// the group still commit.
+    FailedAlone,
+    /// Failed, without a savepoint, after it may have changed something: the whole group is
+    /// rolled back and every writer in it told this.
+    FailedGroup {
+        message: String,
+        disk_full: bool,
+    },
+}
+
+/// Runs inside the group transaction (given the connection) and says how it ended and how to
+/// report back; given none, it is not run (its group already failed) and only reports back.
+type WriteFn = Box<dyn FnOnce(Option<&Connection>) -> (Ended, Completion) + Send>;
 
 enum Op {
     Call(CallFn),
+    /// A write in its own savepoint.
     Write(WriteFn),
+    /// A write without a savepoint (no statement journal): see [`JournalActor::write_whole`].
+    Whole(WriteFn),
 }
 
 /// Most writes folded into one transaction.
@@ -77,23 +95,43 @@ impl JournalActor {
         &self,
         f: impl FnOnce(&Connection) -> Result<R, JournalError> + Send + 'static,
     ) -> Result<R, JournalError> {
-        let (done, wait) = oneshot::channel::<Result<R, JournalError>>();
-        let op: WriteFn = Box::new(move |conn| {
-            let result = f(conn);
-            let ok = result.is_ok();
-            let completion: Completion = Box::new(move |commit_error| {
-                let outcome = match commit_error {
-                    None => result,
-                    Some(failed) => Err(failed.error()),
-                };
-                let _ = done.send(outcome);
-            });
-            (ok, completion)
-        });
+        let (op, wait) = write_op(f, |_| Ended::FailedAlone);
         self.tx
             .send(Op::Write(op))
             .map_err(|_| JournalError::Closed)?;
         wait.await.map_err(|_| JournalError::Closed)?
+    }
+
+    /// Like [`JournalActor::write`], without a savepoint of its own: for the hot writes of
+    /// sending, whose statements each change one row. `f` must fail with
+    /// [`JournalError::LockLost`] only before it changed anything; any other failure rolls
+    /// back the whole group, and every writer in it is told the commit failed.
+    ///
+    /// The write is queued when this is called, not when the future is first polled: writes
+    /// queued one after the other commit in that order (in one group or in successive ones).
+    pub fn write_whole<R, F>(
+        &self,
+        f: F,
+    ) -> impl Future<Output = Result<R, JournalError>> + use<R, F>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, JournalError> + Send + 'static,
+    {
+        let (op, wait) = write_op(f, |e| match e {
+            JournalError::LockLost(_) => Ended::FailedAlone,
+            _ => Ended::FailedGroup {
+                message: e.to_string(),
+                disk_full: e.is_disk_full(),
+            },
+        });
+        let queued = self
+            .tx
+            .send(Op::Whole(op))
+            .map_err(|_| JournalError::Closed);
+        async move {
+            queued?;
+            wait.await.map_err(|_| JournalError::Closed)?
+        }
     }
 
     /// Queue a write without waiting for it (it commits with the next group). For records whose
@@ -102,12 +140,13 @@ impl JournalActor {
         &self,
         f: impl FnOnce(&Connection) -> Result<(), JournalError> + Send + 'static,
     ) {
-        let op: WriteFn = Box::new(move |conn| match f(conn) {
-            Ok(()) => (true, Box::new(|_| {})),
-            Err(e) => {
+        let op: WriteFn = Box::new(move |conn| match conn.map(f) {
+            Some(Ok(())) => (Ended::Ok, Box::new(|_| {})),
+            Some(Err(e)) => {
                 tracing::warn!("journal write failed: {e}");
-                (false, Box::new(|_| {}))
+                (Ended::FailedAlone, Box::new(|_| {}))
             }
+            None => (Ended::FailedAlone, Box::new(|_| {})),
         });
         if self.tx.send(Op::Write(op)).is_err() {
             tracing::warn!("journal thread stopped; a log record was dropped");
@@ -120,56 +159,142 @@ impl JournalActor {
     }
 }
 
+/// The op for a write of `f`; `ended` says how a failure of `f` ends it.
+fn write_op<R: Send + 'static>(
+    f: impl FnOnce(&Connection) -> Result<R, JournalError> + Send + 'static,
+    ended: fn(&JournalError) -> Ended,
+) -> (WriteFn, oneshot::Receiver<Result<R, JournalError>>) {
+    let (done, wait) = oneshot::channel::<Result<R, JournalError>>();
+    let op: WriteFn = Box::new(move |conn| {
+        let Some(conn) = conn else {
+            let completion: Completion = Box::new(move |commit_error| {
+                let _ = done.send(Err(commit_error.map_or(JournalError::Closed, |f| f.error())));
+            });
+            return (Ended::FailedAlone, completion);
+        };
+        let result = f(conn);
+        let end = match &result {
+            Ok(_) => Ended::Ok,
+            Err(e) => ended(e),
+        };
+        let completion: Completion = Box::new(move |commit_error| {
+            let outcome = match commit_error {
+                None => result,
+                Some(failed) => Err(failed.error()),
+            };
+            let _ = done.send(outcome);
+        });
+        (end, completion)
+    });
+    (op, wait)
+}
+
+/// Why a group was not committed.
+enum GroupFailed {
+    Sqlite(rusqlite::Error),
+    /// A write without a savepoint failed part-way.
+    Write {
+        message: String,
+        disk_full: bool,
+    },
+}
+
+impl From<rusqlite::Error> for GroupFailed {
+    fn from(e: rusqlite::Error) -> Self {
+        GroupFailed::Sqlite(e)
+    }
+}
+
+/// A write waiting for the group transaction: in a savepoint of its own, or not.
+struct Queued {
+    f: WriteFn,
+    savepoint: bool,
+}
+
 fn serve(mut journal: Journal, rx: mpsc::Receiver<Op>) -> Journal {
     while let Ok(op) = rx.recv() {
-        match op {
-            Op::Call(f) => f(&mut journal),
-            Op::Write(f) => {
-                let mut group = vec![f];
-                let mut deferred_call = None;
-                while group.len() < MAX_GROUP {
-                    match rx.try_recv() {
-                        Ok(Op::Write(f)) => group.push(f),
-                        Ok(Op::Call(f)) => {
-                            deferred_call = Some(f);
-                            break;
-                        }
-                        Err(_) => break,
-                    }
-                }
-                let path = journal.path().to_path_buf();
-                commit_group(journal.conn_mut(), &path, group);
-                if let Some(f) = deferred_call {
-                    f(&mut journal);
-                }
+        let mut group = match Queued::of(op) {
+            Ok(first) => vec![first],
+            Err(call) => {
+                call(&mut journal);
+                continue;
             }
+        };
+        let mut deferred_call = None;
+        while group.len() < MAX_GROUP {
+            match rx.try_recv().map(Queued::of) {
+                Ok(Ok(write)) => group.push(write),
+                Ok(Err(call)) => {
+                    deferred_call = Some(call);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        let path = journal.path().to_path_buf();
+        commit_group(journal.conn_mut(), &path, group);
+        if let Some(f) = deferred_call {
+            f(&mut journal);
         }
     }
     journal
 }
 
-/// One transaction for the whole group; each write in its own savepoint so one failing write
-/// does not undo the others. Completions run only after the commit.
-fn commit_group(conn: &mut Connection, path: &std::path::Path, group: Vec<WriteFn>) {
+impl Queued {
+    /// The write `op` is, or the call it is.
+    fn of(op: Op) -> Result<Queued, CallFn> {
+        match op {
+            Op::Call(f) => Err(f),
+            Op::Write(f) => Ok(Queued { f, savepoint: true }),
+            Op::Whole(f) => Ok(Queued {
+                f,
+                savepoint: false,
+            }),
+        }
+    }
+}
+
+/// One transaction for the whole group. A write queued with [`JournalActor::write`] runs in
+/// its own savepoint, so its failure does not undo the others; one queued with
+/// [`JournalActor::write_whole`] runs without (no statement journal), and a failure that may
+/// have changed something fails the group. Completions run only after the commit.
+fn commit_group(conn: &mut Connection, path: &std::path::Path, group: Vec<Queued>) {
     let mut completions = Vec::with_capacity(group.len());
-    let committed = (|| -> Result<(), rusqlite::Error> {
+    let mut queued = group.into_iter();
+    let committed = (|| -> Result<(), GroupFailed> {
         let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for f in group {
+        for Queued { f, savepoint } in queued.by_ref() {
+            if !savepoint {
+                let (end, completion) = f(Some(&tx));
+                completions.push(completion);
+                if let Ended::FailedGroup { message, disk_full } = end {
+                    return Err(GroupFailed::Write { message, disk_full });
+                }
+                continue;
+            }
             let mut sp = tx.savepoint()?;
-            let (ok, completion) = f(&sp);
+            let (end, completion) = f(Some(&sp));
             completions.push(completion);
-            if ok {
+            if matches!(end, Ended::Ok) {
                 sp.commit()?;
             } else {
                 sp.rollback()?;
             }
         }
         crate::crash::point("mid-group-commit");
-        tx.commit()
+        Ok(tx.commit()?)
     })();
-    let error = committed.err().map(|e| CommitFailed {
-        message: e.to_string(),
-        disk_full: super::is_disk_full(&e).then(|| path.to_path_buf()),
+    // Writes the failure left unrun are told too, not dropped.
+    completions.extend(queued.map(|q| (q.f)(None).1));
+    let error = committed.err().map(|e| match e {
+        GroupFailed::Sqlite(e) => CommitFailed {
+            message: e.to_string(),
+            disk_full: super::is_disk_full(&e).then(|| path.to_path_buf()),
+        },
+        GroupFailed::Write { message, disk_full } => CommitFailed {
+            message,
+            disk_full: disk_full.then(|| path.to_path_buf()),
+        },
     });
     if let Some(failed) = &error {
         tracing::error!("journal commit failed: {}", failed.message);
@@ -183,6 +308,63 @@ fn commit_group(conn: &mut Connection, path: &std::path::Path, group: Vec<WriteF
 mod tests {
     use super::*;
     use crate::journal::test_support::temp_journal;
+
+    /// Hold the journal thread until `release` is sent, so the writes queued meanwhile form
+    /// one group.
+    fn hold(actor: &JournalActor) -> std::sync::mpsc::Sender<()> {
+        let (started_tx, started) = std::sync::mpsc::channel();
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let call: CallFn = Box::new(move |_| {
+            started_tx.send(()).unwrap();
+            let _ = wait.recv();
+        });
+        actor.tx.send(Op::Call(call)).unwrap();
+        started.recv().unwrap();
+        release
+    }
+
+    fn count(c: &Connection) -> Result<i64, JournalError> {
+        Ok(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?)
+    }
+
+    #[tokio::test]
+    async fn a_whole_write_failing_part_way_fails_its_group_and_a_lost_lock_fails_alone() {
+        let (_dir, journal) = temp_journal();
+        let (actor, _thread) = JournalActor::spawn(journal).unwrap();
+        actor
+            .write(|c| Ok(c.execute_batch("CREATE TABLE t (x INTEGER)")?))
+            .await
+            .unwrap();
+
+        // A lost lock (found before any change): the others of the group commit.
+        let release = hold(&actor);
+        let a = actor.write_whole(|c| Ok(c.execute("INSERT INTO t VALUES (1)", [])?));
+        let lost = actor.write_whole(|_| Err::<usize, _>(JournalError::LockLost("b".into())));
+        let c = actor.write_whole(|c| Ok(c.execute("INSERT INTO t VALUES (3)", [])?));
+        release.send(()).unwrap();
+        assert_eq!(a.await.unwrap(), 1);
+        assert!(matches!(lost.await, Err(JournalError::LockLost(_))));
+        assert_eq!(c.await.unwrap(), 1);
+        assert_eq!(actor.write_whole(count).await.unwrap(), 2);
+
+        // A failure after a change: nothing of the group is kept, and every writer is told,
+        // including those queued after it, which never ran.
+        let release = hold(&actor);
+        let a = actor.write_whole(|c| Ok(c.execute("INSERT INTO t VALUES (4)", [])?));
+        let broken = actor.write_whole(|c| {
+            c.execute("INSERT INTO t VALUES (5)", [])?;
+            Err::<usize, _>(JournalError::Corrupt("part-way".into()))
+        });
+        let after = actor.write_whole(|c| Ok(c.execute("INSERT INTO t VALUES (6)", [])?));
+        release.send(()).unwrap();
+        for result in [a.await, broken.await, after.await] {
+            match result {
+                Err(JournalError::Corrupt(m)) => assert!(m.contains("part-way"), "{m}"),
+                other => panic!("the group failed: {other:?}"),
+            }
+        }
+        assert_eq!(actor.write_whole(count).await.unwrap(), 2);
+    }
 
     #[tokio::test]
     async fn writes_commit_and_failures_roll_back_alone() {

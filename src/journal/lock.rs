@@ -261,11 +261,8 @@ pub fn check(
     token: &LockToken,
 ) -> Result<(), JournalError> {
     let held: Option<i64> = tx
-        .query_row(
-            "SELECT 1 FROM batches WHERE id = ?1 AND lock_token = ?2",
-            params![batch_id, token.0],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT 1 FROM batches WHERE id = ?1 AND lock_token = ?2")?
+        .query_row(params![batch_id, token.0], |r| r.get(0))
         .optional()?;
     held.map(|_| ())
         .ok_or_else(|| JournalError::LockLost(batch_id.to_string()))

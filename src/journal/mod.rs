@@ -80,7 +80,7 @@ pub use rows::{
 };
 pub use runs::{Cancelled, HeldRow, run_ended, run_started};
 pub use schema::SCHEMA_VERSION;
-pub use sending::{Claimed, claim_for_sending};
+pub use sending::{Claimed, claim_for_sending, put_back};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {

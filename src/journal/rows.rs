@@ -196,32 +196,41 @@ pub fn record_outcome(
     attempts: u32,
     outcome: &Outcome,
 ) -> Result<(), JournalError> {
-    let now = now_ms();
-    let changed = match outcome.state {
-        Some(state) => conn
-            .prepare_cached(
-                "UPDATE rows SET state = ?2, attempts = attempts + ?3, updated_at = ?4,
-                    last_error = ?5, unconfirmed = ?6
-                 WHERE id = ?1 AND state = 'sending'",
-            )?
-            .execute(params![
-                row_id,
-                state.as_str(),
-                attempts,
-                now,
-                outcome.error,
-                outcome.unconfirmed
-            ])?,
-        None => 0,
-    };
-    if changed == 0 {
-        conn.prepare_cached(
-            "UPDATE rows SET attempts = attempts + ?2, updated_at = ?3 WHERE id = ?1",
-        )?
-        .execute(params![row_id, attempts, now])?;
-    }
-    fill_facts(conn, row_id, outcome)?;
-    if let Some(reason) = &outcome.attention {
+    // One statement: the state moves only from `sending` (SET expressions read the row as it
+    // was); attempts, the time and the provider's facts are filled either way.
+    let o = outcome;
+    conn.prepare_cached(
+        "UPDATE rows SET
+            state = CASE WHEN ?2 IS NOT NULL AND state = 'sending' THEN ?2 ELSE state END,
+            last_error = CASE WHEN ?2 IS NOT NULL AND state = 'sending' THEN ?5 ELSE last_error END,
+            unconfirmed = CASE WHEN ?2 IS NOT NULL AND state = 'sending' THEN ?6 ELSE unconfirmed END,
+            attempts = attempts + ?3,
+            updated_at = ?4,
+            provider_status = COALESCE(?7, provider_status),
+            provider_id = COALESCE(?8, provider_id),
+            provider_reference = COALESCE(?9, provider_reference),
+            internal_reference = COALESCE(?10, internal_reference),
+            request_id = COALESCE(?11, request_id),
+            routed_provider = COALESCE(?12, routed_provider),
+            failover_reason = COALESCE(?13, failover_reason)
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        row_id,
+        o.state.map(RowState::as_str),
+        attempts,
+        now_ms(),
+        o.error,
+        o.unconfirmed,
+        o.provider_status,
+        o.refs.provider_id,
+        o.refs.provider_reference,
+        o.refs.internal_reference,
+        o.refs.request_id,
+        o.refs.routed_provider,
+        o.refs.failover_reason
+    ])?;
+    if let Some(reason) = &o.attention {
         flag_attention(conn, row_id, reason)?;
     }
     Ok(())

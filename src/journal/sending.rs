@@ -5,6 +5,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{JournalError, now_ms};
+use crate::domain::RowState;
 
 /// The request a claimed row is sent with, as stored when it was marked `sending`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,11 +34,21 @@ pub fn claim_for_sending(conn: &Connection, row_id: i64) -> Result<Option<Claime
     }
 }
 
+/// Give back a row claimed ahead of its request when the run stops before sending it: it
+/// returns to `state`, the state it was claimed from (`planned`, or `in_doubt`/`sending` from
+/// an earlier run), as if never claimed. A row no longer `sending` is left alone.
+pub fn put_back(conn: &Connection, row_id: i64, state: RowState) -> Result<(), JournalError> {
+    conn.prepare_cached(
+        "UPDATE rows SET state = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'sending'",
+    )?
+    .execute(params![row_id, state.as_str(), now_ms()])?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::ProviderKind;
-    use crate::domain::RowState;
     use crate::journal::test_support::{
         force_state, id_of_key, new_batch, plan, planned, state_of, temp_journal,
     };
@@ -61,5 +72,13 @@ mod tests {
         assert_eq!(claimed.body, br#"{"a":1}"#);
         assert_eq!(state_of(&journal, k1), RowState::Sending);
         assert_eq!(claim_for_sending(journal.conn(), k2).unwrap(), None);
+        put_back(journal.conn(), k1, RowState::Planned).unwrap();
+        assert_eq!(state_of(&journal, k1), RowState::Planned);
+        put_back(journal.conn(), k2, RowState::Planned).unwrap();
+        assert_eq!(
+            state_of(&journal, k2),
+            RowState::Succeeded,
+            "only a sending row"
+        );
     }
 }

@@ -3,10 +3,12 @@
 //! cleanly (draining what is in flight) on Ctrl-C, an empty wallet, refused credentials or an
 //! unreachable provider. Every row's fate is in the journal before this returns.
 
+mod ahead;
 pub(crate) mod backoff;
 pub mod pacer;
 mod progress;
 mod row;
+mod source;
 pub mod stop;
 pub mod tally;
 #[cfg(test)]
@@ -17,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 pub use pacer::Pacer;
@@ -26,11 +28,10 @@ pub use stop::{Stop, StopReason};
 pub use tally::{RunCounts, Tally};
 
 use super::observer::SendStart;
-use crate::journal::{
-    JournalActor, JournalError, LockToken, heartbeat, heartbeat_every, open_rows_page,
-};
+use crate::journal::{JournalActor, JournalError, LockToken, heartbeat, heartbeat_every};
 use crate::provider::Provider;
 use row::Shared;
+use source::OpenRows;
 
 /// How to send.
 #[derive(Clone, Debug)]
@@ -84,8 +85,6 @@ pub struct SendReport {
     pub counts: RunCounts,
 }
 
-const PAGE: usize = 1024;
-
 /// Send every open row of `batch_id` (`open` of them). The caller holds the batch lock
 /// (`token`) and owns the journal actor; `stop` may be thrown from outside (Ctrl-C).
 #[allow(clippy::too_many_arguments)]
@@ -119,39 +118,11 @@ pub async fn send_batch<P: Provider>(
     });
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let mut tasks = JoinSet::new();
-    let mut dispatched = 0u64;
-    let mut after_id = 0i64;
-
-    'pages: while !stop.is_set() {
-        let batch = batch_id.to_string();
-        let page = journal
-            .call(move |j| open_rows_page(j.conn(), &batch, after_id, PAGE))
-            .await??;
-        let Some(last) = page.last() else { break };
-        after_id = last.id;
-        for row in page {
-            if let Some(only) = &opts.only
-                && !only.contains(&row.id)
-            {
-                continue;
-            }
-            let permit = tokio::select! {
-                permit = limit.clone().acquire_owned() => permit,
-                _ = stop.wait() => break 'pages,
-            };
-            let Ok(permit) = permit else { break 'pages };
-            if stop.is_set() {
-                break 'pages;
-            }
-            let shared = shared.clone();
-            tasks.spawn(async move {
-                row::dispatch(shared, row).await;
-                drop(permit);
-            });
-            dispatched += 1;
-            while tasks.try_join_next().is_some() {}
-        }
-    }
+    let mut rows = OpenRows::new(journal.clone(), batch_id, opts.only.clone());
+    let dispatched = match ahead::rows_ahead(opts.concurrency) {
+        0 => one_at_a_time(&shared, &mut rows, &limit, &mut tasks).await?,
+        ahead => ahead::send(&shared, &mut rows, &limit, &mut tasks, ahead).await?,
+    };
 
     let abandoned = drain(&mut tasks, &stop, opts.drain_timeout).await;
     heartbeat_task.abort();
@@ -166,6 +137,37 @@ pub async fn send_batch<P: Provider>(
         elapsed: progress.elapsed(),
         counts: progress.tally.counts(open),
     })
+}
+
+/// Send every row of `rows`, each claimed only once a slot is free for it.
+async fn one_at_a_time<P: Provider>(
+    shared: &Arc<Shared<P>>,
+    rows: &mut OpenRows,
+    limit: &Arc<Semaphore>,
+    tasks: &mut JoinSet<()>,
+) -> Result<u64, JournalError> {
+    let mut dispatched = 0u64;
+    while !shared.stop.is_set() {
+        let Some(row) = rows.next().await? else {
+            break;
+        };
+        let Some(slot) = slot(shared, limit).await else {
+            break;
+        };
+        tasks.spawn(row::dispatch(shared.clone(), row, slot));
+        dispatched += 1;
+        while tasks.try_join_next().is_some() {}
+    }
+    Ok(dispatched)
+}
+
+/// A free slot of the run's `--concurrency`, or `None` once the run is stopping.
+async fn slot<P>(shared: &Shared<P>, limit: &Arc<Semaphore>) -> Option<OwnedSemaphorePermit> {
+    let slot = tokio::select! {
+        slot = limit.clone().acquire_owned() => slot.ok(),
+        _ = shared.stop.wait() => None,
+    };
+    slot.filter(|_| !shared.stop.is_set())
 }
 
 /// Let in-flight rows finish. After an interrupt, wait at most `timeout`; rows still in

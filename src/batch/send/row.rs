@@ -9,12 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use tokio::sync::OwnedSemaphorePermit;
+
 use super::{SendOptions, backoff, pacer::Pacer, progress::Progress, stop::Stop, stop::StopReason};
 use crate::batch::answer::{in_doubt_reason, outcome_of};
 use crate::crash;
 use crate::domain::RowState;
 use crate::journal::{
-    Attempt, JournalActor, JournalError, LockToken, OpenRow, Outcome, check_lock,
+    Attempt, Claimed, JournalActor, JournalError, LockToken, OpenRow, Outcome, check_lock,
     claim_for_sending, log_attempt, now_ms, record_outcome,
 };
 use crate::provider::{ErrorClass, Provider, ProviderError, Receipt};
@@ -35,61 +37,95 @@ pub(super) struct Shared<P> {
 /// Most 429 answers one row tolerates in a run before it is left for a later resume.
 const MAX_RATE_LIMITED: u32 = 1000;
 
-pub(super) async fn dispatch<P: Provider>(shared: Arc<Shared<P>>, row: OpenRow) {
+/// Claim `row` (its `sending` mark durable first), then send it holding `slot`.
+pub(super) async fn dispatch<P: Provider>(
+    shared: Arc<Shared<P>>,
+    row: OpenRow,
+    slot: OwnedSemaphorePermit,
+) {
     let id = row.id;
     let (batch, token) = (shared.batch_id.clone(), shared.token.clone());
     let marked = shared
         .journal
-        .write(move |c| {
+        .write_whole(move |c| {
             check_lock(c, &batch, &token)?;
             claim_for_sending(c, id)
         })
         .await;
-    // What is sent is what the journal holds as the row is marked `sending`, not the copy read
-    // when the row was queued.
-    let row = match marked {
+    if let Some(row) = claimed(&shared, row, marked) {
+        send_claimed(shared, row, slot).await;
+    }
+}
+
+/// The row as its claim left it: what is sent is what the journal holds as the row is marked
+/// `sending`, not the copy read when the row was queued. `None`: not to be sent (settled
+/// meanwhile, or the journal failed and the run stops).
+pub(super) fn claimed<P>(
+    shared: &Shared<P>,
+    row: OpenRow,
+    marked: Result<Option<Claimed>, JournalError>,
+) -> Option<OpenRow> {
+    let tally = &shared.progress.tally;
+    match marked {
         Ok(Some(claimed)) => {
-            shared
-                .progress
-                .tally
-                .claimed
-                .fetch_add(1, Ordering::Relaxed);
-            OpenRow {
+            tally.claimed.fetch_add(1, Ordering::Relaxed);
+            Some(OpenRow {
                 key: claimed.key,
                 body: claimed.body,
                 ..row
-            }
+            })
         }
         Ok(None) => {
-            shared
-                .progress
-                .tally
-                .settled_elsewhere
-                .fetch_add(1, Ordering::Relaxed);
-            return;
+            tally.settled_elsewhere.fetch_add(1, Ordering::Relaxed);
+            None
         }
-        Err(JournalError::LockLost(_)) => return shared.stop.trigger(StopReason::LockLost),
+        Err(JournalError::LockLost(_)) => {
+            shared.stop.trigger(StopReason::LockLost);
+            None
+        }
         Err(e) => {
-            return shared
+            shared
                 .stop
                 .trigger(StopReason::JournalFailed(e.to_string()));
+            None
         }
-    };
+    }
+}
+
+/// Send a row already marked `sending`, holding `slot` (one of the run's `--concurrency`)
+/// until the provider answered or the row gave up; the outcome is queued for the journal
+/// before the slot is given back, so the next row's `sending` mark commits with it or after.
+pub(super) async fn send_claimed<P: Provider>(
+    shared: Arc<Shared<P>>,
+    row: OpenRow,
+    slot: OwnedSemaphorePermit,
+) {
+    let id = row.id;
     crash::point("after-sending-commit");
 
-    let (outcome, attempts) = attempt(&shared, &row).await;
+    let (outcome, log) = attempt(&shared, &row).await;
     let state = outcome.state.unwrap_or(RowState::Sending);
+    let requests = u32::try_from(log.len()).unwrap_or(u32::MAX);
     // Only the lock holder moves rows: a process that was taken over (frozen past the stale
     // limit, then thawed) must not put back `planned` or `in_doubt` over a row the new owner
     // is sending. The new owner resends this row with the same key, so nothing is lost.
     let (batch, token) = (shared.batch_id.clone(), shared.token.clone());
-    let recorded = shared
-        .journal
-        .write(move |c| {
-            check_lock(c, &batch, &token)?;
-            record_outcome(c, id, attempts, &outcome)
-        })
-        .await;
+    let recorded = shared.journal.write_whole(move |c| {
+        check_lock(c, &batch, &token)?;
+        record_outcome(c, id, requests, &outcome)?;
+        log.iter().try_for_each(|a| log_attempt(c, id, a))
+    });
+    // With several slots the outcome need not be durable before another row is sent: until
+    // it is, the row is `sending`, which a resume settles by resending the same key and body.
+    // With one, rows go strictly one after the other: marked, sent, recorded.
+    let recorded = if super::ahead::pipelined(shared.opts.concurrency) {
+        drop(slot);
+        recorded.await
+    } else {
+        let recorded = recorded.await;
+        drop(slot);
+        recorded
+    };
     match recorded {
         Ok(()) => shared.progress.record(state),
         Err(JournalError::LockLost(_)) => shared.stop.trigger(StopReason::LockLost),
@@ -182,9 +218,9 @@ fn failed(error: String) -> Outcome {
     }
 }
 
-/// Try until settled; returns the outcome and the number of HTTP requests made.
-async fn attempt<P: Provider>(shared: &Shared<P>, row: &OpenRow) -> (Outcome, u32) {
-    let mut requests = 0u32;
+/// Try until settled; returns the outcome and the HTTP requests made, for the row's events.
+async fn attempt<P: Provider>(shared: &Shared<P>, row: &OpenRow) -> (Outcome, Vec<Attempt>) {
+    let mut requests: Vec<Attempt> = Vec::with_capacity(1);
     let mut tries = 0u32;
     let mut rate_limited = 0u32;
     let mut maybe_executed = row.state != RowState::Planned;
@@ -195,13 +231,12 @@ async fn attempt<P: Provider>(shared: &Shared<P>, row: &OpenRow) -> (Outcome, u3
         }
         let started = Instant::now();
         let result = shared.provider.submit(&row.key, &row.body).await;
-        requests += 1;
         shared
             .progress
             .tally
             .attempts
             .fetch_add(1, Ordering::Relaxed);
-        log(shared, row.id, started.elapsed(), &result);
+        requests.push(attempt_of(started.elapsed(), &result));
         crash::point("after-response");
 
         let err = match result {
@@ -286,19 +321,15 @@ fn note_transport<P>(shared: &Shared<P>, err: &ProviderError) {
     }
 }
 
-/// Append the attempt to the journal's event log (committed with the next group).
-fn log<P>(
-    shared: &Shared<P>,
-    row_id: i64,
-    latency: Duration,
-    result: &Result<Receipt, ProviderError>,
-) {
-    let attempt = match result {
+/// The request as the row's event log records it (written with the row's outcome).
+fn attempt_of(latency: Duration, result: &Result<Receipt, ProviderError>) -> Attempt {
+    let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+    match result {
         Ok(r) => Attempt {
             kind: "send",
             at: now_ms(),
             http_status: Some(r.http_status),
-            latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+            latency_ms,
             outcome: r.status_word.clone(),
             detail: None,
         },
@@ -306,12 +337,9 @@ fn log<P>(
             kind: "send",
             at: now_ms(),
             http_status: e.http_status(),
-            latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+            latency_ms,
             outcome: e.outcome_word().to_string(),
             detail: Some(e.after_payout()),
         },
-    };
-    shared
-        .journal
-        .write_later(move |c| log_attempt(c, row_id, &attempt));
+    }
 }

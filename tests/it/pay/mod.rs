@@ -1,6 +1,7 @@
 //! `payrun run` / `resume` / `status` / `report` against the simulator over loopback, with a
 //! real journal file: exactly-once under kills, drops and rate limits; every refusal.
 
+mod ahead;
 mod attention;
 mod changed;
 mod clean;

@@ -166,7 +166,11 @@ impl Bench {
             consecutive_transport: AtomicU32::new(0),
             opts,
         });
-        row::dispatch(shared, row).await;
+        let slot = Arc::new(tokio::sync::Semaphore::new(1))
+            .acquire_owned()
+            .await
+            .unwrap();
+        row::dispatch(shared, row, slot).await;
         // The journal thread serves in order: the read below sees every write queued above.
         let seen = self
             .journal

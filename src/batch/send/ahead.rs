@@ -1,0 +1,149 @@
+//! Claiming rows ahead of free slots. Every request still leaves only after its row's
+//! `sending` mark is durable; with more than one slot, the next rows' marks are committed (a
+//! chunk per write, several chunks queued) while the current requests are in flight, so a
+//! request leaves as soon as a slot frees instead of waiting a whole commit for its own mark.
+//!
+//! A row claimed ahead is `sending` before its request leaves, as an in-flight row is: a crash
+//! leaves it for resume, which sends the same key and body. A run that stops (Ctrl-C, an
+//! empty wallet, ...) gives the rows it claimed and did not send back to the state they were
+//! claimed from. With one slot nothing overlaps: a row is marked, sent and recorded before
+//! the next is marked.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::row::{self, Shared};
+use super::source::OpenRows;
+use crate::journal::{Claimed, JournalError, OpenRow, check_lock, claim_for_sending, put_back};
+use crate::provider::Provider;
+
+/// Claims (writes) queued ahead at once; each marks `ahead / CLAIMS` rows.
+const CLAIMS: usize = 4;
+/// The most rows marked `sending` ahead of a free slot.
+const MAX_AHEAD: usize = 512;
+
+/// Whether rows overlap: with one slot, a row is marked, sent and recorded before the next
+/// is marked (no claim ahead, no outcome left to commit with the next row's mark).
+pub(super) fn pipelined(concurrency: usize) -> bool {
+    concurrency > 1
+}
+
+/// How many rows a run with `concurrency` slots claims ahead of free slots: two per slot,
+/// none with one slot.
+pub(super) fn rows_ahead(concurrency: usize) -> usize {
+    if pipelined(concurrency) {
+        concurrency.saturating_mul(2).min(MAX_AHEAD)
+    } else {
+        0
+    }
+}
+
+/// Send every row of `rows`, claiming up to `ahead` of them before a slot is free for them.
+/// Returns how many were handed to a slot.
+pub(super) async fn send<P: Provider>(
+    shared: &Arc<Shared<P>>,
+    rows: &mut OpenRows,
+    limit: &Arc<Semaphore>,
+    tasks: &mut JoinSet<()>,
+    ahead: usize,
+) -> Result<u64, JournalError> {
+    let chunk = (ahead / CLAIMS).max(1);
+    let mut claims = VecDeque::with_capacity(CLAIMS);
+    let mut more = true;
+    let mut dispatched = 0u64;
+    let mut unsent = Vec::new();
+    'run: loop {
+        while more && claims.len() < CLAIMS && !shared.stop.is_set() {
+            let next = rows.take(chunk).await?;
+            more = next.len() == chunk;
+            if next.is_empty() {
+                break;
+            }
+            let marks = claim(shared, &next);
+            claims.push_back((next, marks));
+        }
+        let Some((next, marks)) = claims.pop_front() else {
+            break;
+        };
+        let mut ready = settle(shared, next, marks.await).into_iter();
+        while let Some(row) = ready.next() {
+            let Some(slot) = super::slot(shared, limit).await else {
+                unsent.push(row);
+                unsent.extend(ready);
+                break 'run;
+            };
+            tasks.spawn(row::send_claimed(shared.clone(), row, slot));
+            dispatched += 1;
+            while tasks.try_join_next().is_some() {}
+        }
+    }
+    for (next, marks) in claims {
+        unsent.extend(settle(shared, next, marks.await));
+    }
+    give_back(shared, unsent).await;
+    Ok(dispatched)
+}
+
+/// Queue the write that marks `rows` `sending` (one commit for all of them).
+fn claim<P>(
+    shared: &Shared<P>,
+    rows: &[OpenRow],
+) -> impl Future<Output = Result<Vec<Option<Claimed>>, JournalError>> + use<P> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let (batch, token) = (shared.batch_id.clone(), shared.token.clone());
+    shared.journal.write_whole(move |c| {
+        check_lock(c, &batch, &token)?;
+        ids.iter().map(|id| claim_for_sending(c, *id)).collect()
+    })
+}
+
+/// The rows their claim marked, as they are to be sent.
+fn settle<P>(
+    shared: &Shared<P>,
+    rows: Vec<OpenRow>,
+    marked: Result<Vec<Option<Claimed>>, JournalError>,
+) -> Vec<OpenRow> {
+    match marked {
+        Ok(claims) => rows
+            .into_iter()
+            .zip(claims)
+            .filter_map(|(r, c)| row::claimed(shared, r, Ok(c)))
+            .collect(),
+        Err(e) => {
+            // Nothing of the claim was kept; the run stops.
+            if let Some(first) = rows.into_iter().next() {
+                row::claimed(shared, first, Err(e));
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// Put rows claimed and never sent back as they were. Only the lock holder does: after a
+/// takeover they stay `sending`, and the new owner sends them with the same key.
+async fn give_back<P>(shared: &Shared<P>, rows: Vec<OpenRow>) {
+    if rows.is_empty() {
+        return;
+    }
+    let back: Vec<_> = rows.iter().map(|r| (r.id, r.state)).collect();
+    let (batch, token) = (shared.batch_id.clone(), shared.token.clone());
+    let put = shared
+        .journal
+        .write_whole(move |c| {
+            check_lock(c, &batch, &token)?;
+            back.iter()
+                .try_for_each(|(id, state)| put_back(c, *id, *state))
+        })
+        .await;
+    match put {
+        Ok(()) => rows.iter().for_each(|r| shared.progress.record(r.state)),
+        Err(e) => {
+            if let Some(first) = rows.into_iter().next() {
+                row::claimed(shared, first, Err(e));
+            }
+        }
+    }
+}
