@@ -8,13 +8,20 @@
 //! 4. resuming that batch with 10 rows left: the first payout reaches the provider ≤ 1 s after
 //!    `payrun resume` starts.
 //!
+//! First, side by side (issue "per-payout cost"): payrun's rate and CPU per payout (user +
+//! system of the payrun process / payouts) next to a no-journal hyper loop and the Python
+//! script it replaces, each against its own fresh `payrun sim` process (`peer/`).
+//!
 //! A report, not a gate: misses are printed as NOT MET. `PAYRUN_BENCH_SCALE` (e.g. 0.1)
 //! shrinks every row count for a quick look; `PAYRUN_BENCH_ONLY=plan` runs only 3 and 4
-//! (`PAYRUN_BENCH_ONLY=plan cargo bench --bench pay`). The plan line also gives the CPU seconds
+//! (`PAYRUN_BENCH_ONLY=plan cargo bench --bench pay`), `PAYRUN_BENCH_ONLY=peers` only the
+//! side-by-side comparison. The plan line also gives the CPU seconds
 //! (user + system, both threads) this process spent planning, to tell contention from cost.
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "peer/mod.rs"]
+mod peer;
 
 use std::fs::File;
 use std::path::Path;
@@ -45,7 +52,14 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?;
     let dir = tempfile::tempdir()?;
-    if std::env::var("PAYRUN_BENCH_ONLY").as_deref() != Ok("plan") {
+    let only = std::env::var("PAYRUN_BENCH_ONLY").unwrap_or_default();
+    if only.is_empty() || only == "peers" {
+        side_by_side(dir.path(), rows(20_000.0))?;
+    }
+    if only == "peers" {
+        return Ok(());
+    }
+    if only != "plan" {
         runtime.block_on(unlimited(dir.path(), rows(100_000.0)))?;
         runtime.block_on(rated(dir.path(), rows(3_000.0)))?;
     }
@@ -133,6 +147,115 @@ async fn pay_file(
     ];
     let measured = measure(owned(&args), env_for(&sim)).await?;
     Ok((measured, sim))
+}
+
+/// Rounds of the side-by-side comparison; each figure below is the median of them.
+const ROUNDS: usize = 3;
+
+/// payrun against its peers in one sitting, each against a fresh `payrun sim` process: `run`
+/// of `rows` rows at `--rate 100000 --concurrency 16` (journaled, fsync'd), the hyper floor
+/// and the Python script with 16 connections. Prints rates, CPU per payout and the ratios.
+fn side_by_side(dir: &Path, rows: u64) -> Result<()> {
+    let file = sample(dir, "side.csv", rows)?;
+    let bodies = peer::bodies(&file)?;
+    let (mut ours, mut floor, mut script) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let sim = peer::SimProcess::start()?;
+        let journal = dir.join(format!("side-{round}.db"));
+        let args = [
+            "run",
+            file.to_str().ok_or("path")?,
+            "--provider",
+            "rohopay",
+            "--yes",
+            "--allow-repeats",
+            "--journal",
+            journal.to_str().ok_or("path")?,
+            "--rate",
+            "100000",
+            "--concurrency",
+            "16",
+        ];
+        let envs = vec![
+            ("ROHOPAY_API_KEY", "live_bench".to_string()),
+            ("ROHOPAY_BASE_URL", sim.base_url()),
+            ("PAYRUN_PROGRESS_SECS", "3600".to_string()),
+        ];
+        let m = common::measure_payrun(&args, &envs)?;
+        let sending = sent_rate(&m.stdout).unwrap_or(0.0);
+        let figures = peer::Figures {
+            payouts: rows,
+            elapsed: m.elapsed,
+            cpu: Some(m.cpu),
+        };
+        println!(
+            "round {}: payrun {:.0} payouts/s end to end ({sending:.0}/s sending), CPU {:.1} µs/payout, peak RSS {:.1} MB",
+            round + 1,
+            figures.rate(),
+            figures.cpu_us_per_payout().unwrap_or(0.0),
+            m.peak_rss_mb()
+        );
+        ours.push(figures);
+        drop(sim);
+
+        let sim = peer::SimProcess::start()?;
+        let f = peer::hyper_floor(&sim.addr, &bodies, 16)?;
+        println!(
+            "round {}: hyper floor {:.0} requests/s, CPU {:.1} µs/request",
+            round + 1,
+            f.rate(),
+            f.cpu_us_per_payout().unwrap_or(0.0)
+        );
+        floor.push(f);
+        drop(sim);
+
+        let sim = peer::SimProcess::start()?;
+        match peer::python(&file, &sim.base_url(), 16)? {
+            Some(f) => {
+                println!(
+                    "round {}: python script {:.0} requests/s, CPU {:.1} µs/request",
+                    round + 1,
+                    f.rate(),
+                    f.cpu_us_per_payout().unwrap_or(0.0)
+                );
+                script.push(f);
+            }
+            None => println!("round {}: python3 not found; no script peer", round + 1),
+        }
+    }
+    let median = |v: &[peer::Figures], f: fn(&peer::Figures) -> f64| {
+        let mut xs: Vec<f64> = v.iter().map(f).collect();
+        xs.sort_by(f64::total_cmp);
+        xs.get(xs.len() / 2).copied().unwrap_or(0.0)
+    };
+    let rate = |f: &peer::Figures| f.rate();
+    let cpu = |f: &peer::Figures| f.cpu_us_per_payout().unwrap_or(0.0);
+    let (ours_rate, floor_rate) = (median(&ours, rate), median(&floor, rate));
+    let ours_cpu = median(&ours, cpu);
+    println!(
+        "side by side, {rows} rows, 16 connections, median of {ROUNDS}: payrun {ours_rate:.0}/s at {ours_cpu:.1} µs CPU/payout; \
+         hyper floor {floor_rate:.0}/s at {:.1} µs; payrun = {:.0} % of the floor",
+        median(&floor, cpu),
+        100.0 * ours_rate / floor_rate
+    );
+    println!(
+        "  target payrun CPU <= 100 µs per payout: {}",
+        common::verdict(ours_cpu <= 100.0)
+    );
+    println!(
+        "  target >= 50 % of the no-journal hyper floor: {}",
+        common::verdict(ours_rate >= 0.5 * floor_rate)
+    );
+    if !script.is_empty() {
+        let script_rate = median(&script, rate);
+        println!(
+            "  python script {script_rate:.0}/s at {:.1} µs; payrun = {:.2}× the script; target >= 2×: {}",
+            median(&script, cpu),
+            ours_rate / script_rate,
+            common::verdict(ours_rate >= 2.0 * script_rate)
+        );
+    }
+    Ok(())
 }
 
 async fn unlimited(dir: &Path, rows: u64) -> Result<()> {

@@ -1,5 +1,5 @@
 //! Shared by the custom-harness benches: running the release `payrun` binary as a measured
-//! child (wall time, peak RSS, stdout), and cargo's bench-filter convention.
+//! child (wall time, peak RSS, user + system CPU, stdout), and cargo's bench-filter convention.
 //!
 //! The child is started from a small re-exec of the bench (`--measure-child`), not from the
 //! bench itself: a child shares its parent's memory until it execs, so spawning from a parent
@@ -16,6 +16,8 @@ pub struct Measured {
     pub elapsed: Duration,
     /// Peak resident set size in KiB (Linux `ru_maxrss`).
     pub peak_rss_kib: i64,
+    /// User + system CPU time of the binary.
+    pub cpu: Duration,
     pub stdout: String,
 }
 
@@ -47,8 +49,10 @@ pub fn handle_measure_child() -> Result<bool, Box<dyn std::error::Error>> {
         )
         .into());
     }
-    let kib = getrusage(UsageWho::RUSAGE_CHILDREN)?.max_rss();
-    println!("{} {kib}", elapsed.as_secs_f64());
+    let usage = getrusage(UsageWho::RUSAGE_CHILDREN)?;
+    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    let cpu = secs(usage.user_time()) + secs(usage.system_time());
+    println!("{} {} {cpu}", elapsed.as_secs_f64(), usage.max_rss());
     print!("{}", String::from_utf8_lossy(&output.stdout));
     Ok(true)
 }
@@ -84,9 +88,11 @@ pub fn measure_payrun(args: &[&str], envs: &[(&str, String)]) -> Result<Measured
         .and_then(|f| f.parse().ok())
         .ok_or("no time")?;
     let kib: i64 = fields.next().and_then(|f| f.parse().ok()).ok_or("no RSS")?;
+    let cpu: f64 = fields.next().and_then(|f| f.parse().ok()).ok_or("no CPU")?;
     Ok(Measured {
         elapsed: Duration::from_secs_f64(seconds),
         peak_rss_kib: kib,
+        cpu: Duration::from_secs_f64(cpu),
         stdout: stdout.to_string(),
     })
 }
