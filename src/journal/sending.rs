@@ -1,8 +1,8 @@
-//! Claiming a row for sending: one statement marks it `sending` and returns the key and body
-//! stored at that moment, so what leaves is exactly what the journal says (never a copy read
-//! earlier, which an edited file may have replaced since).
+//! Claiming a row for sending: in one transaction it is marked `sending` and the key and body
+//! stored at that moment are read, so what leaves is exactly what the journal says (never a
+//! copy read earlier, which an edited file may have replaced since).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use super::{JournalError, now_ms};
 use crate::domain::RowState;
@@ -17,18 +17,23 @@ pub struct Claimed {
 /// Mark a row `sending` (committed before its request leaves) and return its stored key and
 /// body; `None` if the row is no longer open (e.g. a webhook settled it) and must not be sent.
 pub fn claim_for_sending(conn: &Connection, row_id: i64) -> Result<Option<Claimed>, JournalError> {
-    let found: Option<(Option<String>, Option<Vec<u8>>)> = conn
+    // An UPDATE, then a read by rowid inside the same transaction: cheaper than `RETURNING`,
+    // which SQLite runs through a temporary table.
+    let marked = conn
         .prepare_cached(
             "UPDATE rows SET state = 'sending', updated_at = ?2
-             WHERE id = ?1 AND state IN ('planned','sending','in_doubt')
-             RETURNING idem_key, request_body",
+             WHERE id = ?1 AND state IN ('planned','sending','in_doubt')",
         )?
-        .query_row(params![row_id, now_ms()], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+        .execute(params![row_id, now_ms()])?;
+    if marked == 0 {
+        return Ok(None);
+    }
+    let found: (Option<String>, Option<Vec<u8>>) = conn
+        .prepare_cached("SELECT idem_key, request_body FROM rows WHERE id = ?1")?
+        .query_row([row_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     match found {
-        None => Ok(None),
-        Some((Some(key), Some(body))) => Ok(Some(Claimed { key, body })),
-        Some(_) => Err(JournalError::Corrupt(format!(
+        (Some(key), Some(body)) => Ok(Some(Claimed { key, body })),
+        _ => Err(JournalError::Corrupt(format!(
             "open row {row_id} has no key or body"
         ))),
     }
