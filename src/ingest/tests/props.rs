@@ -129,7 +129,10 @@ fn repeating_row() -> impl Strategy<Value = Vec<String>> {
         prop::sample::select(vec!["Lee", " Ng ", ""]),
     )
         .prop_map(|(r, p, a, c, o, f, l)| {
-            [r, p, a, c, o, f, l].iter().map(|s| s.to_string()).collect()
+            [r, p, a, c, o, f, l]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
         })
 }
 
