@@ -1,5 +1,6 @@
 //! Shared by the custom-harness benches: running the release `payrun` binary as a measured
-//! child (wall time, peak RSS, user + system CPU, stdout), and cargo's bench-filter convention.
+//! child (wall time, user+sys CPU time, peak RSS, stdout), the CPU time of work done in the
+//! bench itself, and cargo's bench-filter convention.
 //!
 //! The child is started from a small re-exec of the bench (`--measure-child`), not from the
 //! bench itself: a child shares its parent's memory until it execs, so spawning from a parent
@@ -14,10 +15,10 @@ use nix::sys::resource::{UsageWho, getrusage};
 /// What one measured run of the binary gave.
 pub struct Measured {
     pub elapsed: Duration,
+    /// User + system CPU time of the child (`getrusage(RUSAGE_CHILDREN)` delta).
+    pub cpu: Duration,
     /// Peak resident set size in KiB (Linux `ru_maxrss`).
     pub peak_rss_kib: i64,
-    /// User + system CPU time of the binary.
-    pub cpu: Duration,
     pub stdout: String,
 }
 
@@ -34,6 +35,7 @@ pub fn handle_measure_child() -> Result<bool, Box<dyn std::error::Error>> {
         return Ok(false);
     }
     let (program, rest) = args[2..].split_first().ok_or("nothing to run")?;
+    let before = getrusage(UsageWho::RUSAGE_CHILDREN)?;
     let started = Instant::now();
     let output = Command::new(program)
         .args(rest)
@@ -49,10 +51,10 @@ pub fn handle_measure_child() -> Result<bool, Box<dyn std::error::Error>> {
         )
         .into());
     }
-    let usage = getrusage(UsageWho::RUSAGE_CHILDREN)?;
-    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
-    let cpu = secs(usage.user_time()) + secs(usage.system_time());
-    println!("{} {} {cpu}", elapsed.as_secs_f64(), usage.max_rss());
+    let after = getrusage(UsageWho::RUSAGE_CHILDREN)?;
+    let kib = after.max_rss();
+    let cpu = cpu_time(&after).saturating_sub(cpu_time(&before));
+    println!("{} {kib} {}", elapsed.as_secs_f64(), cpu.as_secs_f64());
     print!("{}", String::from_utf8_lossy(&output.stdout));
     Ok(true)
 }
@@ -88,13 +90,32 @@ pub fn measure_payrun(args: &[&str], envs: &[(&str, String)]) -> Result<Measured
         .and_then(|f| f.parse().ok())
         .ok_or("no time")?;
     let kib: i64 = fields.next().and_then(|f| f.parse().ok()).ok_or("no RSS")?;
-    let cpu: f64 = fields.next().and_then(|f| f.parse().ok()).ok_or("no CPU")?;
+    let cpu: f64 = fields
+        .next()
+        .and_then(|f| f.parse().ok())
+        .ok_or("no CPU time")?;
     Ok(Measured {
         elapsed: Duration::from_secs_f64(seconds),
-        peak_rss_kib: kib,
         cpu: Duration::from_secs_f64(cpu),
+        peak_rss_kib: kib,
         stdout: stdout.to_string(),
     })
+}
+
+/// User + system CPU time in a `getrusage` result.
+pub fn cpu_time(usage: &nix::sys::resource::Usage) -> Duration {
+    let micros = |t: nix::sys::time::TimeVal| {
+        Duration::from_secs(u64::try_from(t.tv_sec()).unwrap_or(0))
+            + Duration::from_micros(u64::try_from(t.tv_usec()).unwrap_or(0))
+    };
+    micros(usage.user_time()) + micros(usage.system_time())
+}
+
+/// User + system CPU time this process has used so far (all its threads).
+pub fn own_cpu() -> Result<Duration, String> {
+    getrusage(UsageWho::RUSAGE_SELF)
+        .map(|u| cpu_time(&u))
+        .map_err(|e| format!("getrusage: {e}"))
 }
 
 /// "MET" / "NOT MET" for a report line.

@@ -14,9 +14,7 @@ use super::{InputArgs, TextOrJson, ValidateArgs};
 use crate::{
     domain::Limits,
     exit::Exit,
-    ingest::{
-        IngestOptions, Ingester, RejectsWriter, RowOutcome, open_regular, render_json, render_text,
-    },
+    ingest::{IngestOptions, Ingester, RejectsWriter, open_regular, render_json, render_text},
 };
 
 /// Ingest options from the input flags (loads `--limits`); shared with `payrun run`.
@@ -71,9 +69,8 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<Exit> {
     };
     let mut write_failure: Option<io::Error> = None;
     let summary = ingester
-        .run(|outcome| {
-            if let RowOutcome::Rejected(row) = outcome
-                && let Some(writer) = rejects.as_mut()
+        .run_rejected(|row| {
+            if let Some(writer) = rejects.as_mut()
                 && write_failure.is_none()
                 && let Err(err) = writer.write(&row)
             {

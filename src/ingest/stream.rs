@@ -11,7 +11,7 @@ use super::{
     defects::{check_totals, defect_errors},
     header::{self, Columns},
     input::Source,
-    rules::{Draft, Rules},
+    rules::{Draft, Ready, Rules},
     seen::{Duplicates, RowKeys, triple_key},
     source::cells,
     workbook::apply_marks,
@@ -78,7 +78,30 @@ impl<'o, R: Read> Ingester<'o, R> {
     }
 
     /// Check every row, calling `on_row` once per data row in file order, and summarise.
-    pub fn run(self, mut on_row: impl FnMut(RowOutcome)) -> Result<Summary, IngestError> {
+    pub fn run(self, on_row: impl FnMut(RowOutcome)) -> Result<Summary, IngestError> {
+        self.pass(true, on_row)
+    }
+
+    /// [`Ingester::run`] for a caller that wants only the rejected rows (`payrun validate`):
+    /// every row is checked, counted and summarised the same, but valid rows are never built
+    /// as [`PayeeRow`](crate::domain::PayeeRow)s (their text is not copied out of the file).
+    pub fn run_rejected(
+        self,
+        mut on_rejected: impl FnMut(RejectedRow),
+    ) -> Result<Summary, IngestError> {
+        self.pass(false, |outcome| {
+            if let RowOutcome::Rejected(row) = outcome {
+                on_rejected(row);
+            }
+        })
+    }
+
+    /// The pass over the rows; valid rows reach `on_row` only if `valid_rows`.
+    fn pass(
+        self,
+        valid_rows: bool,
+        mut on_row: impl FnMut(RowOutcome),
+    ) -> Result<Summary, IngestError> {
         let Ingester {
             opts,
             mut records,
@@ -113,7 +136,6 @@ impl<'o, R: Read> Ingester<'o, R> {
         let mut lines = Vec::with_capacity(BATCH);
         let mut defects = Vec::with_capacity(BATCH);
         let mut marks = Vec::with_capacity(BATCH);
-        let mut drafts = Vec::with_capacity(BATCH);
         let header_names = summary.headers.clone();
         loop {
             lines.clear();
@@ -143,6 +165,8 @@ impl<'o, R: Read> Ingester<'o, R> {
                     }
                 }
             }
+            // Drafts borrow the batch's records: one short-lived list per batch.
+            let mut drafts = Vec::with_capacity(BATCH);
             for (((record, &line), defect), marks) in
                 batch.iter().zip(&lines).zip(&mut defects).zip(&marks)
             {
@@ -157,10 +181,7 @@ impl<'o, R: Read> Ingester<'o, R> {
                     continue;
                 }
                 let keys = RowKeys {
-                    reference: draft
-                        .reference
-                        .as_deref()
-                        .map(|r| duplicates.reference_key(r)),
+                    reference: draft.reference.map(|r| duplicates.reference_key(r)),
                     triple: match (&draft.phone, draft.amount, draft.currency) {
                         (Some(phone), Some(amount), Some(currency)) if draft.errors.is_empty() => {
                             Some(triple_key(phone, amount, currency))
@@ -171,11 +192,20 @@ impl<'o, R: Read> Ingester<'o, R> {
                 drafts.push((draft, keys));
             }
             duplicates.warm(drafts.iter().map(|(_, keys)| keys));
-            for ((draft, keys), record) in drafts.drain(..).zip(&batch) {
-                let mut outcome =
-                    finish_row(draft, keys, record, &rules, &columns, &mut duplicates);
-                summary.record(&mut outcome);
-                on_row(outcome.0);
+            for ((draft, keys), record) in drafts.into_iter().zip(&batch) {
+                let row = Row {
+                    draft,
+                    keys,
+                    record,
+                };
+                let outcome = row.finish(&rules, &columns, &mut duplicates, &mut summary);
+                match outcome {
+                    Finished::Valid(ready, occurrence) if valid_rows => {
+                        on_row(RowOutcome::Valid(ready.into_row(occurrence)));
+                    }
+                    Finished::Valid(..) => {}
+                    Finished::Rejected(row) => on_row(RowOutcome::Rejected(row)),
+                }
             }
             for record in batch.iter_mut() {
                 if record.as_byte_record().as_slice().len() > RECYCLE_BYTES {
@@ -205,92 +235,106 @@ impl<'o, R: Read> Ingester<'o, R> {
     }
 }
 
-/// The whole-file rules for one row, in file order: duplicate reference, then (for a valid
-/// row) repeated payment and occurrence.
-fn finish_row(
-    mut draft: Draft,
+/// One row of a batch after the per-row rules.
+struct Row<'r> {
+    draft: Draft<'r>,
     keys: RowKeys,
-    record: &StringRecord,
-    rules: &Rules<'_>,
-    columns: &Columns,
-    duplicates: &mut Duplicates,
-) -> (RowOutcome, Vec<Warning>) {
-    let line = draft.line;
-    let [reference, phone, amount, currency] = rules.raw_key_cells(record);
-    if let Some(key) = keys.reference
-        && let Some(first) = duplicates.reference(key, line)
-    {
-        draft.errors.push(RowError::at(
-            line,
-            "reference",
-            reference,
-            format!("duplicate reference, first used on line {first}"),
-        ));
-    }
-    draft
-        .errors
-        .sort_by_key(|error| columns.position(&error.column));
-    match draft.finish() {
-        Ok((mut row, mut notes)) => {
-            let key = keys
-                .triple
-                .unwrap_or_else(|| triple_key(&row.phone, row.amount, row.currency));
-            let (first, occurrence) = duplicates.triple(key, line);
-            row.occurrence = occurrence;
-            if let Some(first) = first {
-                notes.push(Warning {
-                    line: Some(line),
-                    column: None,
-                    value: None,
-                    message: format!(
-                        "same phone, amount and currency as line {first}: this payee will be paid again (remove the row if that is a mistake; if it is meant, run with --allow-repeats)"
-                    ),
-                    kind: WarningKind::RepeatedPayment,
-                });
-            }
-            (RowOutcome::Valid(row), notes)
-        }
-        Err(errors) => (
-            RowOutcome::Rejected(RejectedRow {
+    record: &'r StringRecord,
+}
+
+/// A row after every rule: valid (with its occurrence), or rejected.
+enum Finished<'r> {
+    Valid(Ready<'r>, u32),
+    Rejected(RejectedRow),
+}
+
+impl<'r> Row<'r> {
+    /// The whole-file rules for one row, in file order: duplicate reference, then (for a valid
+    /// row) repeated payment and occurrence; the row is counted in `summary`, with its
+    /// warnings, before it is handed out.
+    fn finish(
+        self,
+        rules: &Rules<'_>,
+        columns: &Columns,
+        duplicates: &mut Duplicates,
+        summary: &mut Summary,
+    ) -> Finished<'r> {
+        let Row {
+            mut draft,
+            keys,
+            record,
+        } = self;
+        let line = draft.line;
+        let [reference, phone, amount, currency] = rules.raw_key_cells(record);
+        if let Some(key) = keys.reference
+            && let Some(first) = duplicates.reference(key, line)
+        {
+            draft.errors.push(RowError::at(
                 line,
-                fields: cells(record),
-                errors,
-                reference: reference.to_string(),
-                phone: phone.to_string(),
-                amount: amount.to_string(),
-                currency: currency.to_string(),
-            }),
-            Vec::new(),
-        ),
+                "reference",
+                reference,
+                format!("duplicate reference, first used on line {first}"),
+            ));
+        }
+        draft
+            .errors
+            .sort_by_key(|error| columns.position(&error.column));
+        summary.rows += 1;
+        match draft.finish() {
+            Ok(mut ready) => {
+                let key = keys
+                    .triple
+                    .unwrap_or_else(|| triple_key(&ready.phone, ready.amount, ready.currency));
+                let (first, occurrence) = duplicates.triple(key, line);
+                for note in std::mem::take(&mut ready.notes) {
+                    summary.warn(note);
+                }
+                if let Some(first) = first {
+                    summary.warn(Warning {
+                        line: Some(line),
+                        column: None,
+                        value: None,
+                        message: format!(
+                            "same phone, amount and currency as line {first}: this payee will be paid again (remove the row if that is a mistake; if it is meant, run with --allow-repeats)"
+                        ),
+                        kind: WarningKind::RepeatedPayment,
+                    });
+                }
+                summary.count_valid(&ready);
+                Finished::Valid(ready, occurrence)
+            }
+            Err(errors) => {
+                summary.invalid += 1;
+                summary.errors.extend(errors.iter().cloned());
+                Finished::Rejected(RejectedRow {
+                    line,
+                    fields: cells(record),
+                    errors,
+                    reference: reference.to_string(),
+                    phone: phone.to_string(),
+                    amount: amount.to_string(),
+                    currency: currency.to_string(),
+                })
+            }
+        }
     }
 }
 
 impl Summary {
-    /// Count one row's outcome.
-    fn record(&mut self, (outcome, notes): &mut (RowOutcome, Vec<Warning>)) {
-        self.rows += 1;
-        for note in notes.drain(..) {
-            self.warn(note);
+    /// Count one valid row in the totals.
+    fn count_valid(&mut self, row: &Ready<'_>) {
+        let amount = u128::from(row.amount.get());
+        *self.totals.entry(row.currency).or_default() += amount;
+        *self.counts.entry(row.currency).or_default() += 1;
+        if let Some(operator) = row.operator {
+            let tally = self
+                .operators
+                .entry((row.currency, operator.name()))
+                .or_default();
+            tally.rows += 1;
+            tally.total += amount;
         }
-        match outcome {
-            RowOutcome::Valid(row) => {
-                *self.totals.entry(row.currency).or_default() += u128::from(row.amount.get());
-                *self.counts.entry(row.currency).or_default() += 1;
-                if let Some(operator) = row.operator {
-                    let tally = self
-                        .operators
-                        .entry((row.currency, operator.name()))
-                        .or_default();
-                    tally.rows += 1;
-                    tally.total += u128::from(row.amount.get());
-                }
-                self.valid += 1;
-            }
-            RowOutcome::Rejected(row) => {
-                self.invalid += 1;
-                self.errors.extend(row.errors.iter().cloned());
-            }
-        }
+        self.valid += 1;
     }
 }
 

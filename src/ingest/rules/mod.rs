@@ -29,21 +29,60 @@ pub(crate) struct Rules<'a> {
 }
 
 /// A row after the per-row rules: its checked values so far, problems, and notes that become
-/// warnings only if the row turns out valid.
+/// warnings only if the row turns out valid. Its text values borrow the record's cells: they
+/// are copied only when a valid row is handed out as a [`PayeeRow`] (see [`Ready::into_row`]).
 #[derive(Debug)]
-pub(crate) struct Draft {
+pub(crate) struct Draft<'r> {
     pub line: u64,
-    pub reference: Option<String>,
+    pub reference: Option<&'r str>,
     pub phone: Option<Phone>,
     pub amount: Option<MinorUnits>,
     pub currency: Option<Currency>,
     pub operator: Option<Operator>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub description: Option<String>,
-    pub document: Option<(String, String)>,
+    pub first_name: Option<&'r str>,
+    pub last_name: Option<&'r str>,
+    pub description: Option<&'r str>,
+    pub document: Option<(&'r str, &'r str)>,
     pub errors: Vec<RowError>,
     pub notes: Vec<Warning>,
+}
+
+/// A row every per-row rule passed: what it pays, and the notes that become its warnings.
+#[derive(Debug)]
+pub(crate) struct Ready<'r> {
+    pub phone: Phone,
+    pub amount: MinorUnits,
+    pub currency: Currency,
+    pub operator: Option<Operator>,
+    pub notes: Vec<Warning>,
+    line: u64,
+    reference: Option<&'r str>,
+    first_name: Option<&'r str>,
+    last_name: Option<&'r str>,
+    description: Option<&'r str>,
+    document: Option<(&'r str, &'r str)>,
+}
+
+impl Ready<'_> {
+    /// The payee row, paid for the `occurrence`-th time (0: first).
+    pub(crate) fn into_row(self, occurrence: u32) -> PayeeRow {
+        let owned = |text: Option<&str>| text.map(str::to_string);
+        PayeeRow {
+            line: self.line,
+            reference: owned(self.reference),
+            phone: self.phone,
+            amount: self.amount,
+            currency: self.currency,
+            operator: self.operator,
+            first_name: owned(self.first_name),
+            last_name: owned(self.last_name),
+            description: owned(self.description),
+            document: self
+                .document
+                .map(|(kind, value)| (kind.to_string(), value.to_string())),
+            occurrence,
+        }
+    }
 }
 
 impl<'a> Rules<'a> {
@@ -76,7 +115,7 @@ impl<'a> Rules<'a> {
     }
 
     /// Apply every per-row rule to `record`, which starts on physical line `line`.
-    pub(crate) fn check(&self, line: u64, record: &StringRecord) -> Draft {
+    pub(crate) fn check<'r>(&self, line: u64, record: &'r StringRecord) -> Draft<'r> {
         let c = self.columns;
         let mut draft = Draft {
             line,
@@ -119,7 +158,7 @@ impl<'a> Rules<'a> {
                         .into(),
                     kind: WarningKind::EmptyReference,
                 }),
-                reference => draft.reference = Some(reference.to_string()),
+                reference => draft.reference = Some(reference),
             }
         }
         self.phone(&mut draft, cell(record, c.phone), country);
@@ -137,7 +176,7 @@ impl<'a> Rules<'a> {
     /// The row's currency (or `--currency`), if it is one payrun knows. Errors are recorded;
     /// the currency is returned even when the provider refuses it, so the other cells can still
     /// be checked against its country.
-    fn currency(&self, draft: &mut Draft, raw: &str) -> Option<Currency> {
+    fn currency(&self, draft: &mut Draft<'_>, raw: &str) -> Option<Currency> {
         if raw.trim().is_empty() {
             if self.default_currency.is_none() {
                 draft.fail(
@@ -184,7 +223,7 @@ impl<'a> Rules<'a> {
         }
     }
 
-    fn phone(&self, draft: &mut Draft, raw: &str, country: Option<Country>) {
+    fn phone(&self, draft: &mut Draft<'_>, raw: &str, country: Option<Country>) {
         match Phone::parse(raw, country) {
             Ok((phone, normalised)) => {
                 if normalised {
@@ -207,7 +246,7 @@ impl<'a> Rules<'a> {
         }
     }
 
-    fn amount(&self, draft: &mut Draft, written: &str, currency: Option<Currency>) {
+    fn amount(&self, draft: &mut Draft<'_>, written: &str, currency: Option<Currency>) {
         let column = self.columns.amount_name;
         let read;
         let raw = match written::undecorate(written.trim(), currency) {
@@ -295,31 +334,28 @@ fn totals_label<'r>(record: &'r StringRecord, phone: &str) -> Option<&'r str> {
     matches!(word.as_str(), "total" | "totals" | "grand total" | "sum").then_some(first)
 }
 
-impl Draft {
+impl<'r> Draft<'r> {
     fn fail(&mut self, column: &str, value: &str, reason: impl Into<String>) {
         self.errors
             .push(RowError::at(self.line, column, value, reason));
     }
 
-    /// The payee row when every rule passed (occurrence still 0), else the errors.
-    pub(crate) fn finish(mut self) -> Result<(PayeeRow, Vec<Warning>), Vec<RowError>> {
+    /// The row's checked values when every rule passed, else the errors.
+    pub(crate) fn finish(mut self) -> Result<Ready<'r>, Vec<RowError>> {
         match (self.phone, self.amount, self.currency) {
-            (Some(phone), Some(amount), Some(currency)) if self.errors.is_empty() => Ok((
-                PayeeRow {
-                    line: self.line,
-                    reference: self.reference,
-                    phone,
-                    amount,
-                    currency,
-                    operator: self.operator,
-                    first_name: self.first_name,
-                    last_name: self.last_name,
-                    description: self.description,
-                    document: self.document,
-                    occurrence: 0,
-                },
-                self.notes,
-            )),
+            (Some(phone), Some(amount), Some(currency)) if self.errors.is_empty() => Ok(Ready {
+                phone,
+                amount,
+                currency,
+                operator: self.operator,
+                notes: self.notes,
+                line: self.line,
+                reference: self.reference,
+                first_name: self.first_name,
+                last_name: self.last_name,
+                description: self.description,
+                document: self.document,
+            }),
             (phone, amount, currency) => {
                 if self.errors.is_empty() {
                     // Unreachable by construction; never let a row through half-checked.

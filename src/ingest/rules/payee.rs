@@ -15,7 +15,7 @@ use crate::{
 };
 
 impl Rules<'_> {
-    pub(super) fn operator(&self, draft: &mut Draft, raw: &str, country: Option<Country>) {
+    pub(super) fn operator(&self, draft: &mut Draft<'_>, raw: &str, country: Option<Country>) {
         let needed = || format!("{} needs the payee's mobile operator", self.provider);
         let Some(country) = country.filter(|c| !Operator::list(*c).is_empty()) else {
             if raw.trim().is_empty() {
@@ -50,7 +50,7 @@ impl Rules<'_> {
         }
     }
 
-    pub(super) fn names(&self, draft: &mut Draft, record: &StringRecord) {
+    pub(super) fn names<'r>(&self, draft: &mut Draft<'r>, record: &'r StringRecord) {
         let c = self.columns;
         let required = self.provider.needs_operator_and_names();
         let needed = || format!("{} needs the payee's first and last name", self.provider);
@@ -68,7 +68,7 @@ impl Rules<'_> {
                     format!("is missing; {}", needed()),
                 )),
                 "" => {}
-                name => *slot = Some(name.to_string()),
+                name => *slot = Some(name),
             }
         }
         let Some(index) = c.name else { return };
@@ -82,8 +82,8 @@ impl Rules<'_> {
         }
         match name.rfind(char::is_whitespace) {
             Some(split) => {
-                draft.first_name = Some(name[..split].trim_end().to_string());
-                draft.last_name = Some(name[split..].trim_start().to_string());
+                draft.first_name = Some(name[..split].trim_end());
+                draft.last_name = Some(name[split..].trim_start());
             }
             None if required => draft.fail(
                 "name",
@@ -93,11 +93,11 @@ impl Rules<'_> {
                     needed()
                 ),
             ),
-            None => draft.first_name = Some(name.to_string()),
+            None => draft.first_name = Some(name),
         }
     }
 
-    pub(super) fn description(&self, draft: &mut Draft, raw: &str) {
+    pub(super) fn description<'r>(&self, draft: &mut Draft<'r>, raw: &'r str) {
         let chars = raw.trim().chars().count();
         if chars > MAX_DESCRIPTION_CHARS {
             draft.fail(
@@ -108,11 +108,11 @@ impl Rules<'_> {
                 ),
             );
         } else if chars > 0 {
-            draft.description = Some(raw.trim().to_string());
+            draft.description = Some(raw.trim());
         }
     }
 
-    pub(super) fn document(&self, draft: &mut Draft, kind: &str, value: &str) {
+    pub(super) fn document<'r>(&self, draft: &mut Draft<'r>, kind: &'r str, value: &'r str) {
         match (kind.trim(), value.trim()) {
             ("", "") => {}
             ("", _) => draft.fail(
@@ -125,12 +125,12 @@ impl Rules<'_> {
                 value,
                 "is missing while document_type is given; give both or neither",
             ),
-            (kind, value) => draft.document = Some((kind.to_string(), value.to_string())),
+            (kind, value) => draft.document = Some((kind, value)),
         }
     }
 
     /// More cells than the header means a value with an unquoted delimiter shifted the row.
-    pub(super) fn shape(&self, draft: &mut Draft, record: &StringRecord) {
+    pub(super) fn shape(&self, draft: &mut Draft<'_>, record: &StringRecord) {
         let width = self.columns.width;
         if record.len() <= width {
             return;

@@ -115,3 +115,54 @@ proptest! {
         prop_assert_eq!(row_errors, rejected_errors);
     }
 }
+
+/// Rows that repeat each other: the same references, phones and amounts over and over, so
+/// duplicate references and repeated payments are common.
+fn repeating_row() -> impl Strategy<Value = Vec<String>> {
+    (
+        prop::sample::select(vec!["EMP-1", "EMP-2", "", " EMP-1 "]),
+        prop::sample::select(vec!["256700123456", "+256 700 123456", "256700123457", ""]),
+        prop::sample::select(vec!["25000", "25,000", "1", "x"]),
+        prop::sample::select(vec!["UGX", "KES", ""]),
+        prop::sample::select(vec!["mpesa", "M-Pesa", "airtel", ""]),
+        prop::sample::select(vec!["Ann", ""]),
+        prop::sample::select(vec!["Lee", " Ng ", ""]),
+    )
+        .prop_map(|(r, p, a, c, o, f, l)| {
+            [r, p, a, c, o, f, l]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// `payrun validate`'s pass (rejected rows only) summarises exactly like the full pass and
+    /// hands out the same rejected rows in the same order.
+    #[test]
+    fn the_rejected_rows_pass_matches_the_full_pass(
+        rows in prop::collection::vec(
+            prop_oneof![repeating_row(), prop::collection::vec(cell(), 0..9)], 0..24),
+        opts in options(),
+    ) {
+        let text = csv_file(&rows);
+        let mut outcomes = Vec::new();
+        let full = ingest(text.as_bytes(), &opts, |o| outcomes.push(o)).unwrap();
+        let mut rejected = Vec::new();
+        let lean = Ingester::open(text.as_bytes(), &opts)
+            .unwrap()
+            .run_rejected(|row| rejected.push(row))
+            .unwrap();
+        prop_assert_eq!(&full, &lean);
+        let expected: Vec<RejectedRow> = outcomes
+            .into_iter()
+            .filter_map(|o| match o {
+                RowOutcome::Rejected(row) => Some(row),
+                RowOutcome::Valid(_) => None,
+            })
+            .collect();
+        prop_assert_eq!(expected, rejected);
+    }
+}

@@ -15,7 +15,7 @@ use crate::ingest::{
 /// Turn the marks of one row into errors on its draft. A row the rules already judged as a
 /// whole (a totals row) keeps its one message.
 pub(crate) fn apply_marks(
-    draft: &mut Draft,
+    draft: &mut Draft<'_>,
     marks: &[(usize, Mark)],
     record: &StringRecord,
     columns: &Columns,
