@@ -3,15 +3,9 @@
 
 use super::*;
 
-/// Everything `Capped` hands over when read `chunk` bytes at a time, and the defects it kept.
-fn run(
-    input: &[u8],
-    delimiter: u8,
-    quote: u8,
-    caps: (u64, u64),
-    chunk: usize,
-) -> (Vec<u8>, Vec<Defect>) {
-    let mut reader = Capped::with_caps(input, delimiter, quote, caps.0, caps.1);
+/// Everything `reader` hands over when read `chunk` bytes at a time, the defects it kept, and
+/// whether it ended inside a quote.
+fn read_all<R: Read>(mut reader: Capped<R>, chunk: usize) -> (Vec<u8>, Vec<Defect>, bool) {
     let mut out = Vec::new();
     let mut buf = vec![0u8; chunk];
     loop {
@@ -21,7 +15,21 @@ fn run(
         }
         out.extend_from_slice(&buf[..n]);
     }
-    (out, reader.defects.into_iter().collect())
+    let ended_in_quote = reader.ended_in_quote();
+    (out, reader.defects.into_iter().collect(), ended_in_quote)
+}
+
+/// Everything `Capped` hands over when read `chunk` bytes at a time, and the defects it kept.
+fn run(
+    input: &[u8],
+    delimiter: u8,
+    quote: u8,
+    caps: (u64, u64),
+    chunk: usize,
+) -> (Vec<u8>, Vec<Defect>) {
+    let reader = Capped::with_caps(input, delimiter, quote, caps.0, caps.1);
+    let (out, defects, _) = read_all(reader, chunk);
+    (out, defects)
 }
 
 fn comma(input: &[u8], caps: (u64, u64)) -> (String, Vec<Defect>) {
@@ -197,18 +205,10 @@ fn records_without_a_defect_read_exactly_as_without_the_adapter() {
 
 /// [`run`] without the fast paths: every byte through the lexer.
 fn run_stepwise(input: &[u8], caps: (u64, u64), chunk: usize) -> (Vec<u8>, Vec<Defect>, bool) {
-    let mut reader = Capped::with_caps(input, b',', b'"', caps.0, caps.1).stepwise();
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; chunk];
-    loop {
-        let n = reader.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&buf[..n]);
-    }
-    let ended_in_quote = reader.ended_in_quote();
-    (out, reader.defects.into_iter().collect(), ended_in_quote)
+    read_all(
+        Capped::with_caps(input, b',', b'"', caps.0, caps.1).stepwise(),
+        chunk,
+    )
 }
 
 #[test]
@@ -238,20 +238,9 @@ fn fast_and_stepwise(
     row_cap: u64,
     chunk: usize,
 ) -> [(Vec<u8>, Vec<Defect>, bool); 2] {
-    let mut fast = Capped::with_caps(input, b',', b'"', field_cap, row_cap);
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; chunk];
-    loop {
-        let n = fast.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&buf[..n]);
-    }
-    let ended_in_quote = fast.ended_in_quote();
-    let defects: Vec<Defect> = fast.defects.into_iter().collect();
+    let fast = Capped::with_caps(input, b',', b'"', field_cap, row_cap);
     [
-        (out, defects, ended_in_quote),
+        read_all(fast, chunk),
         run_stepwise(input, (field_cap, row_cap), chunk),
     ]
 }
