@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 
 use super::row::{self, Shared};
 use super::source::OpenRows;
-use crate::journal::{Claimed, JournalError, OpenRow, check_lock, claim_for_sending, put_back};
+use crate::journal::{JournalError, OpenRow, check_lock, put_back};
 use crate::provider::Provider;
 
 /// Claims (writes) queued ahead at once; each marks `ahead / CLAIMS` rows.
@@ -62,13 +62,13 @@ pub(super) async fn send<P: Provider>(
             if next.is_empty() {
                 break;
             }
-            let marks = claim(shared, &next);
+            let marks = row::claim(shared, &next);
             claims.push_back((next, marks));
         }
         let Some((next, marks)) = claims.pop_front() else {
             break;
         };
-        let mut ready = settle(shared, next, marks.await).into_iter();
+        let mut ready = row::claimed(shared, next, marks.await).into_iter();
         while let Some(row) = ready.next() {
             let Some(slot) = super::slot(shared, limit).await else {
                 unsent.push(row);
@@ -81,45 +81,10 @@ pub(super) async fn send<P: Provider>(
         }
     }
     for (next, marks) in claims {
-        unsent.extend(settle(shared, next, marks.await));
+        unsent.extend(row::claimed(shared, next, marks.await));
     }
     give_back(shared, unsent).await;
     Ok(dispatched)
-}
-
-/// Queue the write that marks `rows` `sending` (one commit for all of them).
-fn claim<P>(
-    shared: &Shared<P>,
-    rows: &[OpenRow],
-) -> impl Future<Output = Result<Vec<Option<Claimed>>, JournalError>> + use<P> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let (batch, token) = (shared.batch_id.clone(), shared.token.clone());
-    shared.journal.write_whole(move |c| {
-        check_lock(c, &batch, &token)?;
-        ids.iter().map(|id| claim_for_sending(c, *id)).collect()
-    })
-}
-
-/// The rows their claim marked, as they are to be sent.
-fn settle<P>(
-    shared: &Shared<P>,
-    rows: Vec<OpenRow>,
-    marked: Result<Vec<Option<Claimed>>, JournalError>,
-) -> Vec<OpenRow> {
-    match marked {
-        Ok(claims) => rows
-            .into_iter()
-            .zip(claims)
-            .filter_map(|(r, c)| row::claimed(shared, r, Ok(c)))
-            .collect(),
-        Err(e) => {
-            // Nothing of the claim was kept; the run stops.
-            if let Some(first) = rows.into_iter().next() {
-                row::claimed(shared, first, Err(e));
-            }
-            Vec::new()
-        }
-    }
 }
 
 /// Put rows claimed and never sent back as they were. Only the lock holder does: after a
@@ -140,10 +105,6 @@ async fn give_back<P>(shared: &Shared<P>, rows: Vec<OpenRow>) {
         .await;
     match put {
         Ok(()) => rows.iter().for_each(|r| shared.progress.record(r.state)),
-        Err(e) => {
-            if let Some(first) = rows.into_iter().next() {
-                row::claimed(shared, first, Err(e));
-            }
-        }
+        Err(e) => row::stop_for(shared, e),
     }
 }

@@ -43,53 +43,67 @@ pub(super) async fn dispatch<P: Provider>(
     row: OpenRow,
     slot: OwnedSemaphorePermit,
 ) {
-    let id = row.id;
-    let (batch, token) = (shared.batch_id.clone(), shared.token.clone());
-    let marked = shared
-        .journal
-        .write_whole(move |c| {
-            check_lock(c, &batch, &token)?;
-            claim_for_sending(c, id)
-        })
-        .await;
-    if let Some(row) = claimed(&shared, row, marked) {
+    let marked = claim(&shared, std::slice::from_ref(&row)).await;
+    if let Some(row) = claimed(&shared, vec![row], marked).pop() {
         send_claimed(shared, row, slot).await;
     }
 }
 
-/// The row as its claim left it: what is sent is what the journal holds as the row is marked
-/// `sending`, not the copy read when the row was queued. `None`: not to be sent (settled
-/// meanwhile, or the journal failed and the run stops).
+/// Queue the write that marks `rows` `sending` (one commit for all of them).
+pub(super) fn claim<P>(
+    shared: &Shared<P>,
+    rows: &[OpenRow],
+) -> impl Future<Output = Result<Vec<Option<Claimed>>, JournalError>> + use<P> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let (batch, token) = (shared.batch_id.clone(), shared.token.clone());
+    shared.journal.write_whole(move |c| {
+        check_lock(c, &batch, &token)?;
+        ids.iter().map(|id| claim_for_sending(c, *id)).collect()
+    })
+}
+
+/// The rows as their claim left them, to be sent: what is sent is what the journal holds as
+/// a row is marked `sending`, not the copy read when the row was queued. A row settled
+/// meanwhile is left out; a failed claim kept nothing, and the run stops.
 pub(super) fn claimed<P>(
     shared: &Shared<P>,
-    row: OpenRow,
-    marked: Result<Option<Claimed>, JournalError>,
-) -> Option<OpenRow> {
-    let tally = &shared.progress.tally;
-    match marked {
-        Ok(Some(claimed)) => {
-            tally.claimed.fetch_add(1, Ordering::Relaxed);
-            Some(OpenRow {
-                key: claimed.key,
-                body: claimed.body,
-                ..row
-            })
-        }
-        Ok(None) => {
-            tally.settled_elsewhere.fetch_add(1, Ordering::Relaxed);
-            None
-        }
-        Err(JournalError::LockLost(_)) => {
-            shared.stop.trigger(StopReason::LockLost);
-            None
-        }
+    rows: Vec<OpenRow>,
+    marked: Result<Vec<Option<Claimed>>, JournalError>,
+) -> Vec<OpenRow> {
+    let claims = match marked {
+        Ok(claims) => claims,
         Err(e) => {
-            shared
-                .stop
-                .trigger(StopReason::JournalFailed(e.to_string()));
-            None
+            stop_for(shared, e);
+            return Vec::new();
         }
-    }
+    };
+    let tally = &shared.progress.tally;
+    rows.into_iter()
+        .zip(claims)
+        .filter_map(|(row, claim)| match claim {
+            Some(claim) => {
+                tally.claimed.fetch_add(1, Ordering::Relaxed);
+                Some(OpenRow {
+                    key: claim.key,
+                    body: claim.body,
+                    ..row
+                })
+            }
+            None => {
+                tally.settled_elsewhere.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        })
+        .collect()
+}
+
+/// Stop the run for a journal write that failed: the lock was taken over, or the journal
+/// itself failed.
+pub(super) fn stop_for<P>(shared: &Shared<P>, e: JournalError) {
+    shared.stop.trigger(match e {
+        JournalError::LockLost(_) => StopReason::LockLost,
+        e => StopReason::JournalFailed(e.to_string()),
+    });
 }
 
 /// Send a row already marked `sending`, holding `slot` (one of the run's `--concurrency`)
@@ -128,10 +142,7 @@ pub(super) async fn send_claimed<P: Provider>(
     };
     match recorded {
         Ok(()) => shared.progress.record(state),
-        Err(JournalError::LockLost(_)) => shared.stop.trigger(StopReason::LockLost),
-        Err(e) => shared
-            .stop
-            .trigger(StopReason::JournalFailed(e.to_string())),
+        Err(e) => stop_for(&shared, e),
     }
 }
 
