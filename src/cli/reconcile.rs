@@ -173,27 +173,21 @@ fn print_every_row(report: &ReconcileReport) {
             ),
         ));
     }
-    for s in &report.pending {
-        rows.push((
-            s.line,
-            format!(
-                "{} {}: {}, still pending at the provider",
+    for (seen, what) in [
+        (&report.pending, "still pending at the provider"),
+        (&report.unchanged, "unchanged"),
+    ] {
+        for s in seen {
+            rows.push((
                 s.line,
-                reference(&s.reference),
-                s.state
-            ),
-        ));
-    }
-    for s in &report.unchanged {
-        rows.push((
-            s.line,
-            format!(
-                "{} {}: {}, unchanged",
-                s.line,
-                reference(&s.reference),
-                s.state
-            ),
-        ));
+                format!(
+                    "{} {}: {}, {what}",
+                    s.line,
+                    reference(&s.reference),
+                    s.state
+                ),
+            ));
+        }
     }
     for a in &report.attention {
         rows.push((
