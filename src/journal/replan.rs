@@ -30,13 +30,16 @@ pub struct ExistingRow {
     /// Its attempt (`payrun retry`): a row on attempt 2 or later was sent before, whatever
     /// its state now, and its key and body are the retry's.
     pub attempt: u32,
+    /// Never sent and held back as a conflict: the note that holds it.
+    pub held: Option<String>,
 }
 
 fn existing_rows(conn: &Connection, batch_id: &str) -> Result<Vec<ExistingRow>, JournalError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT r.id, r.identity, r.reference, r.state, r.phone, r.amount_minor, r.amount_text,
                 r.currency, r.line,
-                r.state = 'rejected' AND r.idem_key IS NOT NULL AND r.conflict IS NULL, r.attempt
+                r.state = 'rejected' AND r.idem_key IS NOT NULL AND r.conflict IS NULL, r.attempt,
+                CASE WHEN r.state = 'rejected' THEN r.conflict END
          FROM batches b CROSS JOIN rows r
          WHERE b.id = ?1 AND {IN_BATCH} AND (r.idem_key IS NOT NULL OR r.conflict IS NOT NULL)
          ORDER BY r.id"
@@ -57,6 +60,7 @@ fn existing_rows(conn: &Connection, batch_id: &str) -> Result<Vec<ExistingRow>, 
             line: to_u64(r.get(8)?),
             withdrawn: r.get(9)?,
             attempt: u32::try_from(r.get::<_, i64>(10)?).unwrap_or(u32::MAX),
+            held: r.get(11)?,
         });
     }
     Ok(out)
@@ -139,6 +143,26 @@ impl ReplanWriter<'_> {
         if changed != 1 {
             return Err(JournalError::Corrupt(format!(
                 "row {row_id} was sent while its batch was being replanned"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A row held back as a conflict (never sent) that the file edits again: it takes the
+    /// file's values, so reports show what the file asks, and stays held with `note`.
+    pub fn hold_again(&self, row_id: i64, p: &PlannedRow, note: &str) -> Result<(), JournalError> {
+        let changed = self.tx.execute(
+            "UPDATE rows SET line = ?2, phone = ?3, amount_minor = ?4, amount_text = ?5, currency = ?6,
+                reference = ?7, conflict = ?8, updated_at = ?9,
+                payee_name = ?10, payee_operator = ?11, payee_description = ?12
+             WHERE id = ?1 AND state = 'rejected' AND conflict IS NOT NULL",
+            params![row_id, p.line as i64, p.phone, p.amount_minor as i64, p.amount_text,
+                    p.currency.code(), p.reference, note, self.now,
+                    p.details.name, p.details.operator, p.details.description],
+        )?;
+        if changed != 1 {
+            return Err(JournalError::Corrupt(format!(
+                "row {row_id} is no longer held back while its batch is being replanned"
             )));
         }
         Ok(())

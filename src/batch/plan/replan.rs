@@ -30,6 +30,23 @@ pub struct Replanned {
     pub rejected: u64,
 }
 
+/// Where a held row's note quotes the reason it was first held back.
+const HELD_SINCE: &str = "still held back since an earlier save: «";
+
+/// The note of a row held back as a conflict that the file edits again: what the file says
+/// now, and the reason it was first held (not a chain of every save's note).
+fn held_note(p: &PlannedRow, earlier: &str) -> String {
+    let first = earlier
+        .split_once(HELD_SINCE)
+        .and_then(|(_, rest)| rest.rsplit_once('»'))
+        .map_or(earlier, |(quoted, _)| quoted);
+    format!(
+        "line {} now says {} {} to {}; {HELD_SINCE}{first}». If this is a different payee, \
+         pay them in a new batch",
+        p.line, p.amount_text, p.currency, p.phone
+    )
+}
+
 fn kind_of(row: &ExistingRow) -> IdentityKind {
     if row.reference.is_some() {
         IdentityKind::Reference
@@ -105,6 +122,9 @@ pub fn replan_changed(
             if old.line != planned.line {
                 writer.move_line(old.id, planned.line)?;
             }
+        } else if let Some(earlier) = old.held.as_deref() {
+            writer.hold_again(old.id, planned, &held_note(planned, earlier))?;
+            result.conflicts += 1;
         } else {
             let note = format!(
                 "line {} now says {} {} to {}, but {} {} to {} was already {}; not paid again",

@@ -262,7 +262,7 @@ pub async fn run_sequence(seed: u64, lie_modes: &[&str]) -> SeqOutcome {
                 p.phone = phone;
                 if seq.changed_identity(file, row, true) {
                     out.log
-                        .push("  (renamed and re-phoned: a new payee to payrun)".into());
+                        .push("  (renamed and re-phoned: a new payee, or a held conflict if a run saw the rename alone)".into());
                 }
                 seq.rewrite(file);
             }
@@ -276,7 +276,7 @@ pub async fn run_sequence(seed: u64, lie_modes: &[&str]) -> SeqOutcome {
                 p.reference = renamed;
                 if seq.changed_identity(file, row, false) {
                     out.log
-                        .push("  (renamed and re-phoned: a new payee to payrun)".into());
+                        .push("  (renamed and re-phoned: a new payee, or a held conflict if a run saw the rename alone)".into());
                 }
                 seq.rewrite(file);
             }
