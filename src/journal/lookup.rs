@@ -7,6 +7,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::JournalError;
+use super::schema::open_states;
 use crate::domain::ProviderKind;
 use crate::domain::RowState;
 
@@ -134,14 +135,15 @@ pub fn sending_rows_like(
     amount_minor: u64,
     currency: &str,
 ) -> Result<u64, JournalError> {
-    // The repeated `state IN (...)` lets SQLite use the partial index of open rows.
+    // The repeated open-states condition lets SQLite use the partial index of open rows.
     let n: i64 = conn
-        .prepare_cached(
-            "SELECT COUNT(*) FROM rows r JOIN batches b ON b.seq = r.batch
-             WHERE r.state IN ('planned','sending','in_doubt') AND r.state = 'sending'
+        .prepare_cached(concat!(
+            "SELECT COUNT(*) FROM rows r JOIN batches b ON b.seq = r.batch WHERE ",
+            open_states!(),
+            " AND r.state = 'sending'
                AND r.provider_id IS NULL AND r.phone = ?1 AND r.amount_minor = ?2
                AND r.currency = ?3 AND b.provider = ?4",
-        )?
+        ))?
         .query_row(
             params![
                 phone,

@@ -6,6 +6,7 @@
 
 use super::queries::exact_sum;
 use super::rows::to_u64;
+use super::schema::OPEN;
 use super::span::IN_BATCH;
 use super::{Journal, JournalError};
 
@@ -78,7 +79,7 @@ impl Journal {
                     COALESCE(SUM(r.amount_minor >> 32), 0),
                     COALESCE(SUM(r.amount_minor & 4294967295), 0)
              FROM batches b CROSS JOIN rows r INDEXED BY rows_open
-             WHERE b.id = ?1 AND {IN_BATCH} AND r.state IN ('planned','sending','in_doubt')
+             WHERE b.id = ?1 AND {IN_BATCH} AND {OPEN}
                    AND json_valid(CAST(r.request_body AS TEXT))
              GROUP BY 1, 2 HAVING operator IS NOT NULL ORDER BY 1, 2"
         ))?;

@@ -2,6 +2,7 @@
 //! and the rows that need a person (`report`'s rows are in `report`).
 
 use super::rows::{state_of, to_u64};
+use super::schema::OPEN;
 use super::span::IN_BATCH;
 use super::{Journal, JournalError};
 use crate::domain::RowState;
@@ -52,11 +53,7 @@ impl Journal {
     /// Rows and money per open state (planned, sending, in doubt) and currency. Reads only the
     /// open-rows index, so it is instant even for a million-row batch with ten rows left.
     pub fn open_counts(&self, batch_id: &str) -> Result<Vec<StateCount>, JournalError> {
-        self.counts(
-            batch_id,
-            "INDEXED BY rows_open",
-            "AND r.state IN ('planned','sending','in_doubt')",
-        )
+        self.counts(batch_id, "INDEXED BY rows_open", &format!("AND {OPEN}"))
     }
 
     /// Rows and money per state and currency, for the rows `filter` (an SQL condition) keeps,

@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::schema::{OPEN, open_states};
 use super::span::IN_BATCH;
 use super::{JournalError, now_ms};
 use crate::domain::{PayoutRefs, PayoutStatus, RowState};
@@ -106,7 +107,7 @@ pub fn open_rows_page(
         "SELECT r.id, r.line, r.idem_key, r.request_body, r.state, r.attempts, r.amount_minor,
                 r.currency, r.request_id
          FROM batches b CROSS JOIN rows r INDEXED BY rows_open
-         WHERE b.id = ?1 AND {IN_BATCH} AND r.state IN ('planned','sending','in_doubt')
+         WHERE b.id = ?1 AND {IN_BATCH} AND {OPEN}
            AND r.id > ?2
          ORDER BY r.id LIMIT ?3"
     ))?;
@@ -180,10 +181,10 @@ pub fn unsettled_rows(
 /// longer open (e.g. a webhook settled it meanwhile) and must not be sent.
 pub fn mark_sending(conn: &Connection, row_id: i64) -> Result<bool, JournalError> {
     let changed = conn
-        .prepare_cached(
-            "UPDATE rows SET state = 'sending', updated_at = ?2
-         WHERE id = ?1 AND state IN ('planned','sending','in_doubt')",
-        )?
+        .prepare_cached(concat!(
+            "UPDATE rows SET state = 'sending', updated_at = ?2 WHERE id = ?1 AND ",
+            open_states!()
+        ))?
         .execute(params![row_id, now_ms()])?;
     Ok(changed == 1)
 }

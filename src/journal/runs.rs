@@ -7,6 +7,7 @@ use rusqlite::{Connection, params};
 
 use super::lock::{LockToken, check};
 use super::rows::{state_of, to_u64};
+use super::schema::OPEN;
 use super::span::IN_BATCH;
 use super::{Journal, JournalError, now_ms};
 use crate::domain::{RowState, RunEnd};
@@ -89,7 +90,7 @@ impl Journal {
                 "UPDATE rows SET state = 'cancelled', updated_at = ?2
                  WHERE id IN (SELECT r.id FROM batches b CROSS JOIN rows r INDEXED BY rows_open
                               WHERE b.id = ?1 AND {IN_BATCH}
-                                AND r.state IN ('planned','sending','in_doubt')
+                                AND {OPEN}
                                 AND r.state = 'planned')"
             ),
             params![batch_id, now],

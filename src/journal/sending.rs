@@ -4,6 +4,7 @@
 
 use rusqlite::{Connection, params};
 
+use super::rows::mark_sending;
 use super::{JournalError, now_ms};
 use crate::domain::RowState;
 
@@ -19,13 +20,7 @@ pub struct Claimed {
 pub fn claim_for_sending(conn: &Connection, row_id: i64) -> Result<Option<Claimed>, JournalError> {
     // An UPDATE, then a read by rowid inside the same transaction: cheaper than `RETURNING`,
     // which SQLite runs through a temporary table.
-    let marked = conn
-        .prepare_cached(
-            "UPDATE rows SET state = 'sending', updated_at = ?2
-             WHERE id = ?1 AND state IN ('planned','sending','in_doubt')",
-        )?
-        .execute(params![row_id, now_ms()])?;
-    if marked == 0 {
+    if !mark_sending(conn, row_id)? {
         return Ok(None);
     }
     let found: (Option<String>, Option<Vec<u8>>) = conn
