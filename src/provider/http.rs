@@ -33,13 +33,11 @@ impl ApiBase {
         self.test_key
     }
 
-    /// `base + path`, plus any extra path segments (escaped).
+    /// `base + path`, plus any extra path segments (escaped). The base is parsed once; only
+    /// the path is set here, so a payout does not parse (and IDNA-map) the host again.
     pub fn url(&self, path: &str, segments: &[&str]) -> Result<Url, ProviderError> {
-        let text = format!("{}{path}", self.base.as_str().trim_end_matches('/'));
-        let mut url = Url::parse(&text).map_err(|e| ProviderError::Misconfigured {
-            status: 0,
-            message: format!("{text}: {e}"),
-        })?;
+        let mut url = self.base.clone();
+        url.set_path(&format!("{}{path}", self.base.path().trim_end_matches('/')));
         if !segments.is_empty() {
             url.path_segments_mut()
                 .map_err(|()| ProviderError::Misconfigured {
@@ -192,6 +190,38 @@ pub fn excerpt(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_are_the_base_and_the_path_with_escaped_segments() {
+        let api = |base: &str| {
+            ApiBase::new(&ProviderConfig {
+                kind: crate::domain::ProviderKind::Rumbapay,
+                base_url: Url::parse(base).unwrap(),
+                api_key: SecretString::from("k"),
+                timeout: Duration::from_secs(1),
+                max_connections: 1,
+            })
+            .unwrap()
+        };
+        for base in ["http://127.0.0.1:9/v1", "http://127.0.0.1:9/v1/"] {
+            let api = api(base);
+            assert_eq!(
+                api.url("/payout", &[]).unwrap().as_str(),
+                "http://127.0.0.1:9/v1/payout"
+            );
+            assert_eq!(
+                api.url("/transaction", &["a b/c"]).unwrap().as_str(),
+                "http://127.0.0.1:9/v1/transaction/a%20b%2Fc"
+            );
+        }
+        assert_eq!(
+            api("https://api.example.com")
+                .url("/api/v1/disburse", &[])
+                .unwrap()
+                .as_str(),
+            "https://api.example.com/api/v1/disburse"
+        );
+    }
     use reqwest::header::{HeaderValue, RETRY_AFTER};
 
     #[test]
