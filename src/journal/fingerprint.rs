@@ -26,15 +26,17 @@ pub fn batches_with_fingerprint(
     Ok(out)
 }
 
-/// Record what a batch pays.
+/// Record what a batch pays, and how many of its rows repeat an earlier row's payment
+/// (`None`: not known, so whoever needs it looks; see `Journal::repeats`).
 pub fn set_fingerprint(
     conn: &Connection,
     batch_id: &str,
     fingerprint: &str,
+    repeats: Option<u64>,
 ) -> Result<(), JournalError> {
     conn.execute(
-        "UPDATE batches SET fingerprint = ?2 WHERE id = ?1",
-        params![batch_id, fingerprint],
+        "UPDATE batches SET fingerprint = ?2, repeats = ?3 WHERE id = ?1",
+        params![batch_id, fingerprint, repeats.map(|n| n as i64)],
     )?;
     Ok(())
 }

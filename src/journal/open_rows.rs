@@ -4,6 +4,8 @@
 //! operator. Both are read from the journal, so `resume` and a second `run` of a batch planned
 //! earlier see exactly what the first `run` saw.
 
+use rusqlite::OptionalExtension;
+
 use super::queries::exact_sum;
 use super::rows::to_u64;
 use super::schema::OPEN;
@@ -40,8 +42,17 @@ pub struct OperatorCount {
 
 impl Journal {
     /// The planned rows of `batch_id` that repeat an earlier row (in any state but rejected)
-    /// with the same phone, amount and currency. One pass over the batch's rows.
+    /// with the same phone, amount and currency. One pass over the batch's rows, unless
+    /// planning recorded that none of its rows repeats another (`batches.repeats` = 0).
     pub fn repeats(&self, batch_id: &str) -> Result<Repeats, JournalError> {
+        let counted: Option<Option<i64>> = self
+            .conn()
+            .prepare_cached("SELECT repeats FROM batches WHERE id = ?1")?
+            .query_row([batch_id], |r| r.get(0))
+            .optional()?;
+        if counted == Some(Some(0)) {
+            return Ok(Repeats::default());
+        }
         let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT line, first FROM (
                  SELECT r.line AS line, r.state AS state,
@@ -148,6 +159,18 @@ mod tests {
         force_state(&journal, id_of_key(&journal, "a"), RowState::Succeeded);
         assert_eq!(pairs(&journal.repeats("b1").unwrap()), [(7, 3), (8, 2)]);
         assert_eq!(journal.repeats("nope").unwrap(), Repeats::default());
+
+        // Planning's count is trusted when it says none (no pass over the batch), and only then.
+        let count = |n: Option<i64>| {
+            journal
+                .conn()
+                .execute("UPDATE batches SET repeats = ?1 WHERE id = 'b1'", [n])
+                .unwrap();
+            journal.repeats("b1").unwrap().count
+        };
+        assert_eq!(count(Some(0)), 0);
+        assert_eq!(count(Some(3)), 2);
+        assert_eq!(count(None), 2);
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub struct PlanSink<'t> {
     one: CachedStatement<'t>,
     keys: Keys,
     stats: PlanStats,
-    fingerprint: Option<String>,
+    /// What the batch pays, and how many rows repeat an earlier row's payment.
+    fingerprint: Option<(String, u64)>,
     error: Option<JournalError>,
 }
 
@@ -98,9 +99,10 @@ impl PlanSink<'_> {
         batches_with_fingerprint(self.tx, fingerprint, self.batch_id)
     }
 
-    /// Record what the batch pays (written with its keys when the plan is complete).
-    pub fn set_fingerprint(&mut self, fingerprint: String) {
-        self.fingerprint = Some(fingerprint);
+    /// Record what the batch pays and how many of its rows repeat an earlier row's phone,
+    /// amount and currency (written with its keys when the plan is complete).
+    pub fn set_fingerprint(&mut self, fingerprint: String, repeats: u64) {
+        self.fingerprint = Some((fingerprint, repeats));
     }
 
     /// Write every key in key order, once all rows are in.
@@ -109,8 +111,8 @@ impl PlanSink<'_> {
             return Err(e);
         }
         self.keys.write(tx)?;
-        if let Some(fingerprint) = &self.fingerprint {
-            set_fingerprint(tx, self.batch_id, fingerprint)?;
+        if let Some((fingerprint, repeats)) = &self.fingerprint {
+            set_fingerprint(tx, self.batch_id, fingerprint, Some(*repeats))?;
         }
         Ok(self.stats)
     }

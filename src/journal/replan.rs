@@ -251,7 +251,8 @@ impl ReplanWriter<'_> {
             "UPDATE batches SET file_path = ?2, file_sha256 = ?3, updated_at = ?4 WHERE id = ?1",
             params![self.batch_id, file_path, file_sha256, self.now],
         )?;
-        set_fingerprint(&self.tx, &self.batch_id, fingerprint)?;
+        // Repeats across the kept rows and the edited file are not counted here: looked for.
+        set_fingerprint(&self.tx, &self.batch_id, fingerprint, None)?;
         self.tx.commit()?;
         Ok(())
     }

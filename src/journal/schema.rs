@@ -279,6 +279,12 @@ pub(crate) use open_states;
 /// b-tree built on every execution, and every statement that changes a row's state evaluated
 /// three of them (the check, and the index condition for the old and the new row): about a
 /// tenth of the CPU of a payout. The index is rebuilt from the open rows only.
+///
+/// Also: `batches.repeats`, how many valid rows of the planned file repeat an earlier row's
+/// phone, amount and currency, as planning counted them. Zero lets `run` and `resume` skip the
+/// whole-batch pass that looks for repeats (a resume of a million-row batch with ten rows left
+/// starts at once); `NULL` (planned before version 5, or continued from an edited file) means
+/// that pass is made.
 fn to_v5(tx: &rusqlite::Transaction<'_>) -> Result<(), JournalError> {
     let check = format!("state IN\n                        {STATES_V3}");
     let ors = STATES_V3
@@ -292,7 +298,8 @@ fn to_v5(tx: &rusqlite::Transaction<'_>) -> Result<(), JournalError> {
     })?;
     tx.execute_batch(&format!(
         "DROP INDEX rows_open;
-         CREATE INDEX rows_open ON rows (id) WHERE {};",
+         CREATE INDEX rows_open ON rows (id) WHERE {};
+         ALTER TABLE batches ADD COLUMN repeats INTEGER;",
         OPEN
     ))?;
     Ok(())

@@ -11,7 +11,7 @@ mod source;
 use std::path::PathBuf;
 
 use crate::domain::{PayeeRow, ProviderKind};
-use crate::ingest::{IngestError, IngestOptions, RejectedRow, RowOutcome, Summary};
+use crate::ingest::{IngestError, IngestOptions, RejectedRow, RowOutcome, Summary, WarningKind};
 use crate::journal::{
     Batch, Journal, JournalError, NewBatch, PayeeDetails, PlanItem, PlanStats, PlannedRow,
     RejectedInsert,
@@ -180,7 +180,8 @@ pub fn plan_new(
             if !pay_again && let Some(pos) = same.iter().position(|b| b.created_at >= recent) {
                 return Err(PlanError::SameContent(Box::new(same.swap_remove(pos))));
             }
-            sink.set_fingerprint(fingerprint);
+            let repeats = summary.warning_counts.get(&WarningKind::RepeatedPayment);
+            sink.set_fingerprint(fingerprint, repeats.copied().unwrap_or(0));
             Ok((summary, same))
         })
     })?;

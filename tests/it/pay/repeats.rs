@@ -98,3 +98,37 @@ async fn a_file_without_repeats_needs_no_flag() {
     assert!(!text(&out).contains("REPEATED"), "{}", text(&out));
     assert_eq!(fx.ledger().await.len(), 4);
 }
+
+/// A row an edited file adds that repeats a row already paid is refused like any other repeat:
+/// planning counted no repeats in the first file, and that count no longer holds once the
+/// batch follows an edited one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_repeat_added_by_an_edited_file_is_refused() {
+    let fx = Fixture::new(SimConfig::default()).await;
+    let file = fx.dir.path().join("commissions.csv");
+    let first = "phone,amount,currency,operator,first_name,last_name\n\
+                 254712000001,1500.50,KES,mpesa,Amina,Nakato\n\
+                 254712000002,2000,KES,mpesa,Brian,Otieno\n";
+    std::fs::write(&file, first).unwrap();
+    let out = fx.run(&file, "rumbapay", &["--rate", "500"]).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let batch = batch_id(&out);
+    assert_eq!(fx.ledger().await.len(), 2);
+
+    std::fs::write(
+        &file,
+        format!("{first}254712000001,1500.50,KES,mpesa,Amina,Nakato\n"),
+    )
+    .unwrap();
+    let edited = ["--batch", &batch, "--allow-changed-file", "--rate", "500"];
+    let out = fx.run(&file, "rumbapay", &edited).await;
+    assert_eq!(code(&out), 3, "{}", text(&out));
+    assert!(
+        text(&out).contains("line 4 repeats line 2"),
+        "{}",
+        text(&out)
+    );
+    let out = fx.exec(&["resume", &batch, "--yes"]).await;
+    assert_eq!(code(&out), 3, "{}", text(&out));
+    assert_eq!(fx.ledger().await.len(), 2, "the repeat is not paid");
+}
