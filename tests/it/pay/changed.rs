@@ -452,3 +452,62 @@ async fn another_provider_host_is_refused_while_rows_may_be_with_the_first() {
     );
     assert_eq!(fx.ledger().await.len(), 2);
 }
+
+/// A held conflict row edited again takes the file's values (`hold_again`); whatever later
+/// saves do to it (back to the payment it first repeated, removed, back with yet another
+/// phone), and whatever command runs next (`resume`, `retry`, `reconcile`), it is never sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_row_edited_again_is_never_sent_by_any_later_command() {
+    let fx = Fixture::new(SimConfig::default()).await;
+    let mut payees = ugx_payees(3);
+    let first = payees[1].clone();
+    let file = fx.csv("payroll.csv", &payees);
+    let out = fx.run(&file, "rohopay", &["--rate", "500"]).await;
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let batch = batch_id(&out);
+    let again = ["--batch", &batch, "--allow-changed-file", "--rate", "500"];
+    let save = async |payees: &[crate::support::pay::Payee], why: &str| {
+        fx.csv("payroll.csv", payees);
+        let out = fx.run(&file, "rohopay", &again).await;
+        assert_eq!(code(&out), 1, "{why}: still a conflict: {}", text(&out));
+        assert_eq!(fx.ledger().await.len(), 3, "{why}: nobody is paid twice");
+    };
+    payees[1].reference = "EMP-001".into();
+    save(&payees, "renamed").await;
+    payees[1].phone = "256700555123".into();
+    save(&payees, "re-phoned").await;
+    // Back to exactly what the gone row paid.
+    payees[1].phone = first.phone.clone();
+    save(&payees, "back to the first payment").await;
+    // Removed, then back with another phone and amount.
+    let without: Vec<_> = payees
+        .iter()
+        .filter(|p| p.reference != "EMP-001")
+        .cloned()
+        .collect();
+    fx.csv("payroll.csv", &without);
+    let out = fx.run(&file, "rohopay", &again).await;
+    assert_eq!(fx.ledger().await.len(), 3, "removed: {}", text(&out));
+    payees[1].phone = "256700555124".into();
+    payees[1].amount = "7700".into();
+    save(&payees, "back again").await;
+
+    for args in [
+        vec!["resume", batch.as_str(), "--yes"],
+        vec!["retry", batch.as_str(), "--yes", "--rate", "500"],
+        vec!["reconcile", batch.as_str()],
+    ] {
+        let out = fx.exec(&args).await;
+        assert_eq!(fx.ledger().await.len(), 3, "{args:?}: {}", text(&out));
+    }
+    let report = fx.report(&batch).await;
+    let held: Vec<_> = report
+        .iter()
+        .filter(|r| r["reference"] == "EMP-001")
+        .collect();
+    assert_eq!(held.len(), 1, "{report:?}");
+    assert_eq!(held[0]["state"], "rejected", "{report:?}");
+    assert_eq!(held[0]["phone"], "256700555124", "{report:?}");
+    // `status` reads the migrated-index queries too, and answers.
+    fx.status(&batch).await;
+}
