@@ -168,6 +168,22 @@ impl ReplanWriter<'_> {
         Ok(())
     }
 
+    /// A row whose retry (a later attempt) was not sent yet, and that the file now changes or
+    /// no longer has: the retry is withdrawn (`cancelled`, never sent) with `note`.
+    pub fn withdraw_retry(&self, row_id: i64, note: &str) -> Result<(), JournalError> {
+        let changed = self.tx.execute(
+            "UPDATE rows SET state = 'cancelled', conflict = ?2, updated_at = ?3
+             WHERE id = ?1 AND state = 'planned' AND attempt > 1",
+            params![row_id, note, self.now],
+        )?;
+        if changed != 1 {
+            return Err(JournalError::Corrupt(format!(
+                "row {row_id} was sent while its batch was being replanned"
+            )));
+        }
+        Ok(())
+    }
+
     /// A sent row that the file changes or no longer has: noted, never paid again.
     pub fn note_conflict(&self, row_id: i64, note: &str) -> Result<(), JournalError> {
         self.tx.execute(

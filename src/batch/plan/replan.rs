@@ -47,6 +47,12 @@ fn held_note(p: &PlannedRow, earlier: &str) -> String {
     )
 }
 
+/// A row `payrun retry` gave a new attempt that has not been sent yet: its earlier attempt
+/// failed, and this one is still only `planned`.
+fn pending_retry(row: &ExistingRow) -> bool {
+    row.state == RowState::Planned && row.attempt > 1
+}
+
 fn kind_of(row: &ExistingRow) -> IdentityKind {
     if row.reference.is_some() {
         IdentityKind::Reference
@@ -125,6 +131,22 @@ pub fn replan_changed(
         } else if let Some(earlier) = old.held.as_deref() {
             writer.hold_again(old.id, planned, &held_note(planned, earlier))?;
             result.conflicts += 1;
+        } else if pending_retry(old) {
+            let note = format!(
+                "line {} now says {} {} to {}, but this row's retry (attempt {}) of {} {} to {} \
+                 was still waiting to be sent: withdrawn, not sent. Its earlier attempt failed, \
+                 so nothing was paid; pay what the file now says in a new batch",
+                planned.line,
+                planned.amount_text,
+                planned.currency,
+                planned.phone,
+                old.attempt,
+                old.amount_text,
+                old.currency,
+                old.phone
+            );
+            writer.withdraw_retry(old.id, &note)?;
+            result.conflicts += 1;
         } else {
             let note = format!(
                 "line {} now says {} {} to {}, but {} {} to {} was already {}; not paid again",
@@ -150,6 +172,14 @@ pub fn replan_changed(
                 result.withdrawn += 1;
             }
             RowState::Rejected | RowState::Cancelled => {}
+            _ if pending_retry(old) => {
+                writer.withdraw_retry(
+                    old.id,
+                    "no longer in the file; this row's retry was still waiting to be sent: \
+                     withdrawn, not sent (its earlier attempt failed, so nothing was paid)",
+                )?;
+                result.conflicts += 1;
+            }
             _ => {
                 writer.note_conflict(old.id, "no longer in the file, but it was already sent")?;
                 result.conflicts += 1;

@@ -175,3 +175,80 @@ async fn a_retry_killed_before_its_attempts_committed_changed_nothing() {
     assert_eq!(code(&out), 0, "{}", text(&out));
     assert_paid_once_more(&fx, &batch, &payees, &failed).await;
 }
+
+/// A retry stopped before it sent anything leaves its rows `planned` under their new keys. An
+/// edited file that then changes such a row, or drops it, withdraws that retry: the row is
+/// `cancelled` with a note saying so and is not sent (found in review: it was noted "not paid
+/// again" and then sent with its old values by the same run).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pending_retry_the_file_then_changes_or_drops_is_withdrawn_not_sent() {
+    let (fx, batch, mut payees, failed) = failed_batch(30, 7).await;
+    // The second group commit is the retry's first claim: its attempts are committed, nothing
+    // is marked or sent.
+    let out = fx
+        .exec_with_env(
+            &[
+                "retry",
+                &batch,
+                "--yes",
+                "--rate",
+                "500",
+                "--concurrency",
+                "1",
+            ],
+            "PAYRUN_CRASH_AT",
+            "mid-group-commit:2",
+        )
+        .await;
+    assert_eq!(out.status.code(), None, "aborted: {}", text(&out));
+    let report = super::report_by_reference(&fx, &batch).await;
+    let mut pending = failed.iter();
+    let (changed, dropped) = (pending.next().unwrap(), pending.next().unwrap());
+    for r in [changed, dropped] {
+        assert_eq!(
+            (&report[r]["state"], &report[r]["attempt"]),
+            (&"planned".into(), &2.into()),
+            "{}",
+            report[r]
+        );
+    }
+    let i = payees.iter().position(|p| &p.reference == changed).unwrap();
+    payees[i].amount = "77000".into();
+    let (phone, dropped_phone) = (
+        payees[i].phone.clone(),
+        payees
+            .iter()
+            .find(|p| &p.reference == dropped)
+            .unwrap()
+            .phone
+            .clone(),
+    );
+    payees.retain(|p| &p.reference != dropped);
+    let file = fx.csv("payroll.csv", &payees);
+    let before = paid_per_phone(&fx).await;
+    let out = fx
+        .run(
+            &file,
+            "rohopay",
+            &["--batch", &batch, "--allow-changed-file", "--rate", "500"],
+        )
+        .await;
+    assert_eq!(code(&out), 1, "conflicts need a person: {}", text(&out));
+    let after = paid_per_phone(&fx).await;
+    let report = super::report_by_reference(&fx, &batch).await;
+    for (r, phone) in [(changed, &phone), (dropped, &dropped_phone)] {
+        assert_eq!(after[phone].len(), before[phone].len(), "{r} not sent");
+        let row = &report[r];
+        assert_eq!(row["state"], "cancelled", "{row}");
+        let note = row["error"].as_str().unwrap_or("");
+        assert!(note.contains("withdrawn, not sent"), "{row}");
+    }
+    assert!(
+        report[changed]["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("77000"),
+        "the note names what the file asks now: {}",
+        report[changed]
+    );
+}
