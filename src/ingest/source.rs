@@ -141,6 +141,11 @@ impl<R: Read> Records<R> {
         self.delimiter
     }
 
+    /// How far into the file the records read so far reach, in bytes.
+    pub(crate) fn position(&self) -> u64 {
+        self.reader.position().byte()
+    }
+
     /// The next record that is not blank (only spaces, tabs and delimiters), with the physical
     /// line it starts on. A record that is not UTF-8 ends the file with [`IngestError::NotUtf8`].
     pub(crate) fn next_record(&mut self) -> Result<Option<(u64, &StringRecord)>, IngestError> {
