@@ -56,7 +56,11 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<Exit> {
     let path = &args.input.file;
     let shown = path.display();
     let file = open_regular(path)?;
-    let ingester = Ingester::open(file, &opts).with_context(|| shown.to_string())?;
+    let len = file.metadata().map(|m| m.len()).ok();
+    let mut ingester = Ingester::open(file, &opts).with_context(|| shown.to_string())?;
+    if let Some(len) = len {
+        ingester = ingester.file_len(len);
+    }
 
     let mut rejects = match &args.rejects {
         Some(out) => {

@@ -144,7 +144,7 @@ fn to_minor(value: u128) -> Result<MinorUnits, AmountError> {
 
 /// Checks shared by both units: presence, sign, scientific notation, separators.
 fn precheck(raw: &str) -> Result<&str, AmountError> {
-    let text = raw.trim();
+    let text = super::trim(raw);
     let Some(first) = text.chars().next() else {
         return Err(AmountError::Missing);
     };

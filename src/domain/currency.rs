@@ -73,7 +73,7 @@ impl Currency {
 
     /// Parse an ISO code; surrounding spaces and letter case are forgiven.
     pub fn parse(raw: &str) -> Result<Currency, CurrencyError> {
-        let code = raw.trim();
+        let code = super::trim(raw);
         if code.is_empty() {
             return Err(CurrencyError::Missing);
         }

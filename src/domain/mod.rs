@@ -14,6 +14,7 @@ mod provider;
 mod row_state;
 mod run_end;
 mod shown;
+mod trim;
 
 pub use amount::{AmountError, AmountUnit, MinorUnits, Money, MoneyError, format_major, grouped};
 pub use country::Country;
@@ -27,3 +28,4 @@ pub use provider::ProviderKind;
 pub use row_state::RowState;
 pub use run_end::RunEnd;
 pub use shown::{CodePoint, Escaped, PREVIEW_CHARS, Quoted, ShownChar, is_invisible, preview};
+pub use trim::trim;

@@ -55,7 +55,7 @@ impl Phone {
     /// known. Returns the phone and whether the written form differed from the canonical digits,
     /// so the caller can report the normalisation.
     pub fn parse(raw: &str, expected: Option<Country>) -> Result<(Phone, bool), PhoneError> {
-        let text = raw.trim();
+        let text = super::trim(raw);
         if text.is_empty() {
             return Err(PhoneError::Missing);
         }

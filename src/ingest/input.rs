@@ -123,6 +123,15 @@ impl<R: Read> Source<R> {
         }
     }
 
+    /// How far into a CSV file the records read so far reach, in bytes (`None` for a
+    /// workbook, whose rows are not laid out in its bytes).
+    pub(crate) fn position(&self) -> Option<u64> {
+        match self {
+            Source::Csv(records) => Some(records.position()),
+            Source::Sheet(_) => None,
+        }
+    }
+
     /// The sheet read, for a workbook.
     pub(crate) fn sheet(&self) -> Option<&str> {
         match self {

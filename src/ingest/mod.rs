@@ -132,5 +132,12 @@ pub fn ingest_path(
     opts: &IngestOptions,
     on_row: impl FnMut(RowOutcome),
 ) -> Result<Summary, IngestError> {
-    ingest(open_regular(path)?, opts, on_row)
+    let file = open_regular(path)?;
+    let len = file.metadata().map(|m| m.len()).ok();
+    let ingester = Ingester::open(file, opts)?;
+    match len {
+        Some(len) => ingester.file_len(len),
+        None => ingester,
+    }
+    .run(on_row)
 }

@@ -13,7 +13,9 @@
 //!
 //! The table is open addressing with linear probing, split into 16 shards that grow one at a
 //! time by ×1.25 at 80 % load, so memory stays near 20 bytes per entry with no moment where a
-//! whole table is copied at once.
+//! whole table is copied at once. When the number of rows can be estimated (a regular file's
+//! length over the bytes of its first rows), both tables are sized for it up front, so they
+//! (almost) never grow: growing rehashes every entry again, about four times over a whole file.
 
 use std::{
     collections::HashMap,
@@ -24,12 +26,20 @@ use crate::domain::{Currency, MinorUnits, Phone};
 
 const SHARDS: usize = 16;
 const MIN_SHARD_SLOTS: usize = 64;
+/// Presizing never reserves room for more entries than this per table (2 × 24 MB of slots):
+/// an estimate of the row count can be wrong, and even one twice too high must keep a
+/// million-row file within the 64 MB budget (open addressing touches every page it reserves).
+/// Beyond it the tables grow as they fill.
+const MAX_PRESIZE_ENTRIES: u64 = 1_200_000;
 
-#[derive(Clone, Copy, Default)]
-struct Slot {
-    key: [u32; 3],
-    /// Line of first use; 0 marks an empty slot (data rows start at line 2).
-    line: u32,
+/// One slot: the 96-bit key, then the line of first use (0 marks an empty slot: data rows
+/// start at line 2). Plain integers, so a new table is a zeroed allocation whose pages are
+/// only mapped as they are first written.
+type Slot = [u32; 4];
+const LINE: usize = 3;
+
+fn key_of(slot: &Slot) -> [u32; 3] {
+    [slot[0], slot[1], slot[2]]
 }
 
 /// A map from 96-bit key to the line that first used it.
@@ -50,6 +60,23 @@ impl FirstSeen {
         }
     }
 
+    /// Make room for about `entries` keys in all (at most [`MAX_PRESIZE_ENTRIES`]) so that
+    /// the table need not grow while they are inserted. A hint only: more keys still fit.
+    pub(crate) fn reserve(&mut self, entries: u64) {
+        // A tenth more: shards fill unevenly and an estimate is only an estimate.
+        let entries = entries
+            .saturating_add(entries / 10)
+            .min(MAX_PRESIZE_ENTRIES);
+        let per_shard = entries.div_ceil(SHARDS as u64);
+        // Room for the keys at 80 % load, when the growth check would let them in.
+        let slots = usize::try_from(per_shard * 5 / 4 + 1).unwrap_or(usize::MAX);
+        for shard in &mut self.shards {
+            if slots > shard.slots.len() {
+                shard.resize(slots);
+            }
+        }
+    }
+
     /// The line that first used `key`, or `None` after recording `line` as its first use.
     pub(crate) fn first_or_insert(&mut self, key: [u32; 3], line: u64) -> Option<u64> {
         let hash = rehash(key);
@@ -63,13 +90,13 @@ impl FirstSeen {
         let mut i = home;
         loop {
             let slot = &mut shard.slots[i];
-            if slot.line == 0 {
-                *slot = Slot { key, line };
+            if slot[LINE] == 0 {
+                *slot = [key[0], key[1], key[2], line];
                 shard.len += 1;
                 return None;
             }
-            if slot.key == key {
-                return Some(u64::from(slot.line));
+            if key_of(slot) == key {
+                return Some(u64::from(slot[LINE]));
             }
             i += 1;
             if i == slots {
@@ -84,7 +111,7 @@ impl FirstSeen {
         let hash = rehash(key);
         let shard = &self.shards[(hash >> 60) as usize];
         match shard.slots.get(shard.home(hash)) {
-            Some(slot) => slot.line,
+            Some(slot) => slot[LINE],
             None => 0,
         }
     }
@@ -92,6 +119,11 @@ impl FirstSeen {
     #[cfg(test)]
     fn len(&self) -> usize {
         self.shards.iter().map(|s| s.len).sum()
+    }
+
+    #[cfg(test)]
+    fn slots(&self) -> usize {
+        self.shards.iter().map(|s| s.slots.len()).sum()
     }
 }
 
@@ -102,11 +134,15 @@ impl Shard {
     }
 
     fn grow(&mut self) {
-        let size = (self.slots.len() + self.slots.len() / 4).max(MIN_SHARD_SLOTS);
-        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); size]);
-        for slot in old.into_iter().filter(|s| s.line != 0) {
-            let mut i = self.home(rehash(slot.key));
-            while self.slots[i].line != 0 {
+        self.resize((self.slots.len() + self.slots.len() / 4).max(MIN_SHARD_SLOTS));
+    }
+
+    /// Move every entry into a fresh table of `size` slots (more than the entries).
+    fn resize(&mut self, size: usize) {
+        let old = std::mem::replace(&mut self.slots, vec![[0; 4]; size]);
+        for slot in old.into_iter().filter(|s| s[LINE] != 0) {
+            let mut i = self.home(rehash(key_of(&slot)));
+            while self.slots[i][LINE] != 0 {
                 i = if i + 1 == size { 0 } else { i + 1 };
             }
             self.slots[i] = slot;
@@ -158,6 +194,12 @@ impl Duplicates {
         [a as u32, (a >> 32) as u32, b as u32]
     }
 
+    /// Size both tables for about `rows` rows (see [`FirstSeen::reserve`]).
+    pub(crate) fn reserve(&mut self, rows: u64) {
+        self.references.reserve(rows);
+        self.triples.reserve(rows);
+    }
+
     /// Bring the table slots of a batch of upcoming checks into cache (see `FirstSeen::touch`).
     pub(crate) fn warm<'k>(&self, keys: impl Iterator<Item = &'k RowKeys>) {
         let mut seen = 0u32;
@@ -190,6 +232,18 @@ impl Duplicates {
         *seen = seen.saturating_add(1);
         (Some(first), occurrence)
     }
+}
+
+/// The number of data rows a file of `file_len` bytes will have, from the first `rows` of them,
+/// which took the bytes from offset `start` (the end of the header) to `now`. `None` when
+/// nothing can be told (no rows, or no bytes, read yet).
+pub(crate) fn estimate_rows(file_len: u64, start: u64, now: u64, rows: u64) -> Option<u64> {
+    let read = now.checked_sub(start).filter(|&n| n > 0)?;
+    if rows == 0 {
+        return None;
+    }
+    let rest = u128::from(file_len.saturating_sub(now)) * u128::from(rows) / u128::from(read);
+    Some(rows.saturating_add(u64::try_from(rest).unwrap_or(u64::MAX)))
 }
 
 /// The duplicate-detection keys of one row.
@@ -239,6 +293,58 @@ mod tests {
             assert_eq!(seen.first_or_insert(key, 999_999), Some(i + 2));
         }
         assert_eq!(seen.len(), 50_000);
+    }
+
+    #[test]
+    fn a_reserved_table_holds_more_keys_than_reserved() {
+        for reserved in [0, 1, 1_000, 20_000] {
+            let mut seen = FirstSeen::new();
+            seen.reserve(reserved);
+            for i in 0..30_000u64 {
+                assert_eq!(seen.first_or_insert([i as u32, 1, 2], i + 2), None);
+            }
+            for i in (0..30_000u64).step_by(101) {
+                assert_eq!(seen.first_or_insert([i as u32, 1, 2], 5), Some(i + 2));
+            }
+            assert_eq!(seen.len(), 30_000);
+        }
+    }
+
+    #[test]
+    fn reserving_keeps_what_is_there_and_is_capped() {
+        let mut seen = FirstSeen::new();
+        for i in 0..100u64 {
+            seen.first_or_insert([i as u32, 0, 0], i + 2);
+        }
+        seen.reserve(50_000);
+        // Room for the estimate and a tenth more at 80 % load: no growth on the way.
+        assert!(seen.slots() >= 55_000 * 5 / 4, "{}", seen.slots());
+        let before = seen.slots();
+        for i in 0..50_000u64 {
+            let first = seen.first_or_insert([i as u32, 0, 0], i + 1_000);
+            assert_eq!(first, (i < 100).then_some(i + 2));
+        }
+        assert_eq!(seen.slots(), before);
+        seen.reserve(10); // never shrinks
+        assert_eq!(seen.slots(), before);
+
+        let mut huge = FirstSeen::new();
+        huge.reserve(u64::MAX);
+        let cap = MAX_PRESIZE_ENTRIES as usize * 5 / 4 + SHARDS;
+        assert!(huge.slots() <= cap, "{}", huge.slots());
+    }
+
+    #[test]
+    fn rows_are_estimated_from_the_first_ones() {
+        // 10 rows took bytes 100..200 of a 1,000-byte file: 80 more rows in the other 800.
+        assert_eq!(estimate_rows(1_000, 100, 200, 10), Some(90));
+        // Nothing read yet, or no rows: no estimate.
+        assert_eq!(estimate_rows(1_000, 100, 100, 10), None);
+        assert_eq!(estimate_rows(1_000, 100, 200, 0), None);
+        assert_eq!(estimate_rows(1_000, 200, 100, 3), None);
+        // A file that turned out shorter than told, or the whole file read.
+        assert_eq!(estimate_rows(150, 100, 200, 10), Some(10));
+        assert_eq!(estimate_rows(u64::MAX, 0, 1, 1), Some(u64::MAX));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use self::written::Written;
 use super::{RowError, Warning, WarningKind, error::accepted, header::Columns, source::cell};
 use crate::domain::{
     AmountError, AmountUnit, Country, Currency, Limits, MinorUnits, Operator, PayeeRow, Phone,
-    PhoneError, ProviderKind, Quoted, format_major,
+    PhoneError, ProviderKind, Quoted, format_major, trim,
 };
 
 /// At most this many characters in a description (assumed: no provider documents a limit).
@@ -149,7 +149,7 @@ impl<'a> Rules<'a> {
         let country = parsed.map(Currency::country);
 
         if let Some(raw) = c.reference.map(|i| cell(record, i)) {
-            match raw.trim() {
+            match trim(raw) {
                 "" => draft.notes.push(Warning {
                     line: Some(line),
                     column: Some("reference".into()),
@@ -177,7 +177,7 @@ impl<'a> Rules<'a> {
     /// the currency is returned even when the provider refuses it, so the other cells can still
     /// be checked against its country.
     fn currency(&self, draft: &mut Draft<'_>, raw: &str) -> Option<Currency> {
-        if raw.trim().is_empty() {
+        if trim(raw).is_empty() {
             if self.default_currency.is_none() {
                 draft.fail(
                     "currency",
@@ -249,7 +249,7 @@ impl<'a> Rules<'a> {
     fn amount(&self, draft: &mut Draft<'_>, written: &str, currency: Option<Currency>) {
         let column = self.columns.amount_name;
         let read;
-        let raw = match written::undecorate(written.trim(), currency) {
+        let raw = match written::undecorate(trim(written), currency) {
             Written::Plain => written,
             Written::Refused(why) => return draft.fail(column, written, why),
             Written::Read(plain) => {

@@ -7,7 +7,7 @@ use csv::StringRecord;
 use super::super::{Warning, WarningKind};
 use super::{Draft, MAX_DESCRIPTION_CHARS, Rules};
 use crate::{
-    domain::{Country, Operator, OperatorError},
+    domain::{Country, Operator, OperatorError, trim},
     ingest::{
         RowError,
         source::{cell, cells},
@@ -60,7 +60,7 @@ impl Rules<'_> {
         ] {
             let Some(index) = index else { continue };
             let raw = cell(record, index);
-            match raw.trim() {
+            match trim(raw) {
                 "" if required => draft.errors.push(RowError::at(
                     draft.line,
                     column,
@@ -73,7 +73,7 @@ impl Rules<'_> {
         }
         let Some(index) = c.name else { return };
         let raw = cell(record, index);
-        let name = raw.trim();
+        let name = trim(raw);
         if name.is_empty() {
             if required {
                 draft.fail("name", raw, format!("is missing; {}", needed()));
@@ -98,7 +98,7 @@ impl Rules<'_> {
     }
 
     pub(super) fn description<'r>(&self, draft: &mut Draft<'r>, raw: &'r str) {
-        let chars = raw.trim().chars().count();
+        let chars = trim(raw).chars().count();
         if chars > MAX_DESCRIPTION_CHARS {
             draft.fail(
                 "description",
@@ -108,7 +108,7 @@ impl Rules<'_> {
                 ),
             );
         } else if chars > 0 {
-            draft.description = Some(raw.trim());
+            draft.description = Some(trim(raw));
         }
     }
 

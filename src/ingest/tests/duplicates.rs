@@ -93,3 +93,51 @@ fn occurrence_does_not_depend_on_unrelated_rows() {
     assert_eq!(occ(format!("{header}{a}{a}{b}")), [0, 1]);
     assert_eq!(occ(format!("{header}{b}{a}{b}{a}")), [0, 1]);
 }
+
+#[test]
+fn a_wrong_or_missing_file_length_changes_no_outcome() {
+    // Short first rows, then long ones: the estimate from the first batch is far off either
+    // way the length is told; duplicates well past the first batch are still found.
+    let mut csv = String::from("reference,phone,amount,currency,description\n");
+    for i in 0..3_000u32 {
+        let text = if i < 200 {
+            ""
+        } else {
+            "a much longer description"
+        };
+        let reference = if i % 701 == 700 { 5 } else { i };
+        csv += &format!(
+            "E{reference},2567001{:05},{},UGX,{text}\n",
+            i % 300,
+            1000 + i % 3
+        );
+    }
+    let report = |len: Option<u64>| {
+        let opts = rohopay();
+        let mut lines = Vec::new();
+        let ingester = Ingester::open(csv.as_bytes(), &opts).unwrap();
+        let ingester = match len {
+            Some(len) => ingester.file_len(len),
+            None => ingester,
+        };
+        let summary = ingester
+            .run(|o| {
+                if let RowOutcome::Valid(row) = o {
+                    lines.push((row.line, row.occurrence));
+                }
+            })
+            .unwrap();
+        (render_json(&summary), lines)
+    };
+    let plain = report(None);
+    assert!(
+        plain
+            .0
+            .contains("duplicate reference, first used on line 7")
+    );
+    assert!(plain.0.contains("same phone, amount and currency as line"));
+    assert!(plain.1.iter().any(|&(_, occurrence)| occurrence > 0));
+    for len in [0, 10, csv.len() as u64 / 10, csv.len() as u64, u64::MAX] {
+        assert_eq!(report(Some(len)), plain, "file length {len}");
+    }
+}
