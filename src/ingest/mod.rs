@@ -22,7 +22,8 @@
 //! - `sample`: large valid files for benchmarks.
 //!
 //! Memory is bounded by the number of problems reported, never by the number of rows or the
-//! length of a value: about 40 bytes per row for duplicate detection, plus the warnings and
+//! length of a value: about 44 bytes per row (per estimated row, when the file's length is known
+//! and the tables are sized up front) for duplicate detection, plus the warnings and
 //! errors kept for the summary; a value is read up to [`MAX_FIELD_BYTES`], a row up to
 //! [`MAX_ROW_BYTES`]. A workbook adds its own bytes (at most [`MAX_WORKBOOK_BYTES`]) and its
 //! shared-string table; its rows are streamed like CSV rows.
