@@ -41,8 +41,15 @@ fn held_note(p: &PlannedRow, earlier: &str) -> String {
         .and_then(|(_, rest)| rest.rsplit_once('»'))
         .map_or(earlier, |(quoted, _)| quoted);
     format!(
-        "line {} now says {} {} to {}; {HELD_SINCE}{first}». If this is a different payee, \
-         pay them in a new batch",
+        "{}; {HELD_SINCE}{first}». If this is a different payee, pay them in a new batch",
+        now_says(p)
+    )
+}
+
+/// What the edited file asks of a row: "line N now says AMOUNT CUR to PHONE".
+fn now_says(p: &PlannedRow) -> String {
+    format!(
+        "line {} now says {} {} to {}",
         p.line, p.amount_text, p.currency, p.phone
     )
 }
@@ -133,13 +140,10 @@ pub fn replan_changed(
             result.conflicts += 1;
         } else if pending_retry(old) {
             let note = format!(
-                "line {} now says {} {} to {}, but this row's retry (attempt {}) of {} {} to {} \
-                 was still waiting to be sent: withdrawn, not sent. Its earlier attempt failed, \
-                 so nothing was paid; pay what the file now says in a new batch",
-                planned.line,
-                planned.amount_text,
-                planned.currency,
-                planned.phone,
+                "{}, but this row's retry (attempt {}) of {} {} to {} was still waiting to be \
+                 sent: withdrawn, not sent. Its earlier attempt failed, so nothing was paid; pay \
+                 what the file now says in a new batch",
+                now_says(planned),
                 old.attempt,
                 old.amount_text,
                 old.currency,
@@ -149,11 +153,8 @@ pub fn replan_changed(
             result.conflicts += 1;
         } else {
             let note = format!(
-                "line {} now says {} {} to {}, but {} {} to {} was already {}; not paid again",
-                planned.line,
-                planned.amount_text,
-                planned.currency,
-                planned.phone,
+                "{}, but {} {} to {} was already {}; not paid again",
+                now_says(planned),
                 old.amount_text,
                 old.currency,
                 old.phone,
