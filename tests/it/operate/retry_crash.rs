@@ -36,6 +36,26 @@ async fn failed_batch(n: usize, seed: u64) -> (Fixture, String, Vec<Payee>, BTre
     (fx, batch, payees, failed)
 }
 
+/// `payrun retry BATCH` one row at a time, aborted (as a power cut) at crash point `at`.
+async fn retry_aborted_at(fx: &Fixture, batch: &str, at: &str) {
+    let out = fx
+        .exec_with_env(
+            &[
+                "retry",
+                batch,
+                "--yes",
+                "--rate",
+                "500",
+                "--concurrency",
+                "1",
+            ],
+            "PAYRUN_CRASH_AT",
+            at,
+        )
+        .await;
+    assert_eq!(out.status.code(), None, "aborted: {}", text(&out));
+}
+
 /// Every failed payee has exactly two payouts (attempt 1, then the retry under the journal's
 /// new key), every other payee exactly one; returns the new keys' request counts.
 async fn assert_paid_once_more(
@@ -76,22 +96,7 @@ async fn a_retry_crashed_after_the_provider_paid_then_resumed_pays_nobody_twice(
     let (fx, batch, payees, failed) = failed_batch(30, 7).await;
     // Abort (as a power cut) after the third retried payout was executed, before its answer
     // is journaled: that row stays `sending` under its new key.
-    let out = fx
-        .exec_with_env(
-            &[
-                "retry",
-                &batch,
-                "--yes",
-                "--rate",
-                "500",
-                "--concurrency",
-                "1",
-            ],
-            "PAYRUN_CRASH_AT",
-            "after-response:3",
-        )
-        .await;
-    assert_eq!(out.status.code(), None, "aborted: {}", text(&out));
+    retry_aborted_at(&fx, &batch, "after-response:3").await;
     let status = fx.status(&batch).await;
     assert_eq!(status["last_run"]["end"], "interrupted", "{status}");
     assert!(
@@ -185,22 +190,7 @@ async fn a_pending_retry_the_file_then_changes_or_drops_is_withdrawn_not_sent() 
     let (fx, batch, mut payees, failed) = failed_batch(30, 7).await;
     // The second group commit is the retry's first claim: its attempts are committed, nothing
     // is marked or sent.
-    let out = fx
-        .exec_with_env(
-            &[
-                "retry",
-                &batch,
-                "--yes",
-                "--rate",
-                "500",
-                "--concurrency",
-                "1",
-            ],
-            "PAYRUN_CRASH_AT",
-            "mid-group-commit:2",
-        )
-        .await;
-    assert_eq!(out.status.code(), None, "aborted: {}", text(&out));
+    retry_aborted_at(&fx, &batch, "mid-group-commit:2").await;
     let report = super::report_by_reference(&fx, &batch).await;
     let mut pending = failed.iter();
     let (changed, dropped) = (pending.next().unwrap(), pending.next().unwrap());

@@ -196,15 +196,8 @@ async fn a_conflict_row_edited_again_is_still_not_paid() {
 
     // The held row shows what the file asks now (as its reason does), and why it is held:
     // the report is where a clerk looks for the payee at the new phone (seed 1001633).
-    let report = fx.report(&batch).await;
-    let held: Vec<_> = report
-        .iter()
-        .filter(|r| r["reference"] == "EMP-001")
-        .collect();
-    assert_eq!(held.len(), 1, "{report:?}");
-    assert_eq!(held[0]["state"], "rejected", "{report:?}");
-    assert_eq!(held[0]["phone"], "256700555123", "{report:?}");
-    let why = held[0]["error"].as_str().unwrap_or("");
+    let held = held_row(&fx, &batch, "256700555123").await;
+    let why = held["error"].as_str().unwrap_or("");
     assert!(
         why.contains("256700555123") && why.contains("held back") && why.contains("new batch"),
         "{why}"
@@ -217,15 +210,23 @@ async fn a_conflict_row_edited_again_is_still_not_paid() {
     let out = fx.run(&file, "rohopay", &again).await;
     assert_eq!(code(&out), 1, "still a conflict: {}", text(&out));
     assert_eq!(fx.ledger().await.len(), 3, "nobody is paid twice");
-    let report = fx.report(&batch).await;
-    let held = report.iter().find(|r| r["reference"] == "EMP-001");
-    let why = held.and_then(|r| r["error"].as_str()).unwrap_or("");
+    let held = held_row(&fx, &batch, "256700555124").await;
+    let why = held["error"].as_str().unwrap_or("");
     assert_eq!(why.matches("held back").count(), 1, "{why}");
     assert!(why.contains("256700555124"), "{why}");
-    assert_eq!(
-        held.map(|r| r["phone"].clone()),
-        Some("256700555124".into())
-    );
+}
+
+/// The report's one row of reference EMP-001: held back (`rejected`) at `phone`.
+async fn held_row(fx: &Fixture, batch: &str, phone: &str) -> serde_json::Value {
+    let report = fx.report(batch).await;
+    let held: Vec<_> = report
+        .iter()
+        .filter(|r| r["reference"] == "EMP-001")
+        .collect();
+    assert_eq!(held.len(), 1, "{report:?}");
+    assert_eq!(held[0]["state"], "rejected", "{report:?}");
+    assert_eq!(held[0]["phone"], phone, "{report:?}");
+    held[0].clone()
 }
 
 /// Two sent rows of the same payment that left the file cover two new rows, not three.
@@ -500,14 +501,7 @@ async fn a_held_row_edited_again_is_never_sent_by_any_later_command() {
         let out = fx.exec(&args).await;
         assert_eq!(fx.ledger().await.len(), 3, "{args:?}: {}", text(&out));
     }
-    let report = fx.report(&batch).await;
-    let held: Vec<_> = report
-        .iter()
-        .filter(|r| r["reference"] == "EMP-001")
-        .collect();
-    assert_eq!(held.len(), 1, "{report:?}");
-    assert_eq!(held[0]["state"], "rejected", "{report:?}");
-    assert_eq!(held[0]["phone"], "256700555124", "{report:?}");
+    held_row(&fx, &batch, "256700555124").await;
     // `status` reads the migrated-index queries too, and answers.
     fx.status(&batch).await;
 }
