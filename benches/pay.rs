@@ -119,6 +119,24 @@ fn sent_rate(stdout: &str) -> Option<f64> {
     rate.trim().parse().ok()
 }
 
+/// `payrun run FILE --provider rohopay --yes --journal JOURNAL --rate R --concurrency C`.
+fn run_args(file: &Path, journal: &Path, rate: u32, concurrency: u32) -> Result<Vec<String>> {
+    let path = |p: &Path| p.to_str().map(str::to_string).ok_or("path");
+    Ok(vec![
+        "run".into(),
+        path(file)?,
+        "--provider".into(),
+        "rohopay".into(),
+        "--yes".into(),
+        "--journal".into(),
+        path(journal)?,
+        "--rate".into(),
+        rate.to_string(),
+        "--concurrency".into(),
+        concurrency.to_string(),
+    ])
+}
+
 /// Pay `rows` generated rows with `payrun run` at `rate` and `concurrency` against a fresh
 /// simulator in this process; returns the measurement and the simulator (for its ledger).
 async fn pay_file(
@@ -131,21 +149,8 @@ async fn pay_file(
     let file = sample(dir, &format!("{name}.csv"), rows)?;
     let journal = dir.join(format!("{name}.db"));
     let sim = sim::spawn(SimConfig::default()).await?;
-    let (rate, concurrency) = (rate.to_string(), concurrency.to_string());
-    let args = [
-        "run",
-        file.to_str().ok_or("path")?,
-        "--provider",
-        "rohopay",
-        "--yes",
-        "--journal",
-        journal.to_str().ok_or("path")?,
-        "--rate",
-        &rate,
-        "--concurrency",
-        &concurrency,
-    ];
-    let measured = measure(owned(&args), env_for(&sim)).await?;
+    let args = run_args(&file, &journal, rate, concurrency)?;
+    let measured = measure(args, env_for(&sim)).await?;
     Ok((measured, sim))
 }
 
@@ -162,20 +167,9 @@ fn side_by_side(dir: &Path, rows: u64) -> Result<()> {
     for round in 0..ROUNDS {
         let sim = peer::SimProcess::start()?;
         let journal = dir.join(format!("side-{round}.db"));
-        let args = [
-            "run",
-            file.to_str().ok_or("path")?,
-            "--provider",
-            "rohopay",
-            "--yes",
-            "--allow-repeats",
-            "--journal",
-            journal.to_str().ok_or("path")?,
-            "--rate",
-            "100000",
-            "--concurrency",
-            "16",
-        ];
+        let mut args = run_args(&file, &journal, 100_000, 16)?;
+        args.push("--allow-repeats".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let envs = vec![
             ("ROHOPAY_API_KEY", "live_bench".to_string()),
             ("ROHOPAY_BASE_URL", sim.base_url()),
