@@ -1,14 +1,16 @@
 //! The journal on its own thread. Async code never blocks a runtime worker on SQLite: it sends
 //! closures here. Writes that arrive while a commit is in progress are grouped into the next
 //! transaction (group commit), so thousands of `sending` marks cost a handful of fsyncs while
-//! each caller still waits until its own write is durable.
+//! each caller still waits until its own write is durable. A write nobody awaits (a row's
+//! outcome) does not wake the thread: it commits with the next awaited one (see [`super::queue`]).
 
-use std::sync::mpsc;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
 
+use super::queue::Queue;
 use super::{Journal, JournalError};
 
 type CallFn = Box<dyn FnOnce(&mut Journal) + Send>;
@@ -61,19 +63,43 @@ const MAX_GROUP: usize = 2048;
 
 /// Handle to the journal thread. Cheap to clone; the thread ends (and hands the [`Journal`]
 /// back through [`JournalActor::spawn`]'s join handle) when every handle is dropped.
-#[derive(Clone)]
 pub struct JournalActor {
-    tx: mpsc::Sender<Op>,
+    queue: Arc<Queue<Op>>,
+}
+
+impl Clone for JournalActor {
+    fn clone(&self) -> Self {
+        self.queue.add_handle();
+        JournalActor {
+            queue: self.queue.clone(),
+        }
+    }
+}
+
+impl Drop for JournalActor {
+    fn drop(&mut self) {
+        self.queue.drop_handle();
+    }
 }
 
 impl JournalActor {
     /// Move `journal` onto a dedicated thread.
     pub fn spawn(journal: Journal) -> std::io::Result<(JournalActor, JoinHandle<Journal>)> {
-        let (tx, rx) = mpsc::channel();
+        let queue = Arc::new(Queue::new(MAX_GROUP));
+        let served = queue.clone();
         let thread = std::thread::Builder::new()
             .name("payrun-journal".into())
-            .spawn(move || serve(journal, rx))?;
-        Ok((JournalActor { tx }, thread))
+            .spawn(move || serve(journal, &served))?;
+        Ok((JournalActor { queue }, thread))
+    }
+
+    /// Queue `op`; `awaited` wakes the journal thread for it now.
+    fn send(&self, op: Op, awaited: bool) -> Result<(), JournalError> {
+        if self.queue.push(op, awaited) {
+            Ok(())
+        } else {
+            Err(JournalError::Closed)
+        }
     }
 
     /// Run `f` on the journal thread (outside any group transaction) and return its result.
@@ -85,7 +111,7 @@ impl JournalActor {
         let op = Op::Call(Box::new(move |journal| {
             let _ = done.send(f(journal));
         }));
-        self.tx.send(op).map_err(|_| JournalError::Closed)?;
+        self.send(op, true)?;
         wait.await.map_err(|_| JournalError::Closed)
     }
 
@@ -96,9 +122,7 @@ impl JournalActor {
         f: impl FnOnce(&Connection) -> Result<R, JournalError> + Send + 'static,
     ) -> Result<R, JournalError> {
         let (op, wait) = write_op(f, |_| Ended::FailedAlone);
-        self.tx
-            .send(Op::Write(op))
-            .map_err(|_| JournalError::Closed)?;
+        self.send(Op::Write(op), true)?;
         wait.await.map_err(|_| JournalError::Closed)?
     }
 
@@ -117,20 +141,44 @@ impl JournalActor {
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, JournalError> + Send + 'static,
     {
-        let (op, wait) = write_op(f, |e| match e {
-            JournalError::LockLost(_) => Ended::FailedAlone,
-            _ => Ended::FailedGroup {
-                message: e.to_string(),
-                disk_full: e.is_disk_full(),
-            },
-        });
-        let queued = self
-            .tx
-            .send(Op::Whole(op))
-            .map_err(|_| JournalError::Closed);
+        let (op, wait) = write_op(f, whole_ended);
+        let queued = self.send(Op::Whole(op), true);
         async move {
             queued?;
             wait.await.map_err(|_| JournalError::Closed)?
+        }
+    }
+
+    /// Like [`JournalActor::write_whole`], for a write nobody awaits: it is queued without
+    /// waking the journal thread and commits with the next awaited write (or after
+    /// [`super::queue::LINGER`]). `then` runs on the journal thread with the result once the
+    /// commit is durable or failed. For writes whose loss in a crash is harmless, such as a
+    /// row's outcome (the row stays `sending`, and resume resends the same key and body).
+    pub fn write_whole_then<R, F, T>(&self, f: F, then: T)
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, JournalError> + Send + 'static,
+        T: FnOnce(Result<R, JournalError>) + Send + 'static,
+    {
+        let op: WriteFn = Box::new(move |conn| {
+            let Some(conn) = conn else {
+                let completion: Completion = Box::new(move |failed| {
+                    then(Err(failed.map_or(JournalError::Closed, CommitFailed::error)));
+                });
+                return (Ended::FailedAlone, completion);
+            };
+            let result = f(conn);
+            let end = result.as_ref().err().map_or(Ended::Ok, whole_ended);
+            let completion: Completion = Box::new(move |failed| {
+                then(match failed {
+                    None => result,
+                    Some(failed) => Err(failed.error()),
+                });
+            });
+            (end, completion)
+        });
+        if self.send(Op::Whole(op), false).is_err() {
+            tracing::warn!("journal thread stopped; a row's outcome was not recorded");
         }
     }
 
@@ -148,7 +196,7 @@ impl JournalActor {
             }
             None => (Ended::FailedAlone, Box::new(|_| {})),
         });
-        if self.tx.send(Op::Write(op)).is_err() {
+        if self.send(Op::Write(op), false).is_err() {
             tracing::warn!("journal thread stopped; a log record was dropped");
         }
     }
@@ -156,6 +204,18 @@ impl JournalActor {
     /// Wait until every write queued before this call is durable.
     pub async fn flush(&self) -> Result<(), JournalError> {
         self.write(|_| Ok(())).await
+    }
+}
+
+/// How a failure of a write without a savepoint ends: a lost lock is found before any change;
+/// anything else may have changed something.
+fn whole_ended(e: &JournalError) -> Ended {
+    match e {
+        JournalError::LockLost(_) => Ended::FailedAlone,
+        _ => Ended::FailedGroup {
+            message: e.to_string(),
+            disk_full: e.is_disk_full(),
+        },
     }
 }
 
@@ -211,30 +271,30 @@ struct Queued {
     savepoint: bool,
 }
 
-fn serve(mut journal: Journal, rx: mpsc::Receiver<Op>) -> Journal {
-    while let Ok(op) = rx.recv() {
-        let mut group = match Queued::of(op) {
-            Ok(first) => vec![first],
-            Err(call) => {
-                call(&mut journal);
-                continue;
-            }
-        };
-        let mut deferred_call = None;
-        while group.len() < MAX_GROUP {
-            match rx.try_recv().map(Queued::of) {
-                Ok(Ok(write)) => group.push(write),
-                Ok(Err(call)) => {
-                    deferred_call = Some(call);
-                    break;
+/// The journal thread: take what is queued, in order; consecutive writes commit as one group
+/// (at most [`MAX_GROUP`]), and a call runs between groups.
+fn serve(mut journal: Journal, queue: &Queue<Op>) -> Journal {
+    let path = journal.path().to_path_buf();
+    while let Some(ops) = queue.take() {
+        let mut group = Vec::new();
+        for op in ops {
+            match Queued::of(op) {
+                Ok(write) => {
+                    group.push(write);
+                    if group.len() >= MAX_GROUP {
+                        commit_group(journal.conn_mut(), &path, std::mem::take(&mut group));
+                    }
                 }
-                Err(_) => break,
+                Err(call) => {
+                    if !group.is_empty() {
+                        commit_group(journal.conn_mut(), &path, std::mem::take(&mut group));
+                    }
+                    call(&mut journal);
+                }
             }
         }
-        let path = journal.path().to_path_buf();
-        commit_group(journal.conn_mut(), &path, group);
-        if let Some(f) = deferred_call {
-            f(&mut journal);
+        if !group.is_empty() {
+            commit_group(journal.conn_mut(), &path, group);
         }
     }
     journal
@@ -318,7 +378,7 @@ mod tests {
             started_tx.send(()).unwrap();
             let _ = wait.recv();
         });
-        actor.tx.send(Op::Call(call)).unwrap();
+        actor.send(Op::Call(call), true).unwrap();
         started.recv().unwrap();
         release
     }
@@ -363,6 +423,49 @@ mod tests {
                 other => panic!("the group failed: {other:?}"),
             }
         }
+        assert_eq!(actor.write_whole(count).await.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_write_nobody_awaits_commits_with_the_next_awaited_one_and_then_reports() {
+        let (_dir, journal) = temp_journal();
+        let (actor, _thread) = JournalActor::spawn(journal).unwrap();
+        actor
+            .write(|c| Ok(c.execute_batch("CREATE TABLE t (x INTEGER)")?))
+            .await
+            .unwrap();
+        let (told, reports) = std::sync::mpsc::channel();
+        let release = hold(&actor);
+        {
+            let told = told.clone();
+            actor.write_whole_then(
+                |c| Ok(c.execute("INSERT INTO t VALUES (1)", [])?),
+                move |r| told.send(r.map_err(|e| e.to_string())).unwrap(),
+            );
+        }
+        let lost = told.clone();
+        actor.write_whole_then(
+            |_| Err::<usize, _>(JournalError::LockLost("b".into())),
+            move |r| lost.send(r.map_err(|e| e.to_string())).unwrap(),
+        );
+        assert!(reports.try_recv().is_err(), "not run before its commit");
+        release.send(()).unwrap();
+        // The awaited write after them commits them in the same group, in order.
+        assert_eq!(actor.write_whole(count).await.unwrap(), 1);
+        assert_eq!(reports.try_recv().unwrap(), Ok(1));
+        assert!(reports.try_recv().unwrap().unwrap_err().contains("lock"));
+
+        // Alone, it still commits, once it has waited the linger.
+        let started = std::time::Instant::now();
+        actor.write_whole_then(
+            |c| Ok(c.execute("INSERT INTO t VALUES (2)", [])?),
+            move |r| told.send(r.map_err(|e| e.to_string())).unwrap(),
+        );
+        let report = tokio::task::spawn_blocking(move || reports.recv().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(report, Ok(1));
+        assert!(started.elapsed() >= super::super::queue::LINGER);
         assert_eq!(actor.write_whole(count).await.unwrap(), 2);
     }
 

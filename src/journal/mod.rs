@@ -37,6 +37,7 @@ mod open_rows;
 mod perms;
 mod plan;
 mod queries;
+mod queue;
 mod replan;
 mod report;
 mod retry;

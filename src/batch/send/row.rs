@@ -124,25 +124,35 @@ pub(super) async fn send_claimed<P: Provider>(
     // limit, then thawed) must not put back `planned` or `in_doubt` over a row the new owner
     // is sending. The new owner resends this row with the same key, so nothing is lost.
     let (batch, token) = (shared.batch_id.clone(), shared.token.clone());
-    let recorded = shared.journal.write_whole(move |c| {
+    let write = move |c: &rusqlite::Connection| {
         check_lock(c, &batch, &token)?;
         record_outcome(c, id, requests, &outcome)?;
         log.iter().try_for_each(|a| log_attempt(c, id, a))
-    });
+    };
     // With several slots the outcome need not be durable before another row is sent: until
     // it is, the row is `sending`, which a resume settles by resending the same key and body.
-    // With one, rows go strictly one after the other: marked, sent, recorded.
-    let recorded = if super::ahead::pipelined(shared.opts.concurrency) {
+    // So nobody waits for it: it commits with the next rows' `sending` marks, and is counted
+    // once durable. With one slot, rows go strictly one after the other: marked, sent,
+    // recorded.
+    if super::ahead::pipelined(shared.opts.concurrency) {
         drop(slot);
-        recorded.await
+        let shared = shared.clone();
+        shared
+            .clone()
+            .journal
+            .write_whole_then(write, move |recorded| counted(&shared, state, recorded));
     } else {
-        let recorded = recorded.await;
+        let recorded = shared.journal.write_whole(write).await;
         drop(slot);
-        recorded
-    };
+        counted(&shared, state, recorded);
+    }
+}
+
+/// Count a row's recorded outcome, or stop the run if it could not be recorded.
+fn counted<P>(shared: &Shared<P>, state: RowState, recorded: Result<(), JournalError>) {
     match recorded {
         Ok(()) => shared.progress.record(state),
-        Err(e) => stop_for(&shared, e),
+        Err(e) => stop_for(shared, e),
     }
 }
 
