@@ -31,15 +31,28 @@ pub(super) fn pipelined(concurrency: usize) -> bool {
     concurrency > 1
 }
 
-/// How many rows a run with `concurrency` slots claims ahead of free slots: two per slot,
-/// none with one slot.
-pub(super) fn rows_ahead(concurrency: usize) -> usize {
-    if pipelined(concurrency) {
-        concurrency.saturating_mul(2).min(MAX_AHEAD)
-    } else {
-        0
+/// Claimed ahead per slot at the least, and at the most.
+const PER_SLOT: (usize, usize) = (2, 8);
+
+/// How many rows a run with `concurrency` slots claims ahead of free slots at `rate` per
+/// second: [`AHEAD_MS`] milliseconds' worth of sends, at least two and at most eight per
+/// slot; none with one slot. At fast rates the claims are bigger, so fewer commits (and
+/// fsyncs) carry them.
+pub(super) fn rows_ahead(concurrency: usize, rate: u32) -> usize {
+    if !pipelined(concurrency) {
+        return 0;
     }
+    let worth = usize::try_from(u64::from(rate) * AHEAD_MS / 1000).unwrap_or(usize::MAX);
+    let (least, most) = (
+        concurrency.saturating_mul(PER_SLOT.0),
+        concurrency.saturating_mul(PER_SLOT.1),
+    );
+    worth.clamp(least, most).min(MAX_AHEAD)
 }
+
+/// How long (ms) the rows claimed ahead last at the run's rate, when slots allow: longer than
+/// a commit takes, so a free slot does not wait for one.
+const AHEAD_MS: u64 = 5;
 
 /// Send every row of `rows`, claiming up to `ahead` of them before a slot is free for them.
 /// Returns how many were handed to a slot.
@@ -106,5 +119,24 @@ async fn give_back<P>(shared: &Shared<P>, rows: Vec<OpenRow>) {
     match put {
         Ok(()) => rows.iter().for_each(|r| shared.progress.record(r.state)),
         Err(e) => row::stop_for(shared, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_ahead_grow_with_the_rate_within_two_to_eight_per_slot() {
+        assert_eq!(
+            rows_ahead(1, 100_000),
+            0,
+            "one slot: strictly one at a time"
+        );
+        assert_eq!(rows_ahead(4, 10), 8, "slow: two per slot");
+        assert_eq!(rows_ahead(16, 100), 32);
+        assert_eq!(rows_ahead(16, 10_000), 50, "5 ms worth");
+        assert_eq!(rows_ahead(16, 100_000), 128, "eight per slot at most");
+        assert_eq!(rows_ahead(300, 100_000), MAX_AHEAD);
     }
 }

@@ -119,7 +119,7 @@ pub async fn send_batch<P: Provider>(
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     let mut rows = OpenRows::new(journal.clone(), batch_id, opts.only.clone());
-    let dispatched = match ahead::rows_ahead(opts.concurrency) {
+    let dispatched = match ahead::rows_ahead(opts.concurrency, opts.rate.get()) {
         0 => one_at_a_time(&shared, &mut rows, &limit, &mut tasks).await?,
         ahead => ahead::send(&shared, &mut rows, &limit, &mut tasks, ahead).await?,
     };
