@@ -1,20 +1,29 @@
 //! Pacing for one provider: a GCRA rate limiter (governor) spacing sends evenly at `--rate`
 //! per second, plus a provider-wide pause that a `429 Retry-After` imposes on every worker at
-//! once. The burst is [`BURST`]: with a burst of one, every late timer wake-up would push all
-//! later slots back and the achieved rate would drift below `--rate`; a burst of two absorbs that
-//! lateness while any one-second window still holds at most `rate + BURST` sends.
+//! once. The burst is [`burst`]: with a burst of one, every late timer wake-up would push all
+//! later slots back and the achieved rate would drift below `--rate`; a burst of two (or, above
+//! 2,000/s, a millisecond's worth of sends) absorbs that lateness while any one-second window
+//! still holds at most `rate + burst` sends. A sender that must wait sleeps on the runtime's
+//! own timer (millisecond resolution), which is why fast rates need the larger burst.
 
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use governor::clock::Clock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::time::Instant;
 
 use super::stop::Stop;
 
-/// Sends allowed back to back after a late wake-up.
+/// Fewest sends allowed back to back after a late wake-up.
 pub const BURST: u32 = 2;
+
+/// Sends allowed back to back at `per_second`: [`BURST`], or a millisecond's worth when that
+/// is more (the runtime's timer wakes a waiting sender up to a millisecond late).
+pub fn burst(per_second: NonZeroU32) -> NonZeroU32 {
+    NonZeroU32::new((per_second.get() / 1000).max(BURST)).unwrap_or(NonZeroU32::MIN)
+}
 
 pub struct Pacer {
     limiter: DefaultDirectRateLimiter,
@@ -23,8 +32,7 @@ pub struct Pacer {
 
 impl Pacer {
     pub fn new(per_second: NonZeroU32) -> Pacer {
-        let burst = NonZeroU32::new(BURST).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::per_second(per_second).allow_burst(burst);
+        let quota = Quota::per_second(per_second).allow_burst(burst(per_second));
         Pacer {
             limiter: RateLimiter::direct(quota),
             paused_until: Mutex::new(None),
@@ -59,9 +67,12 @@ impl Pacer {
                     _ = stop.wait() => return false,
                 }
             }
-            tokio::select! {
-                _ = self.limiter.until_ready() => {}
-                _ = stop.wait() => return false,
+            if let Err(not_until) = self.limiter.check() {
+                let wait = not_until.wait_time_from(self.limiter.clock().now());
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => continue,
+                    _ = stop.wait() => return false,
+                }
             }
             // A pause may have begun while we waited for the limiter; honour it too.
             if self.pause_deadline().is_none() {
@@ -83,6 +94,35 @@ mod tests {
         let started = std::time::Instant::now();
         assert!(pacer.ready(&stop).await);
         assert!(started.elapsed() >= Duration::from_millis(140));
+    }
+
+    #[test]
+    fn the_burst_is_two_or_a_millisecond_worth() {
+        let burst_at = |rate| burst(NonZeroU32::new(rate).unwrap()).get();
+        assert_eq!(burst_at(1), 2);
+        assert_eq!(burst_at(100), 2);
+        assert_eq!(burst_at(2_999), 2);
+        assert_eq!(burst_at(50_000), 50);
+    }
+
+    /// A fast rate is neither exceeded (beyond the burst) nor starved by the timer's
+    /// millisecond resolution.
+    #[tokio::test]
+    async fn a_fast_rate_is_kept_without_going_over() {
+        let rate = NonZeroU32::new(50_000).unwrap();
+        let pacer = Pacer::new(rate);
+        let stop = Stop::default();
+        let started = std::time::Instant::now();
+        let mut sent = 0u64;
+        while started.elapsed() < Duration::from_millis(200) {
+            assert!(pacer.ready(&stop).await);
+            sent += 1;
+        }
+        let allowed = started.elapsed().as_secs_f64() * f64::from(rate.get());
+        let most = allowed + f64::from(burst(rate).get());
+        assert!(sent as f64 <= most, "{sent} sent, at most {most:.0}");
+        // Starved by the timer, it would do about two per millisecond (a tenth of this).
+        assert!(sent as f64 >= allowed / 4.0, "{sent} sent of {allowed:.0}");
     }
 
     #[tokio::test]
