@@ -148,11 +148,11 @@ fn say_tightened(files: &[crate::journal::Tightened]) {
     }
 }
 
-/// The async runtime for commands that talk to a provider: two workers are plenty for
-/// I/O-bound sending; SQLite runs on the journal's own thread.
+/// The async runtime for commands that talk to a provider: one thread is plenty for
+/// I/O-bound sending (SQLite runs on the journal's own thread, file reading on blocking
+/// threads), and costs less per payout than two workers handing tasks to each other.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
 }
