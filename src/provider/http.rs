@@ -73,6 +73,10 @@ pub fn client(config: &ProviderConfig) -> Result<Client, reqwest::Error> {
         .pool_max_idle_per_host(config.max_connections)
         .pool_idle_timeout(Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::none())
+        // payrun retries a payout itself, with the same key, and journals every request;
+        // reqwest's own replay (of HTTP/2 refusals) would hide requests from that log, and
+        // readying it copies every request's headers.
+        .retry(reqwest::retry::never().max_retries_per_request(0))
         .build()
 }
 
