@@ -274,6 +274,15 @@ struct Queued {
 /// The journal thread: take what is queued, in order; consecutive writes commit as one group
 /// (at most [`MAX_GROUP`]), and a call runs between groups.
 fn serve(mut journal: Journal, queue: &Queue<Op>) -> Journal {
+    /// Closes the queue however this thread ends (a panic included), so no caller waits on a
+    /// write that will never run.
+    struct CloseOnExit<'a>(&'a Queue<Op>);
+    impl Drop for CloseOnExit<'_> {
+        fn drop(&mut self) {
+            self.0.close();
+        }
+    }
+    let _close = CloseOnExit(queue);
     let path = journal.path().to_path_buf();
     while let Some(ops) = queue.take() {
         let mut group = Vec::new();
@@ -467,6 +476,35 @@ mod tests {
         assert_eq!(report, Ok(1));
         assert!(started.elapsed() >= super::super::queue::LINGER);
         assert_eq!(actor.write_whole(count).await.unwrap(), 2);
+    }
+
+    /// A journal thread that dies (a bug) fails the writes waiting on it and every later one;
+    /// none waits forever.
+    #[tokio::test]
+    async fn a_dead_journal_thread_closes_its_writes_instead_of_hanging() {
+        let (_dir, journal) = temp_journal();
+        let (actor, thread) = JournalActor::spawn(journal).unwrap();
+        let release = hold(&actor);
+        let queued = actor.write_whole(|_| Ok(()));
+        let (then_tx, then_rx) = std::sync::mpsc::channel();
+        actor.write_whole_then(|_| Ok(()), move |r| then_tx.send(r.is_err()).unwrap());
+        actor
+            .send(
+                Op::Call(Box::new(|_| panic!("a bug on the journal thread"))),
+                true,
+            )
+            .unwrap();
+        let behind = actor.write_whole(|_| Ok(()));
+        release.send(()).unwrap();
+        let within = std::time::Duration::from_secs(5);
+        // The two writes before the bug committed; the one behind it never runs.
+        assert!(tokio::time::timeout(within, queued).await.unwrap().is_ok());
+        assert_eq!(then_rx.recv_timeout(within), Ok(false));
+        let behind = tokio::time::timeout(within, behind).await.unwrap();
+        assert!(matches!(behind, Err(JournalError::Closed)), "{behind:?}");
+        let later = tokio::time::timeout(within, actor.write(|_| Ok(()))).await;
+        assert!(matches!(later, Ok(Err(JournalError::Closed))), "{later:?}");
+        assert!(thread.join().is_err(), "the thread panicked");
     }
 
     #[tokio::test]

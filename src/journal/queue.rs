@@ -23,6 +23,8 @@ struct Pending<T> {
     handles: usize,
     /// The journal thread is asleep on `ready`.
     asleep: bool,
+    /// The journal thread is gone: nothing more is queued.
+    closed: bool,
 }
 
 pub(super) struct Queue<T> {
@@ -42,6 +44,7 @@ impl<T> Queue<T> {
                 waiting_since: None,
                 handles: 1,
                 asleep: false,
+                closed: false,
             }),
             ready: Condvar::new(),
             full,
@@ -56,7 +59,7 @@ impl<T> Queue<T> {
     /// Queue `item`; `urgent` wakes the journal thread now. False once the queue has ended.
     pub fn push(&self, item: T, urgent: bool) -> bool {
         let mut p = self.lock();
-        if p.handles == 0 {
+        if p.handles == 0 || p.closed {
             return false;
         }
         p.items.push_back(item);
@@ -85,6 +88,17 @@ impl<T> Queue<T> {
         if wake {
             self.ready.notify_one();
         }
+    }
+
+    /// The journal thread has ended (normally or not): what is still queued is dropped, which
+    /// tells anyone awaiting it that the journal is closed, and nothing more can be queued.
+    pub fn close(&self) {
+        let left = {
+            let mut p = self.lock();
+            p.closed = true;
+            std::mem::take(&mut p.items)
+        };
+        drop(left);
     }
 
     /// Everything queued, once some of it is awaited, the queue is full, the oldest item has
@@ -152,6 +166,16 @@ mod tests {
         let started = Instant::now();
         assert_eq!(q.take().map(|v| v.len()), Some(3));
         assert!(started.elapsed() < LINGER, "full: taken at once");
+    }
+
+    #[test]
+    fn a_closed_queue_drops_what_it_held_and_takes_no_more() {
+        let q = Queue::new(100);
+        let held = Arc::new(());
+        q.push(held.clone(), true);
+        q.close();
+        assert_eq!(Arc::strong_count(&held), 1, "dropped");
+        assert!(!q.push(held.clone(), true));
     }
 
     #[test]
