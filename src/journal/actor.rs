@@ -435,6 +435,31 @@ mod tests {
         assert_eq!(actor.write_whole(count).await.unwrap(), 2);
     }
 
+    /// A panic on the journal thread (here in a completion: completions now run the caller's
+    /// code there) must fail the writes queued after it, as a closed journal does (it did with
+    /// the channel this queue replaced), not leave them waiting forever.
+    #[tokio::test]
+    async fn a_panic_on_the_journal_thread_fails_later_writes_instead_of_hanging() {
+        let (_dir, journal) = temp_journal();
+        let (actor, thread) = JournalActor::spawn(journal).unwrap();
+        actor.write_whole_then(
+            |_| Ok(()),
+            |_: Result<(), JournalError>| panic!("a completion panicked"),
+        );
+        let wait = std::time::Duration::from_secs(5);
+        let first = tokio::time::timeout(wait, actor.write(|_| Ok(()))).await;
+        assert!(
+            matches!(first, Ok(Err(JournalError::Closed))),
+            "the write grouped with the panic: {first:?}"
+        );
+        let second = tokio::time::timeout(wait, actor.write(|_| Ok(()))).await;
+        assert!(
+            matches!(second, Ok(Err(JournalError::Closed))),
+            "a write after the journal thread died: {second:?} (Err(Elapsed) = hangs)"
+        );
+        assert!(thread.join().is_err(), "the journal thread panicked");
+    }
+
     #[tokio::test]
     async fn a_write_nobody_awaits_commits_with_the_next_awaited_one_and_then_reports() {
         let (_dir, journal) = temp_journal();

@@ -125,6 +125,71 @@ mod tests {
         assert!(sent as f64 >= allowed / 4.0, "{sent} sent of {allowed:.0}");
     }
 
+    /// When each of `senders` senders sharing one pacer at `rate` was let through, over
+    /// `for_ms` milliseconds, on the current-thread runtime `payrun` sends on.
+    async fn let_through(rate: u32, senders: usize, for_ms: u64) -> (Vec<Duration>, Duration) {
+        let pacer = std::sync::Arc::new(Pacer::new(NonZeroU32::new(rate).unwrap()));
+        let stop = std::sync::Arc::new(Stop::default());
+        let started = std::time::Instant::now();
+        let until = Duration::from_millis(for_ms);
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..senders {
+            let (pacer, stop) = (pacer.clone(), stop.clone());
+            tasks.spawn(async move {
+                let mut at = Vec::new();
+                while started.elapsed() < until {
+                    assert!(pacer.ready(&stop).await);
+                    at.push(started.elapsed());
+                }
+                at
+            });
+        }
+        let mut all: Vec<Duration> = tasks.join_all().await.into_iter().flatten().collect();
+        all.retain(|t| *t < until);
+        all.sort();
+        (all, until)
+    }
+
+    /// The DESIGN target: at 100/s, within 3 % of the rate and never above rate + burst in
+    /// any one-second window, with many senders waiting on the runtime's timer at once.
+    #[tokio::test]
+    async fn a_hundred_a_second_is_kept_with_sixteen_senders() {
+        let (at, over) = let_through(100, 16, 1_500).await;
+        let allowed = over.as_secs_f64() * 100.0;
+        let sent = at.len() as f64;
+        assert!(
+            sent <= allowed + 2.0,
+            "{sent} sent, at most {allowed:.0} + 2"
+        );
+        assert!(sent >= allowed * 0.97, "{sent} sent of {allowed:.0}");
+        for (i, t) in at.iter().enumerate() {
+            let window = at[i..]
+                .iter()
+                .take_while(|u| **u < *t + Duration::from_secs(1))
+                .count();
+            assert!(window <= 102, "{window} sends in the second from {t:?}");
+        }
+    }
+
+    /// Above 1,000/s a waiting sender wakes on the runtime's timer, which fires about two
+    /// milliseconds after a sub-millisecond wait, and lets at most the burst through per wake:
+    /// measured, 1,500/s gets about 66 % and 2,500/s about 55 % (governor's own
+    /// `until_ready`, used before, kept 99-100 % at both).
+    #[tokio::test]
+    async fn mid_rates_are_not_starved_by_the_timer() {
+        for rate in [1_500, 2_500] {
+            let (at, over) = let_through(rate, 16, 400).await;
+            let allowed = over.as_secs_f64() * f64::from(rate);
+            let sent = at.len() as f64;
+            let most = allowed + f64::from(burst(NonZeroU32::new(rate).unwrap()).get());
+            assert!(sent <= most, "{rate}/s: {sent} sent, at most {most:.0}");
+            assert!(
+                sent >= allowed * 0.9,
+                "{rate}/s: {sent} sent of {allowed:.0}"
+            );
+        }
+    }
+
     #[tokio::test]
     async fn stop_releases_a_paused_sender() {
         let pacer = std::sync::Arc::new(Pacer::new(NonZeroU32::new(1).unwrap()));

@@ -12,6 +12,7 @@ mod hostile;
 mod keys;
 mod lies;
 mod pauses;
+mod queued_outcomes;
 mod reconcile;
 mod refusals;
 mod repeats;
