@@ -2,9 +2,10 @@
 //! per second, plus a provider-wide pause that a `429 Retry-After` imposes on every worker at
 //! once. The burst is [`burst`]: with a burst of one, every late timer wake-up would push all
 //! later slots back and the achieved rate would drift below `--rate`; a burst of two (or, above
-//! 2,000/s, a millisecond's worth of sends) absorbs that lateness while any one-second window
-//! still holds at most `rate + burst` sends. A sender that must wait sleeps on the runtime's
-//! own timer (millisecond resolution), which is why fast rates need the larger burst.
+//! 500/s, [`BURST_MS`] milliseconds' worth of sends) absorbs that lateness while any one-second
+//! window still holds at most `rate + burst` sends. A sender that must wait sleeps on the
+//! runtime's own timer, which has millisecond resolution and fires about two milliseconds after
+//! a shorter wait: that is why fast rates need the larger burst.
 
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -19,10 +20,16 @@ use super::stop::Stop;
 /// Fewest sends allowed back to back after a late wake-up.
 pub const BURST: u32 = 2;
 
-/// Sends allowed back to back at `per_second`: [`BURST`], or a millisecond's worth when that
-/// is more (the runtime's timer wakes a waiting sender up to a millisecond late).
+/// Milliseconds' worth of sends in the burst at fast rates: more than the runtime's timer can
+/// be late by.
+pub const BURST_MS: u32 = 4;
+
+/// Sends allowed back to back at `per_second`: [`BURST`], or [`BURST_MS`] milliseconds' worth
+/// when that is more.
 pub fn burst(per_second: NonZeroU32) -> NonZeroU32 {
-    NonZeroU32::new((per_second.get() / 1000).max(BURST)).unwrap_or(NonZeroU32::MIN)
+    let worth = u64::from(per_second.get()) * u64::from(BURST_MS) / 1000;
+    let worth = u32::try_from(worth).unwrap_or(u32::MAX);
+    NonZeroU32::new(worth.max(BURST)).unwrap_or(NonZeroU32::MIN)
 }
 
 pub struct Pacer {
@@ -97,12 +104,13 @@ mod tests {
     }
 
     #[test]
-    fn the_burst_is_two_or_a_millisecond_worth() {
+    fn the_burst_is_two_or_four_milliseconds_worth() {
         let burst_at = |rate| burst(NonZeroU32::new(rate).unwrap()).get();
         assert_eq!(burst_at(1), 2);
         assert_eq!(burst_at(100), 2);
-        assert_eq!(burst_at(2_999), 2);
-        assert_eq!(burst_at(50_000), 50);
+        assert_eq!(burst_at(749), 2);
+        assert_eq!(burst_at(1_500), 6);
+        assert_eq!(burst_at(50_000), 200);
     }
 
     /// A fast rate is neither exceeded (beyond the burst) nor starved by the timer's
@@ -173,8 +181,8 @@ mod tests {
 
     /// Above 1,000/s a waiting sender wakes on the runtime's timer, which fires about two
     /// milliseconds after a sub-millisecond wait, and lets at most the burst through per wake:
-    /// measured, 1,500/s gets about 66 % and 2,500/s about 55 % (governor's own
-    /// `until_ready`, used before, kept 99-100 % at both).
+    /// with a burst of 2 (or one millisecond's worth), 1,500/s got about 66 % and 2,500/s about
+    /// 55 % (governor's own `until_ready`, used before, kept 99-100 % at both).
     #[tokio::test]
     async fn mid_rates_are_not_starved_by_the_timer() {
         for rate in [1_500, 2_500] {
