@@ -160,24 +160,10 @@ impl JournalActor {
         F: FnOnce(&Connection) -> Result<R, JournalError> + Send + 'static,
         T: FnOnce(Result<R, JournalError>) + Send + 'static,
     {
-        let op: WriteFn = Box::new(move |conn| {
-            let Some(conn) = conn else {
-                let completion: Completion = Box::new(move |failed| {
-                    then(Err(failed.map_or(JournalError::Closed, CommitFailed::error)));
-                });
-                return (Ended::FailedAlone, completion);
-            };
-            let result = f(conn);
-            let end = result.as_ref().err().map_or(Ended::Ok, whole_ended);
-            let completion: Completion = Box::new(move |failed| {
-                then(match failed {
-                    None => result,
-                    Some(failed) => Err(failed.error()),
-                });
-            });
-            (end, completion)
-        });
-        if self.send(Op::Whole(op), false).is_err() {
+        if self
+            .send(Op::Whole(write_fn(f, whole_ended, then)), false)
+            .is_err()
+        {
             tracing::warn!("journal thread stopped; a row's outcome was not recorded");
         }
     }
@@ -219,16 +205,32 @@ fn whole_ended(e: &JournalError) -> Ended {
     }
 }
 
-/// The op for a write of `f`; `ended` says how a failure of `f` ends it.
+/// The op for a write of `f` whose result is awaited; `ended` says how a failure of `f` ends it.
 fn write_op<R: Send + 'static>(
     f: impl FnOnce(&Connection) -> Result<R, JournalError> + Send + 'static,
     ended: fn(&JournalError) -> Ended,
 ) -> (WriteFn, oneshot::Receiver<Result<R, JournalError>>) {
     let (done, wait) = oneshot::channel::<Result<R, JournalError>>();
-    let op: WriteFn = Box::new(move |conn| {
+    let op = write_fn(f, ended, move |result| {
+        let _ = done.send(result);
+    });
+    (op, wait)
+}
+
+/// The op for a write of `f`: `ended` says how a failure of `f` ends it, and `deliver` gets
+/// its result once the group's commit is durable or failed (or, if the group failed before `f`
+/// ran, the commit's failure).
+fn write_fn<R: Send + 'static>(
+    f: impl FnOnce(&Connection) -> Result<R, JournalError> + Send + 'static,
+    ended: fn(&JournalError) -> Ended,
+    deliver: impl FnOnce(Result<R, JournalError>) + Send + 'static,
+) -> WriteFn {
+    Box::new(move |conn| {
         let Some(conn) = conn else {
             let completion: Completion = Box::new(move |commit_error| {
-                let _ = done.send(Err(commit_error.map_or(JournalError::Closed, |f| f.error())));
+                deliver(Err(
+                    commit_error.map_or(JournalError::Closed, CommitFailed::error)
+                ));
             });
             return (Ended::FailedAlone, completion);
         };
@@ -238,15 +240,13 @@ fn write_op<R: Send + 'static>(
             Err(e) => ended(e),
         };
         let completion: Completion = Box::new(move |commit_error| {
-            let outcome = match commit_error {
+            deliver(match commit_error {
                 None => result,
                 Some(failed) => Err(failed.error()),
-            };
-            let _ = done.send(outcome);
+            });
         });
         (end, completion)
-    });
-    (op, wait)
+    })
 }
 
 /// Why a group was not committed.
