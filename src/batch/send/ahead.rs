@@ -42,7 +42,7 @@ pub(super) fn rows_ahead(concurrency: usize, rate: u32) -> usize {
     if !pipelined(concurrency) {
         return 0;
     }
-    let worth = usize::try_from(u64::from(rate) * AHEAD_MS / 1000).unwrap_or(usize::MAX);
+    let worth = usize::try_from(super::pacer::sends_in(rate, AHEAD_MS)).unwrap_or(usize::MAX);
     let (least, most) = (
         concurrency.saturating_mul(PER_SLOT.0),
         concurrency.saturating_mul(PER_SLOT.1),
@@ -52,7 +52,7 @@ pub(super) fn rows_ahead(concurrency: usize, rate: u32) -> usize {
 
 /// How long (ms) the rows claimed ahead last at the run's rate, when slots allow: longer than
 /// a commit takes, so a free slot does not wait for one.
-const AHEAD_MS: u64 = 5;
+const AHEAD_MS: u32 = 5;
 
 /// Send every row of `rows`, claiming up to `ahead` of them before a slot is free for them.
 /// Returns how many were handed to a slot.
