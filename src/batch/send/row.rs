@@ -136,11 +136,10 @@ pub(super) async fn send_claimed<P: Provider>(
     // recorded.
     if super::ahead::pipelined(shared.opts.concurrency) {
         drop(slot);
-        let shared = shared.clone();
+        let counts = shared.clone();
         shared
-            .clone()
             .journal
-            .write_whole_then(write, move |recorded| counted(&shared, state, recorded));
+            .write_whole_then(write, move |recorded| counted(&counts, state, recorded));
     } else {
         let recorded = shared.journal.write_whole(write).await;
         drop(slot);
