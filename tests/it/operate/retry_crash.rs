@@ -216,13 +216,7 @@ async fn a_pending_retry_the_file_then_changes_or_drops_is_withdrawn_not_sent() 
     payees.retain(|p| &p.reference != dropped);
     let file = fx.csv("payroll.csv", &payees);
     let before = paid_per_phone(&fx).await;
-    let out = fx
-        .run(
-            &file,
-            "rohopay",
-            &["--batch", &batch, "--allow-changed-file", "--rate", "500"],
-        )
-        .await;
+    let out = fx.run_edited(&file, &batch).await;
     assert_eq!(code(&out), 1, "conflicts need a person: {}", text(&out));
     let after = paid_per_phone(&fx).await;
     let report = super::report_by_reference(&fx, &batch).await;

@@ -22,13 +22,7 @@ async fn edited_amount_on_a_paid_row_is_a_conflict_not_a_payment() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--allow-changed-file"));
     assert_eq!(fx.ledger().await.len(), 3);
 
-    let out = fx
-        .run(
-            &file,
-            "rohopay",
-            &["--batch", &batch, "--allow-changed-file", "--rate", "500"],
-        )
-        .await;
+    let out = fx.run_edited(&file, &batch).await;
     assert_eq!(code(&out), 1, "a conflict needs a person: {}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -79,13 +73,7 @@ async fn without_references_an_edited_amount_is_caught_by_phone() {
         "phone,amount,currency\n256770110001,5000,UGX\n256770110008,7000,UGX\n",
     )
     .unwrap();
-    let out = fx
-        .run(
-            &path,
-            "rohopay",
-            &["--batch", &batch, "--allow-changed-file", "--rate", "500"],
-        )
-        .await;
+    let out = fx.run_edited(&path, &batch).await;
     assert_eq!(code(&out), 1, "{}", text(&out));
     assert_eq!(
         fx.ledger().await.len(),
@@ -134,13 +122,7 @@ async fn rename_a_paid_row(amount: Option<&str>) -> String {
         payees[1].amount = amount.into();
     }
     fx.csv("payroll.csv", &payees);
-    let out = fx
-        .run(
-            &file,
-            "rohopay",
-            &["--batch", &batch, "--allow-changed-file", "--rate", "500"],
-        )
-        .await;
+    let out = fx.run_edited(&file, &batch).await;
     assert_eq!(code(&out), 1, "a conflict needs a person: {}", text(&out));
     assert_eq!(fx.ledger().await.len(), 3, "nobody is paid twice");
     let report = fx.report(&batch).await;
@@ -296,13 +278,7 @@ async fn a_conflict_note_shows_the_paid_amount_in_major_units() {
     let batch = batch_id(&out);
     payees[0].amount = "800.00".into();
     fx.csv("kes.csv", &payees);
-    let out = fx
-        .run(
-            &file,
-            "rohopay",
-            &["--batch", &batch, "--allow-changed-file", "--rate", "500"],
-        )
-        .await;
+    let out = fx.run_edited(&file, &batch).await;
     assert_eq!(code(&out), 1, "{}", text(&out));
     let report = fx.report(&batch).await;
     let row = report.iter().find(|r| r["reference"] == "AG-0000").unwrap();

@@ -73,13 +73,7 @@ async fn rows_added_to_an_old_batch_use_its_key_scheme() {
     drop(conn);
     payees.push(crate::support::pay::ugx_payees(3)[2].clone());
     fx.csv("old.csv", &payees);
-    let out = fx
-        .run(
-            &file,
-            "rohopay",
-            &["--batch", "old", "--allow-changed-file", "--rate", "500"],
-        )
-        .await;
+    let out = fx.run_edited(&file, "old").await;
     assert_eq!(code(&out), 0, "{}", text(&out));
     let after = fx.report("old").await;
     for row in &before {

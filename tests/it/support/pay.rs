@@ -178,6 +178,13 @@ impl Fixture {
         self.run_envs(file, provider, extra, &[]).await
     }
 
+    /// `payrun run FILE --provider rohopay --batch BATCH --allow-changed-file --rate 500`: an
+    /// edited file run into its batch.
+    pub async fn run_edited(&self, file: &Path, batch: &str) -> Output {
+        let extra = ["--batch", batch, "--allow-changed-file", "--rate", "500"];
+        self.run(file, "rohopay", &extra).await
+    }
+
     pub async fn ledger(&self) -> Vec<Value> {
         ledger(&self.sim).await
     }
